@@ -1,0 +1,115 @@
+"""Cadence: declarative async orchestration of service logic.
+
+Build a :class:`Cadence` of measures (``.then``, ``.sequence``, ``.sync``, ``.split``, ``.child``)
+over a dataclass :class:`Score`, and run it. Standard library only.
+"""
+
+from __future__ import annotations
+
+from ._runtime import Checkpoint
+from .cadence import Cadence
+from .diagram import print_cadence, render_svg, save_diagram, to_dot, to_mermaid
+from .events import Event
+from .exceptions import (
+    BeatError,
+    CadenceError,
+    CircuitOpenError,
+    DefinitionError,
+    MergeConflict,
+    NoteError,
+    ParallelNoteError,
+    RetryExhaustedError,
+    Skip,
+    TimeoutError,
+)
+from .hooks import (
+    CadenceHooks,
+    DebugHooks,
+    HooksManager,
+    LoggingHooks,
+    MetricsHooks,
+    TimingHooks,
+    TracingHooks,
+)
+from .merge import MergeStrategy, Snapshot, merge_snapshots
+from .note import Note, beat, note
+from .recorder import RunRecorder
+from .reporters import console_reporter, json_reporter
+from .resilience import (
+    CircuitBreaker,
+    CircuitState,
+    circuit_breaker,
+    fallback,
+    get_circuit,
+    retry,
+    timeout,
+)
+from .result import Err, Ok, Result
+from .score import (
+    Atomic,
+    AtomicDict,
+    AtomicList,
+    Context,
+    ImmutableContext,
+    ImmutableScore,
+    Score,
+)
+from .stepping import StepController
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Atomic",
+    "AtomicDict",
+    "AtomicList",
+    "BeatError",
+    "Cadence",
+    "CadenceError",
+    "CadenceHooks",
+    "Checkpoint",
+    "CircuitBreaker",
+    "CircuitOpenError",
+    "CircuitState",
+    "Context",
+    "DebugHooks",
+    "DefinitionError",
+    "Err",
+    "Event",
+    "HooksManager",
+    "ImmutableContext",
+    "ImmutableScore",
+    "LoggingHooks",
+    "MergeConflict",
+    "MergeStrategy",
+    "MetricsHooks",
+    "Note",
+    "NoteError",
+    "Ok",
+    "ParallelNoteError",
+    "Result",
+    "RetryExhaustedError",
+    "RunRecorder",
+    "Score",
+    "Skip",
+    "Snapshot",
+    "StepController",
+    "TimeoutError",
+    "TimingHooks",
+    "TracingHooks",
+    "__version__",
+    "beat",
+    "circuit_breaker",
+    "console_reporter",
+    "fallback",
+    "get_circuit",
+    "json_reporter",
+    "merge_snapshots",
+    "note",
+    "print_cadence",
+    "render_svg",
+    "retry",
+    "save_diagram",
+    "timeout",
+    "to_dot",
+    "to_mermaid",
+]

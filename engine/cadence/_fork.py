@@ -1,0 +1,137 @@
+"""Lazy copies of a score for ``.sync`` tasks.
+
+A fork starts empty and copies a field from its base the first time the task reads it, so
+forking and merging cost nothing for fields no task touches. Writes land in the fork only.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any
+
+from .score import _AtomicBase
+
+__all__ = ["changes_of", "fork", "is_fork", "materialize"]
+
+_MISSING: Any = object()
+# Values that cannot change in place: handing the base's object to a task is safe.
+_SHARED_TYPES = (int, float, complex, str, bytes, bool, type(None), frozenset, range, _AtomicBase)
+_fork_classes: dict[type, type] = {}
+_fork_class_set: set[type] = set()
+
+
+def field_names(score: Any) -> tuple[str, ...]:
+    """The names of a score's data: its dataclass fields, then any other instance attributes."""
+    names: dict[str, None] = {}
+    if dataclasses.is_dataclass(score):
+        names.update((f.name, None) for f in dataclasses.fields(score))
+    try:
+        names.update((k, None) for k in vars(score))
+    except TypeError:
+        pass
+    return tuple(names)
+
+
+def _lazy_value(value: Any) -> Any:
+    if isinstance(value, _SHARED_TYPES):
+        return value
+    return copy.deepcopy(value)
+
+
+def _make_fork_class(cls: type) -> type:
+    def __getattribute__(self: Any, name: str) -> Any:  # noqa: N807 - the hook itself
+        d = object.__getattribute__(self, "__dict__")
+        try:
+            return d[name]
+        except KeyError:
+            pass
+        if name == "__class__":
+            return cls
+        if name in object.__getattribute__(self, "_cadence_names"):
+            value = _lazy_value(getattr(object.__getattribute__(self, "_cadence_base"), name))
+            d[name] = value
+            return value
+        return object.__getattribute__(self, name)
+
+    def __copy__(self: Any) -> Any:  # noqa: N807
+        return materialize(self)
+
+    def __deepcopy__(self: Any, memo: dict[int, Any]) -> Any:  # noqa: N807
+        return copy.deepcopy(materialize(self), memo)
+
+    def __reduce_ex__(self: Any, protocol: Any) -> Any:  # noqa: N807
+        return materialize(self).__reduce_ex__(protocol)
+
+    namespace = {
+        "__slots__": ("_cadence_base", "_cadence_names"),
+        "__getattribute__": __getattribute__,
+        "__copy__": __copy__,
+        "__deepcopy__": __deepcopy__,
+        "__reduce_ex__": __reduce_ex__,
+        "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__,
+    }
+    return type(cls.__name__, (cls,), namespace)
+
+
+def fork(score: Any) -> Any:
+    """A task's private view of ``score``: reads copy lazily, writes stay in the view."""
+    base_cls = type(score)
+    if base_cls in _fork_class_set:  # forking a fork: fork the same class again
+        base_cls = score.__class__
+    try:
+        vars(score)
+    except TypeError:  # __slots__ scores have no per-instance dict: copy eagerly
+        return copy.deepcopy(score)
+    cls = _fork_classes.get(base_cls)
+    if cls is None:
+        cls = _fork_classes[base_cls] = _make_fork_class(base_cls)
+        _fork_class_set.add(cls)
+    view = object.__new__(cls)
+    object.__setattr__(view, "_cadence_base", score)
+    object.__setattr__(view, "_cadence_names", frozenset(field_names(score)))
+    return view
+
+
+def is_fork(obj: Any) -> bool:
+    return type(obj) in _fork_class_set
+
+
+def materialize(view: Any) -> Any:
+    """A real instance of the score's class holding the view's current values."""
+    if not is_fork(view):
+        return view
+    cls = view.__class__
+    obj = object.__new__(cls)
+    base = object.__getattribute__(view, "_cadence_base")
+    d = object.__getattribute__(view, "__dict__")
+    for name in object.__getattribute__(view, "_cadence_names"):
+        value = d[name] if name in d else copy.deepcopy(getattr(base, name))
+        object.__setattr__(obj, name, value)
+    for name, value in d.items():
+        if name not in vars(obj):
+            object.__setattr__(obj, name, value)
+    return obj
+
+
+def _differs(a: Any, b: Any) -> bool:
+    if a is b:
+        return False
+    try:
+        return bool(a != b)
+    except Exception:  # values whose != raises or is ambiguous count as changed
+        return True
+
+
+def changes_of(base: Any, result: Any) -> dict[str, Any]:
+    """The fields ``result`` (a fork of ``base``, or any other score) holds differently from ``base``."""
+    changes: dict[str, Any] = {}
+    if is_fork(result) and object.__getattribute__(result, "_cadence_base") is base:
+        items = object.__getattribute__(result, "__dict__").items()
+    else:
+        items = ((name, getattr(result, name)) for name in field_names(result))
+    for name, value in items:
+        if _differs(value, getattr(base, name, _MISSING)):
+            changes[name] = value
+    return changes

@@ -1,0 +1,431 @@
+"""The measures a cadence is made of, how each runs, and how each describes itself."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import inspect
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from . import events as ev
+from ._describe import callable_info
+from ._fork import changes_of, fork
+from ._runtime import Level, Stop, call_task, note_error
+from .exceptions import DefinitionError, NoteError, ParallelNoteError
+from .merge import MergeFn, Snapshot, apply_fields, overlaps, strategy_name
+from .note import callable_name
+from .score import Score
+
+if TYPE_CHECKING:
+    from .cadence import Cadence
+
+__all__ = ["BranchMeasure", "ChildMeasure", "Measure", "NoteMeasure", "ParallelMeasure", "SequenceMeasure"]
+
+
+def segment(name: str) -> str:
+    """A node id segment: the name with ``/`` (the path separator) replaced."""
+    return name.replace("/", "∕")
+
+
+def carry(score: Any, result: Any) -> Any:
+    """The score after a note: a returned score of the same type (an immutable update) replaces it."""
+    if result is not None and result is not score and isinstance(result, Score):
+        if result.__class__ is score.__class__:
+            return result
+    return score
+
+
+def check_task(where: str, task: Any) -> Any:
+    if not callable(task):
+        msg = f"{where}: {task!r} is not callable; pass a function, a Note, a method, a partial or a lambda"
+        raise DefinitionError(msg)
+    return task
+
+
+def named_tasks(where: str, tasks: Any) -> tuple[tuple[str, Any], ...]:
+    """``(segment, task)`` pairs; a name used twice in a group gets ``#2``, ``#3``."""
+    if callable(tasks):
+        tasks = [tasks]
+    if tasks is None:
+        tasks = []
+    if not isinstance(tasks, (list, tuple)):
+        msg = f"{where}: expected a callable or a list of callables, got {tasks!r}"
+        raise DefinitionError(msg)
+    seen: dict[str, int] = {}
+    out = []
+    for task in tasks:
+        base = segment(callable_name(check_task(where, task)))
+        seen[base] = seen.get(base, 0) + 1
+        out.append((base if seen[base] == 1 else f"{base}#{seen[base]}", task))
+    return tuple(out)
+
+
+def _raise_note_error(name: str, error: Exception) -> None:
+    wrapped = note_error(name, error)
+    if wrapped is error:
+        raise error
+    raise wrapped from error
+
+
+class Measure:
+    """One step of a cadence."""
+
+    kind: ClassVar[str] = "measure"
+    name: str
+    seg: str
+
+    async def run(self, level: Level, score: Any) -> Any:
+        raise NotImplementedError
+
+    def describe(self, parent_id: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def node_id(self, level: Level) -> str:
+        return "" if level.plain else f"{level.node_id}/{self.seg}"
+
+
+class NoteMeasure(Measure):
+    """``.then(name, task)``: one note."""
+
+    kind = "note"
+
+    def __init__(self, name: str, task: Any, can_interrupt: bool) -> None:
+        self.name = name
+        self.seg = segment(name)
+        self.task = check_task(f".then({name!r})", task)
+        self.can_interrupt = can_interrupt
+
+    async def run(self, level: Level, score: Any) -> Any:
+        nid = self.node_id(level)
+        try:
+            result = await call_task(level, nid, self.name, self.task, score)
+        except Stop:
+            raise
+        except Exception as error:
+            _raise_note_error(self.name, error)
+        if self.can_interrupt and result is True:
+            await level.emit(ev.Interrupted, nid, name=self.name)
+            raise Stop("interrupted", score)
+        return carry(score, result)
+
+    def describe(self, parent_id: str) -> dict[str, Any]:
+        return note_node(f"{parent_id}/{self.seg}", self.name, self.task, can_interrupt=self.can_interrupt)
+
+
+def note_node(node_id: str, name: str, task: Any, *, can_interrupt: bool = False) -> dict[str, Any]:
+    return {
+        "kind": "note",
+        "name": name,
+        "id": node_id,
+        "note": callable_info(task),
+        "can_interrupt": can_interrupt,
+        "children": [],
+    }
+
+
+async def run_in_order(level: Level, group_id: str, tasks: Sequence[tuple[str, Any]], score: Any) -> Any:
+    for seg, task in tasks:
+        name = callable_name(task)
+        nid = "" if level.plain else f"{group_id}/{seg}"
+        try:
+            result = await call_task(level, nid, name, task, score)
+        except Stop:
+            raise
+        except Exception as error:
+            _raise_note_error(name, error)
+        score = carry(score, result)
+    return score
+
+
+class SequenceMeasure(Measure):
+    """``.sequence(name, tasks)``: notes one after another under one name."""
+
+    kind = "sequence"
+
+    def __init__(self, name: str, tasks: Any) -> None:
+        self.name = name
+        self.seg = segment(name)
+        self.tasks = named_tasks(f".sequence({name!r})", tasks)
+
+    async def run(self, level: Level, score: Any) -> Any:
+        return await run_in_order(level, self.node_id(level), self.tasks, score)
+
+    def describe(self, parent_id: str) -> dict[str, Any]:
+        nid = f"{parent_id}/{self.seg}"
+        children = [note_node(f"{nid}/{seg}", callable_name(t), t) for seg, t in self.tasks]
+        return {"kind": "sequence", "name": self.name, "id": nid, "children": children}
+
+
+class _TaskFailed(Exception):
+    def __init__(self, index: int, error: BaseException) -> None:
+        super().__init__(index)
+        self.index = index
+        self.error = error
+
+
+async def run_parallel(
+    level: Level,
+    group_id: str,
+    group_name: str,
+    tasks: Sequence[tuple[str, Any]],
+    score: Any,
+    strategy: MergeFn,
+) -> Any:
+    """Fork the score, run every task on its own copy at once, then merge (or fail and merge nothing)."""
+    await level.checkpoint("fork", group_id, group_name, score)
+    isolate = isinstance(score, Score)
+    views = [fork(score) if isolate else score for _ in tasks]
+    names = [callable_name(t) for _, t in tasks]
+    ids = [f"{group_id}/{seg}" for seg, _ in tasks] if not level.plain else [""] * len(tasks)
+    await level.emit(ev.Forked, group_id, name=group_name, tasks=tuple(ids), score=score)
+
+    async def one(i: int) -> Any:
+        try:
+            return await call_task(level, ids[i], names[i], tasks[i][1], views[i], in_thread=True)
+        except (Exception, Stop) as error:
+            raise _TaskFailed(i, error) from None
+
+    loop = asyncio.get_running_loop()
+    running = [loop.create_task(one(i)) for i in range(len(tasks))]
+    try:
+        results = await asyncio.gather(*running)
+    except _TaskFailed as failed:
+        for t in running:
+            t.cancel()
+        await asyncio.gather(*running, return_exceptions=True)  # raise once every task has ended
+        error = failed.error
+        if isinstance(error, Stop):
+            raise Stop(error.status, score, error.reason) from None
+        if isinstance(error, NoteError):
+            raise error from None
+        msg = f"parallel task {names[failed.index]!r} of {group_name!r} failed: {type(error).__name__}: {error}"
+        raise ParallelNoteError(
+            msg, note_name=names[failed.index], group_name=group_name, task_index=failed.index, original_error=error
+        ) from error
+    except BaseException:
+        for t in running:
+            t.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        raise
+    if not isolate:
+        return score
+    snaps = [Snapshot(names[i], i, carry(views[i], results[i])) for i in range(len(tasks))]
+    changes = [changes_of(score, s.score) for s in snaps]
+    try:
+        values = strategy(score, snaps, changes)
+    except Exception as error:
+        await _emit_merge(level, group_id, group_name, strategy, snaps, changes, {}, score, error)
+        raise
+    score = apply_fields(score, values or {})
+    await _emit_merge(level, group_id, group_name, strategy, snaps, changes, values or {}, score, None)
+    return score
+
+
+async def _emit_merge(
+    level: Level,
+    group_id: str,
+    group_name: str,
+    strategy: MergeFn,
+    snaps: list[Snapshot],
+    changes: list[dict[str, Any]],
+    merged: Any,
+    score: Any,
+    error: BaseException | None,
+) -> None:
+    if level.plain or not level.sinks:
+        return
+    await level.emit(
+        ev.Merged,
+        group_id,
+        name=group_name,
+        strategy=strategy_name(strategy),
+        changes=tuple(changes),
+        conflicts=overlaps(snaps, changes),
+        merged=dict(merged),
+        snapshots=tuple(s.score for s in snaps),
+        score=score,
+        error=error,
+    )
+
+
+class ParallelMeasure(Measure):
+    """``.sync(name, tasks)``: tasks at once, each on an isolated copy, merged afterwards."""
+
+    kind = "sync"
+
+    def __init__(self, name: str, tasks: Any, merge_strategy: MergeFn) -> None:
+        self.name = name
+        self.seg = segment(name)
+        self.tasks = named_tasks(f".sync({name!r})", tasks)
+        if not self.tasks:
+            msg = f".sync({name!r}) needs at least one task"
+            raise DefinitionError(msg)
+        if not callable(merge_strategy):
+            msg = f".sync({name!r}): merge_strategy {merge_strategy!r} is not callable; use MergeStrategy.*"
+            raise DefinitionError(msg)
+        self.merge_strategy = merge_strategy
+
+    async def run(self, level: Level, score: Any) -> Any:
+        return await run_parallel(level, self.node_id(level), self.name, self.tasks, score, self.merge_strategy)
+
+    def describe(self, parent_id: str) -> dict[str, Any]:
+        nid = f"{parent_id}/{self.seg}"
+        return {
+            "kind": "sync",
+            "name": self.name,
+            "id": nid,
+            "merge_strategy": strategy_name(self.merge_strategy),
+            "children": [note_node(f"{nid}/{seg}", callable_name(t), t) for seg, t in self.tasks],
+        }
+
+
+class BranchMeasure(Measure):
+    """``.split(name, condition, if_true, if_false)``: one of two branches, by the condition's value."""
+
+    kind = "split"
+
+    def __init__(self, name: str, condition: Any, if_true: Any, if_false: Any, parallel: bool) -> None:
+        self.name = name
+        self.seg = segment(name)
+        self.condition = check_task(f".split({name!r}) condition", condition)
+        self.branches = {
+            True: named_tasks(f".split({name!r}) if_true", if_true),
+            False: named_tasks(f".split({name!r}) if_false", if_false),
+        }
+        self.parallel = parallel
+
+    async def run(self, level: Level, score: Any) -> Any:
+        sid = self.node_id(level)
+        await level.checkpoint("branch", sid, self.name, score)
+        try:
+            value = self.condition(score)
+            if inspect.isawaitable(value):
+                value = await value
+        except Exception as error:
+            _raise_note_error(self.name, error)
+        label = "true" if value else "false"
+        await level.emit(ev.BranchTaken, sid, name=self.name, value=value, branch=label)
+        tasks = self.branches[bool(value)]
+        bid = "" if level.plain else f"{sid}/{label}"
+        if self.parallel and len(tasks) > 1:
+            from .merge import MergeStrategy
+
+            return await run_parallel(level, bid, f"{self.name}/{label}", tasks, score, MergeStrategy.fail_on_conflict)
+        return await run_in_order(level, bid, tasks, score)
+
+    def describe(self, parent_id: str) -> dict[str, Any]:
+        nid = f"{parent_id}/{self.seg}"
+        branches = []
+        for value, label in ((True, "true"), (False, "false")):
+            bid = f"{nid}/{label}"
+            notes = [note_node(f"{bid}/{seg}", callable_name(t), t) for seg, t in self.branches[value]]
+            branches.append({"kind": "branch", "name": label, "id": bid, "value": value, "children": notes})
+        return {
+            "kind": "split",
+            "name": self.name,
+            "id": nid,
+            "condition": callable_info(self.condition),
+            "parallel": self.parallel,
+            "children": branches,
+        }
+
+
+_SHARED_EXACT = frozenset({int, float, complex, str, bytes, bool, type(None), frozenset, tuple, range})
+
+
+def fresh_copy(template: Any) -> Any:
+    """A deep copy of a score, fast for the common case of scalar fields and empty containers."""
+    try:
+        fields = vars(template)
+    except TypeError:
+        return copy.deepcopy(template)
+    new = object.__new__(type(template))
+    target = new.__dict__
+    for key, value in fields.items():
+        t = type(value)
+        if t in _SHARED_EXACT and (t is not tuple or not value):
+            target[key] = value
+        elif (t is list or t is dict or t is set) and not value:
+            target[key] = t()
+        else:
+            target[key] = copy.deepcopy(value)
+    return new
+
+
+class ChildMeasure(Measure):
+    """``.child(name, cadence, merge)``: a nested cadence on a fresh score, merged into this one."""
+
+    kind = "child"
+
+    def __init__(
+        self, name: str, child: Cadence[Any], merge: Callable[..., Any], score: Callable[..., Any] | None
+    ) -> None:
+        from .cadence import Cadence
+
+        self.name = name
+        self.seg = segment(name)
+        if not isinstance(child, Cadence):
+            msg = f".child({name!r}): {child!r} is not a Cadence; build one with Cadence(name, score)"
+            raise DefinitionError(msg)
+        self.child = child
+        self.merge = check_task(f".child({name!r}) merge", merge)
+        if score is None and child.get_score() is None:
+            msg = (
+                f".child({name!r}): cadence {child.name!r} has no score of its own; give it one "
+                "(Cadence(name, score)) or pass score=lambda parent: ChildScore(...)"
+            )
+            raise DefinitionError(msg)
+        self.score_factory = score
+        # A private copy: the child's construction score may be mutated by runs of the child itself.
+        self.template = copy.deepcopy(child.get_score()) if score is None else None
+
+    async def run(self, level: Level, score: Any) -> Any:
+        cid = self.node_id(level)
+        await level.checkpoint("child", cid, self.name, score)
+        try:
+            if self.score_factory is not None:
+                child_score = self.score_factory(score)
+                if inspect.isawaitable(child_score):
+                    child_score = await child_score
+            else:
+                child_score = fresh_copy(self.template)
+        except Exception as error:
+            _raise_note_error(self.name, error)
+        await level.emit(ev.ChildEntered, cid, name=self.name, child=self.child.name, score=child_score)
+        start = time.perf_counter() if not level.plain else 0.0
+        try:
+            child_score = await self.child.execute(level.child(self.child, cid), child_score)
+            try:
+                merged = self.merge(score, child_score)
+                if inspect.isawaitable(merged):
+                    merged = await merged
+            except Exception as error:
+                _raise_note_error(self.name, error)
+            score = carry(score, merged)
+        except BaseException as error:
+            if not level.plain:
+                await level.emit(
+                    ev.ChildLeft, cid, name=self.name, child=self.child.name,
+                    duration=time.perf_counter() - start, error=error, score=score,
+                )
+            raise
+        if not level.plain:
+            await level.emit(
+                ev.ChildLeft, cid, name=self.name, child=self.child.name,
+                duration=time.perf_counter() - start, score=score,
+            )
+        return score
+
+    def describe(self, parent_id: str) -> dict[str, Any]:
+        nid = f"{parent_id}/{self.seg}"
+        return {
+            "kind": "child",
+            "name": self.name,
+            "id": nid,
+            "cadence": self.child.name,
+            "merge": callable_info(self.merge),
+            "score_type": self.child.score_type_name(),
+            "children": [m.describe(nid) for m in self.child.measures],
+        }

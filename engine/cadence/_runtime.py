@@ -1,0 +1,197 @@
+"""Per-run machinery shared by the measures: the event emitter, the controller, note calls."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from . import events as ev
+from ._scope import NoteScope, current_scope, offload
+from .exceptions import NoteError, Skip
+from .note import Note, is_async_callable
+
+__all__ = ["Checkpoint", "Level", "Stop", "call_task", "note_error"]
+
+log = logging.getLogger("cadence")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """Where a run is about to go: a note, a fork (``.sync``), a branch (``.split``) or a child."""
+
+    kind: str
+    node_id: str
+    name: str
+    cadence: str
+    depth: int
+    run_id: str
+    score: Any
+
+
+class Stop(Exception):
+    """Ends a cadence cleanly (a ``Skip`` or an interrupt); carries the status and the score."""
+
+    def __init__(self, status: str, score: Any, reason: str = "") -> None:
+        super().__init__(status)
+        self.status = status
+        self.score = score
+        self.reason = reason
+
+
+Sink = Callable[[ev.Event], Awaitable[None]]
+
+
+class SafeListener:
+    """Wraps a user listener: sync or async, and a raising one is logged once and dropped for the run."""
+
+    __slots__ = ("fn", "ok")
+
+    def __init__(self, fn: Callable[[ev.Event], Any]) -> None:
+        self.fn = fn
+        self.ok = True
+
+    async def __call__(self, event: ev.Event) -> None:
+        if not self.ok:
+            return
+        try:
+            result = self.fn(event)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            self.ok = False
+            log.exception("event listener %r raised; it is disabled for the rest of this run", self.fn)
+
+
+class Level:
+    """One cadence being run: the root, or a child at ``depth`` > 0."""
+
+    __slots__ = ("cadence", "controller", "depth", "listeners", "node_id", "plain", "run_id", "sinks")
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        cadence: str,
+        node_id: str,
+        depth: int,
+        listeners: Sequence[Sink],
+        own_sinks: Sequence[Sink],
+        controller: Callable[[Checkpoint], Any] | None,
+    ) -> None:
+        self.run_id = run_id
+        self.cadence = cadence
+        self.node_id = node_id
+        self.depth = depth
+        self.listeners = tuple(listeners)
+        self.sinks = (*listeners, *own_sinks)
+        self.controller = controller
+        # Nothing listens and nothing steps: measures take their fast path.
+        self.plain = not self.sinks and controller is None
+
+    def child(self, definition: Any, node_id: str) -> Level:
+        """The level a child cadence runs at: the run's listeners plus the child's own hooks."""
+        return Level(
+            run_id=self.run_id,
+            cadence=definition.name,
+            node_id=node_id,
+            depth=self.depth + 1,
+            listeners=self.listeners,
+            own_sinks=definition.sinks() if self.run_id else (),
+            controller=self.controller,
+        )
+
+    async def emit(self, event_type: type[ev.Event], node_id: str, **fields: Any) -> None:
+        if not self.sinks:
+            return
+        event = event_type(
+            run_id=self.run_id, cadence=self.cadence, node_id=node_id, depth=self.depth, at=time.time(), **fields
+        )
+        for sink in self.sinks:
+            await sink(event)
+
+    async def checkpoint(self, kind: str, node_id: str, name: str, score: Any) -> None:
+        if self.controller is None:
+            return
+        result = self.controller(Checkpoint(kind, node_id, name, self.cadence, self.depth, self.run_id, score))
+        if inspect.isawaitable(result):
+            await result
+
+    def scope(self, node_id: str, name: str, score: Any) -> NoteScope:
+        return NoteScope(
+            emit=self._emit_event,
+            run_id=self.run_id,
+            cadence=self.cadence,
+            node_id=node_id,
+            depth=self.depth,
+            name=name,
+            score=score,
+        )
+
+    async def _emit_event(self, event: ev.Event) -> None:
+        for sink in self.sinks:
+            await sink(event)
+
+
+def note_error(name: str, error: BaseException) -> NoteError:
+    """The error a failing note is reported as (a ``NoteError`` stays as it is)."""
+    if isinstance(error, NoteError):
+        return error
+    msg = f"note {name!r} failed: {type(error).__name__}: {error}"
+    wrapped = NoteError(msg, note_name=name, original_error=error)
+    wrapped.__cause__ = error
+    return wrapped
+
+
+async def invoke(task: Any, score: Any, in_thread: bool) -> Any:
+    """Call a task on ``score`` and await what it returns; sync tasks go off-loop when ``in_thread``."""
+    if isinstance(task, Note) and task.policies:
+        return await task.run_async((score,), {}, in_thread=in_thread)
+    if in_thread and not is_async_callable(task):
+        result = await offload(task, score)
+    else:
+        result = task(score)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+async def call_task(
+    level: Level, node_id: str, name: str, task: Any, score: Any, *, in_thread: bool = False
+) -> Any:
+    """Run one note with its checkpoint, events and error reporting; returns what the note returned.
+
+    Raises :class:`Stop` for ``Skip`` and the note's exception (unwrapped) otherwise.
+    """
+    if level.plain:
+        try:
+            return await invoke(task, score, in_thread)
+        except Skip as skip:
+            raise Stop("skipped", score, skip.reason) from None
+    await level.checkpoint("note", node_id, name, score)
+    await level.emit(ev.NoteStarted, node_id, name=name, score=score)
+    token = current_scope.set(level.scope(node_id, name, score)) if level.sinks else None
+    start = time.perf_counter()
+    try:
+        result = await invoke(task, score, in_thread)
+    except Skip as skip:
+        duration = time.perf_counter() - start
+        await level.emit(ev.NoteFinished, node_id, name=name, score=score, duration=duration, status="skipped")
+        await level.emit(ev.Skipped, node_id, name=name, reason=skip.reason)
+        raise Stop("skipped", score, skip.reason) from None
+    except BaseException as error:
+        status = "failed" if isinstance(error, Exception) else "cancelled"
+        duration = time.perf_counter() - start
+        await level.emit(
+            ev.NoteFinished, node_id, name=name, score=score, duration=duration, status=status, error=error
+        )
+        raise
+    finally:
+        if token is not None:
+            current_scope.reset(token)
+    duration = time.perf_counter() - start
+    await level.emit(ev.NoteFinished, node_id, name=name, score=score, duration=duration, status="done")
+    return result

@@ -1,0 +1,97 @@
+"""What a running note knows about its run: lets decorators emit events into the run's stream."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+__all__ = ["NoteScope", "current_scope", "offload", "shared_pool"]
+
+
+class NoteScope:
+    """The run, node and emitter of the note being executed (set only when someone listens)."""
+
+    __slots__ = ("cadence", "depth", "emit", "name", "node_id", "run_id", "score")
+
+    def __init__(
+        self,
+        *,
+        emit: Callable[[Any], Awaitable[None]],
+        run_id: str,
+        cadence: str,
+        node_id: str,
+        depth: int,
+        name: str,
+        score: Any,
+    ) -> None:
+        self.emit = emit
+        self.run_id = run_id
+        self.cadence = cadence
+        self.node_id = node_id
+        self.depth = depth
+        self.name = name
+        self.score = score
+
+    async def send(self, event_type: type[Any], **fields: Any) -> None:
+        await self.emit(
+            event_type(
+                run_id=self.run_id,
+                cadence=self.cadence,
+                node_id=self.node_id,
+                depth=self.depth,
+                at=time.time(),
+                **fields,
+            )
+        )
+
+
+current_scope: contextvars.ContextVar[NoteScope | None] = contextvars.ContextVar("cadence_scope", default=None)
+
+_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def shared_pool() -> concurrent.futures.ThreadPoolExecutor:
+    """The one pool sync notes of ``.sync`` groups run in, created on first use."""
+    global _pool
+    if _pool is None:
+        with _pool_lock:
+            if _pool is None:
+                workers = min(32, (os.cpu_count() or 1) + 4)
+                _pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="cadence-note")
+    return _pool
+
+
+async def offload(fn: Callable[..., Any], *args: Any, dedicated: bool = False) -> Any:
+    """Run a sync callable off the event loop, in the shared pool or (``dedicated``) its own thread.
+
+    A dedicated daemon thread is used under ``@timeout``: a note that never returns then holds
+    no pool thread and never keeps the process alive.
+    """
+    ctx = contextvars.copy_context()
+    if not dedicated:
+        running = asyncio.get_running_loop().run_in_executor(shared_pool(), ctx.run, fn, *args)
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            # A thread cannot be interrupted: end only once it has, so a cancelled group ends last.
+            await asyncio.wait([running])
+            raise
+    future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+    def target() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(ctx.run(fn, *args))
+        except BaseException as exc:  # delivered to the awaiting coroutine
+            future.set_exception(exc)
+
+    threading.Thread(target=target, name="cadence-timeout", daemon=True).start()
+    return await asyncio.wrap_future(future)

@@ -1,0 +1,302 @@
+"""The :class:`Cadence` definition: a named list of measures over a score, and how it runs."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Generic, TypeVar
+
+from . import events as ev
+from ._measures import (
+    BranchMeasure,
+    ChildMeasure,
+    Measure,
+    NoteMeasure,
+    ParallelMeasure,
+    SequenceMeasure,
+    carry,
+    segment,
+)
+from ._runtime import Checkpoint, Level, SafeListener, Sink, Stop
+from .exceptions import DefinitionError
+from .hooks import HooksManager, _run_id
+from .merge import MergeFn, MergeStrategy
+
+__all__ = ["Cadence", "Controller", "Listener"]
+
+S = TypeVar("S")
+Controller = Callable[[Checkpoint], Awaitable[None] | None]
+Listener = Callable[[ev.Event], Awaitable[None] | None]
+
+
+class _ReporterSink:
+    """Calls a reporter after every note and once per cadence with the total time."""
+
+    def __init__(self, reporter: Callable[..., Any]) -> None:
+        self.safe = SafeListener(self._report)
+        self.reporter = reporter
+
+    def _report(self, event: ev.Event) -> Any:
+        if isinstance(event, ev.NoteFinished):
+            return self.reporter(event.name, event.duration, event.score)
+        if isinstance(event, ev.RunFinished):
+            return self.reporter(event.cadence, event.duration, event.score)
+        return None
+
+
+class Cadence(Generic[S]):
+    """A definition of service logic: measures run in order over a score.
+
+    A definition holds no per-run state: run it as often and as concurrently as you like, each
+    run on its own score.
+    """
+
+    def __init__(self, name: str, score: S | None = None) -> None:
+        if not isinstance(name, str) or not name.strip():
+            msg = f"a cadence needs a non-empty name, got {name!r}"
+            raise DefinitionError(msg)
+        self.name = name
+        self._score = score
+        self._measures: list[Measure] = []
+        self._hooks: list[Any] = []
+        self._reporters: list[Callable[..., Any]] = []
+        self._error_handler: tuple[Callable[..., Any], bool] | None = None
+
+    # ------------------------------------------------------------------ building
+
+    def then(self, name: str, task: Callable[..., Any], *, can_interrupt: bool = False) -> Cadence[S]:
+        """Run one note; with ``can_interrupt`` a note returning ``True`` ends the cadence cleanly."""
+        self._measures.append(NoteMeasure(self._check_name(name), task, can_interrupt))
+        return self
+
+    def sequence(self, name: str, tasks: Sequence[Callable[..., Any]]) -> Cadence[S]:
+        """Run notes one after another as one named measure."""
+        self._measures.append(SequenceMeasure(self._check_name(name), tasks))
+        return self
+
+    def sync(
+        self,
+        name: str,
+        tasks: Sequence[Callable[..., Any]],
+        *,
+        merge_strategy: MergeFn = MergeStrategy.fail_on_conflict,
+    ) -> Cadence[S]:
+        """Run notes at once, each on an isolated copy of the score, then merge their changes."""
+        self._measures.append(ParallelMeasure(self._check_name(name), tasks, merge_strategy))
+        return self
+
+    def split(
+        self,
+        name: str,
+        condition: Callable[..., Any],
+        if_true: Callable[..., Any] | Sequence[Callable[..., Any]],
+        if_false: Callable[..., Any] | Sequence[Callable[..., Any]] | None = None,
+        *,
+        parallel: bool = False,
+    ) -> Cadence[S]:
+        """Run ``if_true`` or ``if_false`` (one callable or a list) by the condition's truth."""
+        self._measures.append(BranchMeasure(self._check_name(name), condition, if_true, if_false, parallel))
+        return self
+
+    def child(
+        self,
+        name: str,
+        cadence: Cadence[Any],
+        merge: Callable[..., Any],
+        *,
+        score: Callable[[S], Any] | None = None,
+    ) -> Cadence[S]:
+        """Run another cadence as one measure, then ``merge(parent_score, child_score)``.
+
+        The child runs on a fresh deep copy of its construction score each time, or on
+        ``score(parent_score)`` when that hook is given.
+        """
+        if cadence is self:
+            msg = f".child({name!r}): a cadence cannot contain itself"
+            raise DefinitionError(msg)
+        self._measures.append(ChildMeasure(self._check_name(name), cadence, merge, score))
+        return self
+
+    def on_error(self, handler: Callable[..., Any], *, stop: bool = True) -> Cadence[S]:
+        """Send failures to ``handler(score, error)``; ``stop=False`` goes on with the next measure."""
+        if not callable(handler):
+            msg = f".on_error: handler {handler!r} is not callable"
+            raise DefinitionError(msg)
+        self._error_handler = (handler, stop)
+        return self
+
+    def with_hooks(self, hooks: Any | Iterable[Any]) -> Cadence[S]:
+        """Add hooks (one object or a list); each call appends."""
+        if isinstance(hooks, (list, tuple)):
+            self._hooks.extend(hooks)
+        else:
+            self._hooks.append(hooks)
+        return self
+
+    def with_reporter(self, reporter: Callable[..., Any]) -> Cadence[S]:
+        """Call ``reporter(note_name, elapsed_seconds, score)`` after each note and each run."""
+        if not callable(reporter):
+            msg = f".with_reporter: {reporter!r} is not callable"
+            raise DefinitionError(msg)
+        self._reporters.append(reporter)
+        return self
+
+    def _check_name(self, name: str) -> str:
+        if not isinstance(name, str) or not name.strip():
+            msg = f"cadence {self.name!r}: a measure needs a non-empty name, got {name!r}"
+            raise DefinitionError(msg)
+        return name
+
+    # ------------------------------------------------------------------ inspecting
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return tuple(self._measures)
+
+    @property
+    def hooks(self) -> tuple[Any, ...]:
+        return tuple(self._hooks)
+
+    def get_score(self) -> S | None:
+        """The score given at construction."""
+        return self._score
+
+    def score_type_name(self) -> str | None:
+        if self._score is None:
+            return None
+        t = type(self._score)
+        return f"{t.__module__}.{t.__qualname__}"
+
+    def describe(self) -> dict[str, Any]:
+        """The definition as a plain, JSON-serialisable tree; node ids are stable paths."""
+        root = segment(self.name)
+        return {
+            "kind": "cadence",
+            "name": self.name,
+            "id": root,
+            "score_type": self.score_type_name(),
+            "hooks": [type(h).__qualname__ for h in self._hooks],
+            "reporters": [getattr(r, "__qualname__", repr(r)) for r in self._reporters],
+            "error_handler": (
+                {"handler": getattr(self._error_handler[0], "__qualname__", repr(self._error_handler[0])),
+                 "stop": self._error_handler[1]}
+                if self._error_handler
+                else None
+            ),
+            "children": [m.describe(root) for m in self._measures],
+        }
+
+    def __repr__(self) -> str:
+        return f"<Cadence {self.name!r} measures={len(self._measures)}>"
+
+    # ------------------------------------------------------------------ running
+
+    def sinks(self) -> list[Sink]:
+        """This definition's own listeners for one run: its hooks and reporters."""
+        out: list[Sink] = []
+        if self._hooks:
+            out.append(HooksManager(self._hooks).handle)
+        out.extend(_ReporterSink(r).safe for r in self._reporters)
+        return out
+
+    async def run(
+        self,
+        score: S | None = None,
+        *,
+        controller: Controller | None = None,
+        listeners: Iterable[Listener] = (),
+    ) -> S:
+        """Run on ``score`` (or the construction score), mutating it in place, and return it.
+
+        Args:
+            controller: awaited with a :class:`Checkpoint` before every note, fork, branch and
+                child; it may hold the run there (breakpoints, stepping).
+            listeners: called (sync or async) with every event of the run, children included.
+        """
+        if score is None:
+            score = self._score
+            if score is None:
+                msg = f"cadence {self.name!r} has no score; pass one: await cadence.run(MyScore(...))"
+                raise DefinitionError(msg)
+        wrapped = [SafeListener(fn) for fn in listeners]
+        own = self.sinks()
+        observed = bool(wrapped or own or controller)
+        run_id = uuid.uuid4().hex if observed else ""
+        level = Level(
+            run_id=run_id,
+            cadence=self.name,
+            node_id=segment(self.name),
+            depth=0,
+            listeners=wrapped,
+            own_sinks=own,
+            controller=controller,
+        )
+        if not observed:
+            return await self.execute(level, score)  # type: ignore[no-any-return]
+        token = _run_id.set(run_id)
+        try:
+            return await self.execute(level, score)  # type: ignore[no-any-return]
+        finally:
+            _run_id.reset(token)
+
+    def run_sync(
+        self,
+        score: S | None = None,
+        *,
+        controller: Controller | None = None,
+        listeners: Iterable[Listener] = (),
+    ) -> S:
+        """Blocking twin of :meth:`run` (starts an event loop; not for use inside one)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.run(score, controller=controller, listeners=listeners))
+        msg = f"run_sync() of cadence {self.name!r} was called inside a running event loop; use `await cadence.run()`"
+        raise RuntimeError(msg)
+
+    async def execute(self, level: Level, score: Any) -> Any:
+        """Run the measures at ``level`` (the root, or as a child); the core of :meth:`run`."""
+        if level.plain and self._error_handler is None:
+            try:
+                for measure in self._measures:
+                    score = await measure.run(level, score)
+            except Stop as stop:
+                return stop.score
+            return score
+        start = time.perf_counter()
+        await level.emit(ev.RunStarted, level.node_id, score=score)
+        status, error = "done", None
+        try:
+            for measure in self._measures:
+                try:
+                    score = await measure.run(level, score)
+                except Stop as stop:
+                    status, score = stop.status, stop.score
+                    break
+                except Exception as exc:
+                    if self._error_handler is None:
+                        raise
+                    handler, stop_run = self._error_handler
+                    await level.emit(ev.ErrorHandled, level.node_id, error=exc, stop=stop_run)
+                    result = handler(score, exc)
+                    if inspect.isawaitable(result):
+                        result = await result
+                    score = carry(score, result)
+                    if stop_run:
+                        status, error = "failed", exc
+                        break
+        except BaseException as exc:
+            status = "failed" if isinstance(exc, Exception) else "cancelled"
+            await level.emit(
+                ev.RunFinished, level.node_id, score=score, duration=time.perf_counter() - start,
+                status=status, error=exc,
+            )
+            raise
+        await level.emit(
+            ev.RunFinished, level.node_id, score=score, duration=time.perf_counter() - start,
+            status=status, error=error,
+        )
+        return score

@@ -1,0 +1,194 @@
+"""Notes: the units of work a cadence runs, with their resilience policies."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, overload
+
+from ._scope import offload
+from .exceptions import DefinitionError
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
+__all__ = ["Note", "Policy", "beat", "callable_name", "is_async_callable", "note"]
+
+
+class Policy(Protocol):
+    """A resilience layer around a note (retry, timeout, fallback, circuit breaker)."""
+
+    kind: str
+
+    def describe(self) -> dict[str, Any]: ...
+
+    async def call_async(self, nxt: Callable[[], Awaitable[Any]], note: Note, args: tuple[Any, ...]) -> Any: ...
+
+    def call_sync(self, nxt: Callable[[], Any], note: Note, args: tuple[Any, ...]) -> Any: ...
+
+
+def is_async_callable(fn: Any) -> bool:
+    """Whether calling ``fn`` returns a coroutine (functions, partials, methods, callable objects)."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    if isinstance(fn, Note):
+        return fn.is_async
+    if inspect.iscoroutinefunction(fn):
+        return True
+    call = getattr(fn, "__call__", None)  # noqa: B004 - callable objects with async __call__
+    return call is not None and not inspect.isroutine(fn) and inspect.iscoroutinefunction(call)
+
+
+def callable_name(fn: Any) -> str:
+    """A readable name for any callable."""
+    if isinstance(fn, Note):
+        return fn.name
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    name = getattr(fn, "__name__", None)
+    if isinstance(name, str):
+        return name
+    return type(fn).__name__
+
+
+class Note:
+    """A named unit of work: a function (sync or async) plus its resilience policies.
+
+    Calling a note calls the function through its policies: an ``async def`` note returns a
+    coroutine; a sync note runs in the caller's thread (timeouts use a helper thread).
+    """
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        policies: tuple[Policy, ...] = (),
+    ) -> None:
+        if not callable(fn):
+            msg = f"a note needs a callable, got {fn!r}; pass a function or a Note"
+            raise DefinitionError(msg)
+        self.fn = fn
+        self.name = name or callable_name(fn)
+        self.description = description if description is not None else inspect.getdoc(fn)
+        self.policies = policies
+        self.is_async = is_async_callable(fn)
+        self.__name__ = self.name
+        self.__qualname__ = getattr(fn, "__qualname__", self.name)
+        self.__module__ = getattr(fn, "__module__", None) or __name__
+        self.__doc__ = self.description
+        self.__wrapped__ = fn
+
+    def with_policy(self, policy: Policy) -> Note:
+        """A copy of this note with ``policy`` wrapped around the existing ones."""
+        return Note(self.fn, name=self.name, description=self.description, policies=(*self.policies, policy))
+
+    def renamed(self, name: str | None, description: str | None) -> Note:
+        new = Note(self.fn, name=name or self.name, description=description, policies=self.policies)
+        if description is None:
+            new.description = self.description
+            new.__doc__ = self.description
+        return new
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Note:
+        if obj is None:
+            return self
+        bound = Note(functools.partial(self.fn, obj), name=self.name, description=self.description)
+        bound.policies = self.policies
+        return bound
+
+    def __repr__(self) -> str:
+        layers = "".join(f" @{p.kind}" for p in reversed(self.policies))
+        return f"<Note {self.name!r}{layers} {'async' if self.is_async else 'sync'}>"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not self.policies:
+            return self.fn(*args, **kwargs)
+        if self.is_async:
+            return self.run_async(args, kwargs)
+        return self._run_sync(args, kwargs)
+
+    async def run_async(self, args: tuple[Any, ...], kwargs: dict[str, Any], *, in_thread: bool = False) -> Any:
+        """Call through the policies on the event loop; a sync function runs off-loop when
+        ``in_thread`` or when a timeout must be able to abandon it."""
+        fn = self.fn
+        timed = any(p.kind == "timeout" for p in self.policies)
+        to_thread = not self.is_async and (in_thread or timed)
+
+        async def innermost() -> Any:
+            if to_thread:
+                result = await offload(functools.partial(fn, *args, **kwargs), dedicated=timed)
+            else:
+                result = fn(*args, **kwargs)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+
+        call: Callable[[], Awaitable[Any]] = innermost
+        for policy in self.policies:
+            call = functools.partial(policy.call_async, call, self, args)
+        return await call()
+
+    def _run_sync(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        call: Callable[[], Any] = functools.partial(self.fn, *args, **kwargs)
+        for policy in self.policies:
+            call = functools.partial(policy.call_sync, call, self, args)
+        return call()
+
+
+def as_note(fn: Callable[..., Any] | Note) -> Note:
+    return fn if isinstance(fn, Note) else Note(fn)
+
+
+@overload
+def note(fn: Callable[..., Any], /) -> Note: ...
+@overload
+def note(
+    fn: None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    retry: int | dict[str, Any] | None = None,
+    timeout: float | None = None,
+    fallback: Any = ...,
+) -> Callable[[Callable[..., Any]], Note]: ...
+def note(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    retry: int | dict[str, Any] | None = None,
+    timeout: float | None = None,
+    fallback: Any = ...,
+) -> Any:
+    """Make a function a :class:`Note`; usable bare (``@note``) or with options.
+
+    ``retry`` (attempts, or keyword arguments of :func:`cadence.retry`), ``timeout`` (seconds) and
+    ``fallback`` (default value) are shorthands: timeout innermost, then retry, then fallback.
+    """
+
+    def decorate(f: Callable[..., Any]) -> Note:
+        from . import resilience
+
+        n = as_note(f)
+        if name is not None or description is not None:
+            n = n.renamed(name, description)
+        if timeout is not None:
+            n = resilience.timeout(timeout)(n)
+        if retry is not None:
+            n = resilience.retry(**retry)(n) if isinstance(retry, dict) else resilience.retry(retry)(n)
+        if fallback is not ...:
+            n = resilience.fallback(fallback)(n)
+        return n
+
+    if fn is not None:
+        return decorate(fn)
+    return decorate
+
+
+#: Old name from the first draft of the API.
+beat = note

@@ -1,0 +1,116 @@
+"""Holding a run at checkpoints: breakpoints and note-by-note stepping (what the studio drives)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from ._runtime import Checkpoint
+
+__all__ = ["Checkpoint", "StepController"]
+
+
+class StepController:
+    """A run controller: pauses before chosen nodes, then lets the run go one step or all the way.
+
+    Give it to a run (``await cadence.run(score, controller=ctl)``) and drive it from another task::
+
+        ctl = StepController(breakpoints={"checkout/charge"})
+        task = asyncio.create_task(cadence.run(score, controller=ctl))
+        point = await ctl.wait_paused()   # held before checkout/charge
+        ctl.step()                        # run that note, pause at the next checkpoint
+        ctl.resume()                      # run to the next breakpoint or the end
+
+    Inside a ``.sync`` group every parallel note stops at its own checkpoint; :meth:`step`
+    releases them one at a time, :meth:`step_over` on the fork runs the whole group at once.
+    """
+
+    def __init__(self, *, breakpoints: Iterable[str] = (), pause_at_start: bool = False) -> None:
+        self.breakpoints: set[str] = set(breakpoints)
+        self.stepping = pause_at_start
+        self._held: list[tuple[Checkpoint, asyncio.Event]] = []
+        self._arrived: asyncio.Event | None = None
+        self._over: set[str] = set()
+        self.seen: list[Checkpoint] = []
+
+    @property
+    def held(self) -> list[Checkpoint]:
+        """The checkpoints the run is paused at, oldest first (several inside a ``.sync``)."""
+        return [point for point, _ in self._held]
+
+    @property
+    def paused(self) -> bool:
+        return bool(self._held)
+
+    def toggle_breakpoint(self, node_id: str) -> bool:
+        """Add or remove a breakpoint; returns whether it is now set."""
+        if node_id in self.breakpoints:
+            self.breakpoints.discard(node_id)
+            return False
+        self.breakpoints.add(node_id)
+        return True
+
+    def _should_pause(self, point: Checkpoint) -> bool:
+        if point.node_id in self.breakpoints:
+            return True
+        if not self.stepping:
+            return False
+        inside = [p for p in self._over if point.node_id.startswith(p + "/")]
+        if inside:
+            return False
+        self._over.clear()
+        return True
+
+    async def __call__(self, point: Checkpoint) -> None:
+        self.seen.append(point)
+        if not self._should_pause(point):
+            return
+        gate = asyncio.Event()
+        self._held.append((point, gate))
+        self._signal().set()
+        await gate.wait()
+
+    def _signal(self) -> asyncio.Event:
+        if self._arrived is None:
+            self._arrived = asyncio.Event()
+        return self._arrived
+
+    async def wait_paused(self, timeout: float | None = None) -> Checkpoint:
+        """Wait until the run is held somewhere; returns the oldest held checkpoint."""
+        async with asyncio.timeout(timeout):
+            while not self._held:
+                signal = self._signal()
+                signal.clear()
+                await signal.wait()
+        return self._held[0][0]
+
+    def _release_first(self) -> Checkpoint | None:
+        if not self._held:
+            return None
+        point, gate = self._held.pop(0)
+        gate.set()
+        return point
+
+    def step(self) -> Checkpoint | None:
+        """Let the oldest held checkpoint go and pause again at the next one."""
+        self.stepping = True
+        return self._release_first()
+
+    def step_over(self) -> Checkpoint | None:
+        """Like :meth:`step`, but a held fork, branch or child runs whole before the next pause."""
+        self.stepping = True
+        point = self._release_first()
+        if point is not None and point.kind != "note":
+            self._over.add(point.node_id)
+        return point
+
+    def resume(self) -> None:
+        """Let every held checkpoint go; run until the next breakpoint."""
+        self.stepping = False
+        self._over.clear()
+        while self._held:
+            self._release_first()
+
+    def pause(self) -> None:
+        """Pause at the next checkpoint."""
+        self.stepping = True

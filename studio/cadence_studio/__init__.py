@@ -1,0 +1,1 @@
+"""Cadence Studio: the terminal app and command lines around the Cadence engine."""

@@ -1,0 +1,1 @@
+"""Helpers for the tests: the real external renderers, wrapped for pytest."""
