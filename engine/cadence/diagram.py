@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -75,33 +76,28 @@ class _Cluster:
     items: list[_Node | _Cluster] = field(default_factory=list)
 
 
-@dataclass(slots=True)
-class _Graph:
-    title: str
-    root: _Cluster
-    edges: list[tuple[str, str, str | None]] = field(default_factory=list)
-
-
+_Edge: TypeAlias = tuple[str, str, str | None]  # (source id, target id, label)
 # Edges still waiting for their target: (source node id, edge label).
 _Pending: TypeAlias = list[tuple[str, str | None]]
 
 
 class _Builder:
-    """Turns a described cadence into a :class:`_Graph`, chaining measures through pending edges."""
+    """Turns a described cadence into nested clusters and edges, chaining measures by pending edges."""
 
     def __init__(self, statuses: Statuses | None) -> None:
         self._statuses = statuses or {}
         self._count = 0
-        self._edges: list[tuple[str, str, str | None]] = []
+        self._edges: list[_Edge] = []
 
-    def build(self, desc: Mapping[str, Any]) -> _Graph:
+    def build(self, desc: Mapping[str, Any]) -> tuple[_Cluster, list[_Edge]]:
+        """The root cluster (titled with the cadence and its score type) and every edge."""
         score = f" ({desc['score_type']})" if desc.get("score_type") else ""
         root = _Cluster("root", f"{_name(desc)}{score}")
         status, extra = self._status(desc)
         start = self._node(root, f"▶ {_name(desc)}{extra}", "start", status)
         pending = self._chain(desc.get("children") or [], [(start.id, None)], root)
         self._connect(pending, self._node(root, "end", "end"))
-        return _Graph(root.title, root, self._edges)
+        return root, self._edges
 
     def _status(self, measure: Mapping[str, Any]) -> tuple[str | None, str]:
         """The measure's known status (or None) and a "\\n12 ms" duration suffix (or "")."""
@@ -166,11 +162,18 @@ class _Builder:
         if kind == "child":
             merge = (measure.get("merge") or {}).get("name")
             title = f"{name} ⟶ {measure.get('cadence', '?')}" + (f" · merge: {merge}" if merge else "")
-            cluster = self._cluster(parent, title + extra.replace("\n", " · "), status)
-            return self._chain(children, pending, cluster)
-        # sequence, and any future container kind: its children in order, inside a labelled cluster.
-        cluster = self._cluster(parent, f"{name} · {kind}" + extra.replace("\n", " · "), status)
+        else:  # sequence, and any future container kind: its children in order, in a labelled cluster.
+            title = f"{name} · {kind}"
+        cluster = self._cluster(parent, title + extra.replace("\n", " · "), status)
+        if not children:  # an empty cluster would vanish (DOT) or float unconnected (Mermaid)
+            return self._connect(pending, self._node(cluster, "(empty)", "note"))
         return self._chain(children, pending, cluster)
+
+
+def _check_choice(what: str, value: str, accepted: tuple[str, ...]) -> None:
+    if value not in accepted:
+        msg = f"unknown {what} {value!r}; use one of {', '.join(accepted)}"
+        raise ValueError(msg)
 
 
 def _describe(c: CadenceLike) -> Mapping[str, Any]:
@@ -230,17 +233,9 @@ def _clean(text: str) -> str:
 
 # -- Mermaid -----------------------------------------------------------------------------------------
 
-# Mermaid reads '#name;' as an entity, splits on '"' and treats '<', '>' and '&' as HTML.
-_MERMAID_ESCAPES = {
-    "#": "#35;",
-    '"': "#quot;",
-    "<": "#lt;",
-    ">": "#gt;",
-    "&": "#amp;",
-    ";": "#59;",
-    "%": "#37;",
-    "`": "#96;",
-}
+# Mermaid reads '#name;' as an entity, splits on '"', treats '<', '>' and '&' as HTML, '\n' as a line
+# break and '%%{' as a directive: each of those characters becomes a numeric entity ('#35;').
+_MERMAID_ESCAPES = {char: f"#{ord(char)};" for char in '#"<>&;%`\\'}
 _MERMAID_SHAPES = {
     "start": '(["{}"])',
     "end": '(["{}"])',
@@ -264,13 +259,10 @@ def to_mermaid(
     Raises:
         ValueError: ``direction`` or ``theme`` is not one Mermaid knows.
     """
-    if direction not in _MERMAID_DIRECTIONS:
-        msg = f"unknown direction {direction!r}; use one of {', '.join(_MERMAID_DIRECTIONS)}"
-        raise ValueError(msg)
-    if theme is not None and theme not in _MERMAID_THEMES:
-        msg = f"unknown Mermaid theme {theme!r}; use one of {', '.join(_MERMAID_THEMES)}"
-        raise ValueError(msg)
-    graph = _Builder(statuses).build(_describe(c))
+    _check_choice("direction", direction, _MERMAID_DIRECTIONS)
+    if theme is not None:
+        _check_choice("Mermaid theme", theme, _MERMAID_THEMES)
+    root, graph_edges = _Builder(statuses).build(_describe(c))
     lines = [f"%%{{init: {{'theme': '{theme}'}}}}%%"] if theme else []
     lines.append(f"flowchart {direction}")
     styling: list[str] = []  # class and style lines go last, after every node exists
@@ -293,8 +285,8 @@ def to_mermaid(
                     fill, stroke = _STATUS_COLOURS[item.status]
                     styling.append(f"style {item.id} fill:{fill},stroke:{stroke},color:#111827")
 
-    emit(graph.root, "  ")
-    for source, target, label in graph.edges:
+    emit(root, "  ")
+    for source, target, label in graph_edges:
         lines.append(f"  {source} -->|{label}| {target}" if label else f"  {source} --> {target}")
     for status, (fill, stroke) in _STATUS_COLOURS.items():
         if status in used:
@@ -333,17 +325,15 @@ def to_dot(
     Raises:
         ValueError: ``rankdir`` is unknown or an attribute name is not a plain identifier.
     """
-    if rankdir not in _DOT_RANKDIRS:
-        msg = f"unknown rankdir {rankdir!r}; use one of {', '.join(_DOT_RANKDIRS)}"
-        raise ValueError(msg)
+    _check_choice("rankdir", rankdir, _DOT_RANKDIRS)
     for key in graph_attrs:
         if not _DOT_ID.fullmatch(key):
             msg = f"graph attribute name {key!r} is not a DOT identifier; use letters, digits and '_'"
             raise ValueError(msg)
-    graph = _Builder(statuses).build(_describe(c))
+    root, graph_edges = _Builder(statuses).build(_describe(c))
     attrs = {
         "rankdir": rankdir,
-        "label": graph.title,
+        "label": root.title,
         "labelloc": "t",
         "fontname": "Helvetica,Arial,sans-serif",
     }
@@ -372,8 +362,8 @@ def to_dot(
                 emit(item, indent + "  ")
                 lines.append(f"{indent}}}")
 
-    emit(graph.root, "  ")
-    for source, target, label in graph.edges:
+    emit(root, "  ")
+    for source, target, label in graph_edges:
         lines.append(f"  {source} -> {target}" + (f" [label={_dot_text(label)}];" if label else ";"))
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -481,13 +471,14 @@ def save_diagram(
         data = to_dot(c, statuses=statuses).encode("utf-8")
     else:
         data = _run_dot(to_dot(c, statuses=statuses), kind)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    # A sibling temp file renamed over the target; open(..., "xb") keeps the usual umask permissions.
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with open(tmp, "xb") as handle:
             handle.write(data)
         os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return target
 
@@ -495,8 +486,12 @@ def save_diagram(
 # -- text --------------------------------------------------------------------------------------------
 
 
+def _one_line(text: str) -> str:
+    return _clean(text).replace("\n", "⏎")
+
+
 def _text_line(measure: Mapping[str, Any]) -> str:
-    name = _clean(_name(measure)).replace("\n", "⏎")
+    name = _one_line(_name(measure))
     kind = measure.get("kind")
     if kind == "note":
         badges = _badges(measure.get("note") or {})
@@ -517,7 +512,7 @@ def to_text(c: CadenceLike) -> str:
     """An indented tree of the cadence's measures with their kinds and resilience badges."""
     desc = _describe(c)
     score = f" (score: {desc['score_type']})" if desc.get("score_type") else ""
-    lines = [f"{_clean(_name(desc))}  cadence{score}"]
+    lines = [f"{_one_line(_name(desc))}  cadence{score}"]
 
     def walk(measures: list[Mapping[str, Any]], prefix: str) -> None:
         for index, measure in enumerate(measures):

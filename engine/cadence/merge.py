@@ -68,12 +68,14 @@ def smart_merge(
     original: Any, snapshots: Sequence[Snapshot], changes: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
     """Combine disagreeing changes by type: lists append, sets union, dicts per key, numbers add deltas."""
+    writers: dict[str, list[tuple[str, Any]]] = {}
+    for snap, changed in zip(snapshots, changes, strict=True):
+        for name, value in changed.items():
+            writers.setdefault(name, []).append((snap.task, value))
     merged: dict[str, Any] = {}
-    for changed in changes:
-        merged.update(changed)
-    for name, writers in overlaps(snapshots, changes).items():
-        base = getattr(original, name, None)
-        merged[name] = _combine(name, base, writers)
+    for name, ws in writers.items():
+        # Several tasks adding 1 to a counter write equal values: they still add up.
+        merged[name] = ws[0][1] if len(ws) == 1 else _combine(name, getattr(original, name, None), ws)
     return merged
 
 def _combine(path: str, base: Any, writers: list[tuple[str, Any]]) -> Any:
@@ -98,6 +100,8 @@ def _combine(path: str, base: Any, writers: list[tuple[str, Any]]) -> Any:
         return type(base)((base - removed) | added)
     if isinstance(base, dict) and all(isinstance(v, dict) for v in values):
         return _merge_dicts(path, base, writers)
+    if _all_equal(values):
+        return values[0]
     raise conflict(f"{type(base).__name__} values cannot be combined")
 
 _DELETED: Any = object()
