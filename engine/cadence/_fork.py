@@ -40,7 +40,7 @@ def _lazy_value(value: Any) -> Any:
 
 
 def _make_fork_class(cls: type) -> type:
-    def __getattribute__(self: Any, name: str) -> Any:  # noqa: N807 - the hook itself
+    def __getattribute__(self: Any, name: str) -> Any:
         d = object.__getattribute__(self, "__dict__")
         try:
             return d[name]
@@ -54,13 +54,13 @@ def _make_fork_class(cls: type) -> type:
             return value
         return object.__getattribute__(self, name)
 
-    def __copy__(self: Any) -> Any:  # noqa: N807
+    def __copy__(self: Any) -> Any:
         return materialize(self)
 
-    def __deepcopy__(self: Any, memo: dict[int, Any]) -> Any:  # noqa: N807
+    def __deepcopy__(self: Any, memo: dict[int, Any]) -> Any:
         return copy.deepcopy(materialize(self), memo)
 
-    def __reduce_ex__(self: Any, protocol: Any) -> Any:  # noqa: N807
+    def __reduce_ex__(self: Any, protocol: Any) -> Any:
         return materialize(self).__reduce_ex__(protocol)
 
     namespace = {
@@ -88,7 +88,7 @@ def fork(score: Any) -> Any:
     if cls is None:
         cls = _fork_classes[base_cls] = _make_fork_class(base_cls)
         _fork_class_set.add(cls)
-    view = object.__new__(cls)
+    view: Any = object.__new__(cls)
     object.__setattr__(view, "_cadence_base", score)
     object.__setattr__(view, "_cadence_names", frozenset(field_names(score)))
     return view

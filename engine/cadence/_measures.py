@@ -200,9 +200,15 @@ async def run_parallel(
             raise Stop(error.status, score, error.reason) from None
         if isinstance(error, NoteError):
             raise error from None
-        msg = f"parallel task {names[failed.index]!r} of {group_name!r} failed: {type(error).__name__}: {error}"
+        msg = (
+            f"parallel task {names[failed.index]!r} of {group_name!r} failed: {type(error).__name__}: {error}"
+        )
         raise ParallelNoteError(
-            msg, note_name=names[failed.index], group_name=group_name, task_index=failed.index, original_error=error
+            msg,
+            note_name=names[failed.index],
+            group_name=group_name,
+            task_index=failed.index,
+            original_error=error,
         ) from error
     except BaseException:
         for t in running:
@@ -268,7 +274,9 @@ class ParallelMeasure(Measure):
         self.merge_strategy = merge_strategy
 
     async def run(self, level: Level, score: Any) -> Any:
-        return await run_parallel(level, self.node_id(level), self.name, self.tasks, score, self.merge_strategy)
+        return await run_parallel(
+            level, self.node_id(level), self.name, self.tasks, score, self.merge_strategy
+        )
 
     def describe(self, parent_id: str) -> dict[str, Any]:
         nid = f"{parent_id}/{self.seg}"
@@ -312,7 +320,9 @@ class BranchMeasure(Measure):
         if self.parallel and len(tasks) > 1:
             from .merge import MergeStrategy
 
-            return await run_parallel(level, bid, f"{self.name}/{label}", tasks, score, MergeStrategy.fail_on_conflict)
+            return await run_parallel(
+                level, bid, f"{self.name}/{label}", tasks, score, MergeStrategy.fail_on_conflict
+            )
         return await run_in_order(level, bid, tasks, score)
 
     def describe(self, parent_id: str) -> dict[str, Any]:
@@ -407,14 +417,23 @@ class ChildMeasure(Measure):
         except BaseException as error:
             if not level.plain:
                 await level.emit(
-                    ev.ChildLeft, cid, name=self.name, child=self.child.name,
-                    duration=time.perf_counter() - start, error=error, score=score,
+                    ev.ChildLeft,
+                    cid,
+                    name=self.name,
+                    child=self.child.name,
+                    duration=time.perf_counter() - start,
+                    error=error,
+                    score=score,
                 )
             raise
         if not level.plain:
             await level.emit(
-                ev.ChildLeft, cid, name=self.name, child=self.child.name,
-                duration=time.perf_counter() - start, score=score,
+                ev.ChildLeft,
+                cid,
+                name=self.name,
+                child=self.child.name,
+                duration=time.perf_counter() - start,
+                score=score,
             )
         return score
 

@@ -108,7 +108,12 @@ class Level:
         if not self.sinks:
             return
         event = event_type(
-            run_id=self.run_id, cadence=self.cadence, node_id=node_id, depth=self.depth, at=time.time(), **fields
+            run_id=self.run_id,
+            cadence=self.cadence,
+            node_id=node_id,
+            depth=self.depth,
+            at=time.time(),
+            **fields,
         )
         for sink in self.sinks:
             await sink(event)
@@ -116,7 +121,9 @@ class Level:
     async def checkpoint(self, kind: str, node_id: str, name: str, score: Any) -> None:
         if self.controller is None:
             return
-        result = self.controller(Checkpoint(kind, node_id, name, self.cadence, self.depth, self.run_id, score))
+        result = self.controller(
+            Checkpoint(kind, node_id, name, self.cadence, self.depth, self.run_id, score)
+        )
         if inspect.isawaitable(result):
             await result
 
@@ -179,7 +186,9 @@ async def call_task(
         result = await invoke(task, score, in_thread)
     except Skip as skip:
         duration = time.perf_counter() - start
-        await level.emit(ev.NoteFinished, node_id, name=name, score=score, duration=duration, status="skipped")
+        await level.emit(
+            ev.NoteFinished, node_id, name=name, score=score, duration=duration, status="skipped"
+        )
         await level.emit(ev.Skipped, node_id, name=name, reason=skip.reason)
         raise Stop("skipped", score, skip.reason) from None
     except BaseException as error:

@@ -51,7 +51,9 @@ class NoteScope:
         )
 
 
-current_scope: contextvars.ContextVar[NoteScope | None] = contextvars.ContextVar("cadence_scope", default=None)
+current_scope: contextvars.ContextVar[NoteScope | None] = contextvars.ContextVar(
+    "cadence_scope", default=None
+)
 
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()

@@ -181,8 +181,10 @@ class Cadence(Generic[S]):
             "hooks": [type(h).__qualname__ for h in self._hooks],
             "reporters": [getattr(r, "__qualname__", repr(r)) for r in self._reporters],
             "error_handler": (
-                {"handler": getattr(self._error_handler[0], "__qualname__", repr(self._error_handler[0])),
-                 "stop": self._error_handler[1]}
+                {
+                    "handler": getattr(self._error_handler[0], "__qualname__", repr(self._error_handler[0])),
+                    "stop": self._error_handler[1],
+                }
                 if self._error_handler
                 else None
             ),
@@ -254,7 +256,10 @@ class Cadence(Generic[S]):
             asyncio.get_running_loop()
         except RuntimeError:
             return asyncio.run(self.run(score, controller=controller, listeners=listeners))
-        msg = f"run_sync() of cadence {self.name!r} was called inside a running event loop; use `await cadence.run()`"
+        msg = (
+            f"run_sync() of cadence {self.name!r} was called inside a running event loop; "
+            "use `await cadence.run()` there"
+        )
         raise RuntimeError(msg)
 
     async def execute(self, level: Level, score: Any) -> Any:
@@ -291,12 +296,20 @@ class Cadence(Generic[S]):
         except BaseException as exc:
             status = "failed" if isinstance(exc, Exception) else "cancelled"
             await level.emit(
-                ev.RunFinished, level.node_id, score=score, duration=time.perf_counter() - start,
-                status=status, error=exc,
+                ev.RunFinished,
+                level.node_id,
+                score=score,
+                duration=time.perf_counter() - start,
+                status=status,
+                error=exc,
             )
             raise
         await level.emit(
-            ev.RunFinished, level.node_id, score=score, duration=time.perf_counter() - start,
-            status=status, error=error,
+            ev.RunFinished,
+            level.node_id,
+            score=score,
+            duration=time.perf_counter() - start,
+            status=status,
+            error=error,
         )
         return score

@@ -34,10 +34,7 @@ __all__ = [
     "describe_error",
 ]
 
-_frozen = dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-
-
-@_frozen
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
     """Common fields of every event."""
 
@@ -87,7 +84,7 @@ def _plain(value: Any) -> Any:
     return repr(value)
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class RunStarted(Event):
     """A cadence started (``depth`` > 0 for a child cadence)."""
 
@@ -95,7 +92,7 @@ class RunStarted(Event):
     score: Any = None
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class RunFinished(Event):
     """A cadence ended; ``status`` is done, failed, skipped, interrupted or cancelled."""
 
@@ -106,7 +103,7 @@ class RunFinished(Event):
     error: BaseException | None = None
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class NoteStarted(Event):
     """A note is about to run on ``score`` (a task's own copy inside ``.sync``)."""
 
@@ -115,7 +112,7 @@ class NoteStarted(Event):
     score: Any = None
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class NoteFinished(Event):
     """A note ended; ``status`` is done, failed, skipped, interrupted or cancelled."""
 
@@ -127,7 +124,7 @@ class NoteFinished(Event):
     error: BaseException | None = None
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Forked(Event):
     """A ``.sync`` group (or a parallel ``.split`` branch) forked the score for its tasks."""
 
@@ -137,7 +134,7 @@ class Forked(Event):
     score: Any = None
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Merged(Event):
     """The tasks' copies were merged: per-task changes, conflicting fields and the strategy used.
 
@@ -156,7 +153,7 @@ class Merged(Event):
     error: BaseException | None = None
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class BranchTaken(Event):
     """A ``.split`` evaluated its condition (``value``) and took ``branch`` ("true" or "false")."""
 
@@ -166,7 +163,7 @@ class BranchTaken(Event):
     branch: str = "true"
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class ChildEntered(Event):
     """A ``.child`` measure starts its child cadence on ``score`` (the child's fresh score)."""
 
@@ -176,7 +173,7 @@ class ChildEntered(Event):
     score: Any = None
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class ChildLeft(Event):
     """A ``.child`` measure ended (after merging, unless it failed)."""
 
@@ -188,7 +185,7 @@ class ChildLeft(Event):
     score: Any = None
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class RetryAttempt(Event):
     """Attempt ``attempt`` of ``max_attempts`` failed with ``error``; the next starts after ``delay``."""
 
@@ -201,7 +198,7 @@ class RetryAttempt(Event):
     score: Any = None
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class TimedOut(Event):
     """A note ran past its ``@timeout``."""
 
@@ -210,7 +207,7 @@ class TimedOut(Event):
     seconds: float = 0.0
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class FallbackUsed(Event):
     """``@fallback`` replaced a failure with ``value``."""
 
@@ -220,7 +217,7 @@ class FallbackUsed(Event):
     value: Any = None
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class CircuitStateChanged(Event):
     """A circuit breaker moved from ``old`` to ``new`` state during a note."""
 
@@ -231,7 +228,7 @@ class CircuitStateChanged(Event):
     new: str = ""
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Skipped(Event):
     """A note raised :class:`Skip`; the cadence ends cleanly."""
 
@@ -240,7 +237,7 @@ class Skipped(Event):
     reason: str = ""
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Interrupted(Event):
     """A ``can_interrupt`` note returned ``True``; the cadence ends cleanly."""
 
@@ -248,7 +245,7 @@ class Interrupted(Event):
     name: str = ""
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class ErrorHandled(Event):
     """The cadence's ``.on_error`` handler received ``error``; ``stop`` tells whether the run ends."""
 

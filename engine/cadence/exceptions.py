@@ -110,7 +110,7 @@ class MergeConflict(CadenceError):
         self.values = tuple(values)
 
 
-class TimeoutError(CadenceError, builtins.TimeoutError):  # noqa: A001 - public name from the spec
+class TimeoutError(CadenceError, builtins.TimeoutError):
     """A note exceeded its ``@timeout``."""
 
     default_code = "TIMEOUT"

@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from numbers import Number
-from typing import Any
+from typing import Any, cast
 
 from ._fork import changes_of
 from .exceptions import MergeConflict
 from .score import ImmutableScore
 
 __all__ = ["MergeFn", "MergeStrategy", "Snapshot", "apply_fields", "merge_snapshots", "overlaps"]
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Snapshot:
@@ -27,9 +28,13 @@ class Snapshot:
     index: int
     score: Any
 
+
 MergeFn = Callable[[Any, Sequence[Snapshot], Sequence[Mapping[str, Any]]], "Mapping[str, Any] | None"]
 
-def overlaps(snapshots: Sequence[Snapshot], changes: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[str, Any]]]:
+
+def overlaps(
+    snapshots: Sequence[Snapshot], changes: Sequence[Mapping[str, Any]]
+) -> dict[str, list[tuple[str, Any]]]:
     """Fields that two or more tasks set to different values: ``{field: [(task, value), ...]}``."""
     writers: dict[str, list[tuple[str, Any]]] = {}
     for snap, changed in zip(snapshots, changes, strict=True):
@@ -37,12 +42,14 @@ def overlaps(snapshots: Sequence[Snapshot], changes: Sequence[Mapping[str, Any]]
             writers.setdefault(name, []).append((snap.task, value))
     return {name: ws for name, ws in writers.items() if len(ws) > 1 and not _all_equal([v for _, v in ws])}
 
+
 def _all_equal(values: Sequence[Any]) -> bool:
     first = values[0]
     try:
         return all(v is first or bool(v == first) for v in values[1:])
     except Exception:
         return False
+
 
 def fail_on_conflict(
     original: Any, snapshots: Sequence[Snapshot], changes: Sequence[Mapping[str, Any]]
@@ -55,6 +62,7 @@ def fail_on_conflict(
         merged.update(changed)
     return merged
 
+
 def last_write_wins(
     original: Any, snapshots: Sequence[Snapshot], changes: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
@@ -63,6 +71,7 @@ def last_write_wins(
     for changed in changes:
         merged.update(changed)
     return merged
+
 
 def smart_merge(
     original: Any, snapshots: Sequence[Snapshot], changes: Sequence[Mapping[str, Any]]
@@ -77,6 +86,7 @@ def smart_merge(
         # Several tasks adding 1 to a counter write equal values: they still add up.
         merged[name] = ws[0][1] if len(ws) == 1 else _combine(name, getattr(original, name, None), ws)
     return merged
+
 
 def _combine(path: str, base: Any, writers: list[tuple[str, Any]]) -> Any:
     tasks = [t for t, _ in writers]
@@ -104,7 +114,9 @@ def _combine(path: str, base: Any, writers: list[tuple[str, Any]]) -> Any:
         return values[0]
     raise conflict(f"{type(base).__name__} values cannot be combined")
 
+
 _DELETED: Any = object()
+
 
 def _merge_dicts(path: str, base: dict[Any, Any], writers: list[tuple[str, Any]]) -> dict[Any, Any]:
     result = dict(base)
@@ -131,14 +143,17 @@ def _merge_dicts(path: str, base: dict[Any, Any], writers: list[tuple[str, Any]]
             result[key] = new
     return result
 
+
 def _neq(a: Any, b: Any) -> bool:
     try:
         return bool(a != b)
     except Exception:
         return True
 
+
 def _is_number(v: Any) -> bool:
     return isinstance(v, Number) and not isinstance(v, bool)
+
 
 class MergeStrategy:
     """The built-in merge strategies (any callable with the same signature works too)."""
@@ -147,12 +162,13 @@ class MergeStrategy:
     last_write_wins = staticmethod(last_write_wins)
     smart_merge = staticmethod(smart_merge)
 
+
 def apply_fields(score: Any, values: Mapping[str, Any]) -> Any:
     """Write ``values`` into ``score``; an immutable score is replaced, so use the returned one."""
     if not values:
         return score
     if isinstance(score, ImmutableScore):
-        init = {f.name for f in dataclasses.fields(score) if f.init}
+        init = {f.name for f in dataclasses.fields(cast(Any, score)) if f.init}
         new = score.replace(**{k: v for k, v in values.items() if k in init})
         for k, v in values.items():
             if k not in init:
@@ -161,6 +177,7 @@ def apply_fields(score: Any, values: Mapping[str, Any]) -> Any:
     for name, value in values.items():
         setattr(score, name, value)
     return score
+
 
 def merge_snapshots(original: Any, snapshots: Sequence[Any], strategy: MergeFn = fail_on_conflict) -> Any:
     """Merge copies of ``original`` (changed by parallel work) back into it with ``strategy``.
@@ -176,6 +193,6 @@ def merge_snapshots(original: Any, snapshots: Sequence[Any], strategy: MergeFn =
     values = strategy(original, snaps, changes)
     return apply_fields(original, values or {})
 
+
 def strategy_name(strategy: Callable[..., Any]) -> str:
     return getattr(strategy, "__name__", type(strategy).__name__)
-

@@ -19,7 +19,8 @@ __all__ = ["Note", "Policy", "beat", "callable_name", "is_async_callable", "note
 class Policy(Protocol):
     """A resilience layer around a note (retry, timeout, fallback, circuit breaker)."""
 
-    kind: str
+    @property
+    def kind(self) -> str: ...
 
     def describe(self) -> dict[str, Any]: ...
 

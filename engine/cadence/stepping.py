@@ -75,8 +75,8 @@ class StepController:
             self._arrived = asyncio.Event()
         return self._arrived
 
-    async def wait_paused(self, timeout: float | None = None) -> Checkpoint:
-        """Wait until the run is held somewhere; returns the oldest held checkpoint."""
+    async def wait_paused(self, timeout: float | None = None) -> Checkpoint:  # noqa: ASYNC109
+        """Wait (at most ``timeout`` seconds) until the run is held; returns the oldest held checkpoint."""
         async with asyncio.timeout(timeout):
             while not self._held:
                 signal = self._signal()
