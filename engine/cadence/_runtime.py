@@ -6,6 +6,7 @@ import dataclasses
 import inspect
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -94,13 +95,14 @@ class Level:
 
     def child(self, definition: Any, node_id: str) -> Level:
         """The level a child cadence runs at: the run's listeners plus the child's own hooks."""
+        own = definition.sinks()
         return Level(
-            run_id=self.run_id,
+            run_id=self.run_id or (uuid.uuid4().hex if own else ""),
             cadence=definition.name,
             node_id=node_id,
             depth=self.depth + 1,
             listeners=self.listeners,
-            own_sinks=definition.sinks() if self.run_id else (),
+            own_sinks=own,
             controller=self.controller,
         )
 

@@ -88,3 +88,19 @@ def test_child_needs_a_cadence_and_a_score() -> None:
     me = Cadence("p", Parent())
     with pytest.raises(DefinitionError, match="contain itself"):
         me.child("x", me, _merge)
+
+
+async def test_child_hooks_fire_even_when_the_parent_has_none() -> None:
+    """The child cadence's own hooks see its run even if nothing observes the parent."""
+    calls: list[str] = []
+
+    class Spy:
+        def before_cadence(self, name: str, score: object) -> None:
+            calls.append(f"start {name}")
+
+        def after_note(self, name: str, score: object, duration: float, error: object = None) -> None:
+            calls.append(f"note {name}")
+
+    child = Cadence("child", Child()).then("step", _step).with_hooks(Spy())
+    await Cadence("parent", Parent()).child("sub", child, _merge).run(Parent())
+    assert calls == ["start child", "note step"]
