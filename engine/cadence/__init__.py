@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from ._runtime import Checkpoint
 from .cadence import Cadence
-from .diagram import print_cadence, render_svg, save_diagram, to_dot, to_mermaid
+from .diagram import print_cadence, render_svg, save_diagram, to_dot, to_mermaid, to_text
 from .events import Event
 from .exceptions import (
     BeatError,
     CadenceError,
     CircuitOpenError,
     DefinitionError,
+    DiagramError,
     MergeConflict,
     NoteError,
     ParallelNoteError,
@@ -73,6 +74,7 @@ __all__ = [
     "Context",
     "DebugHooks",
     "DefinitionError",
+    "DiagramError",
     "Err",
     "Event",
     "HooksManager",
@@ -112,4 +114,5 @@ __all__ = [
     "timeout",
     "to_dot",
     "to_mermaid",
+    "to_text",
 ]

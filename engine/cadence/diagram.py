@@ -19,15 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol, TypeAlias
 
-from cadence.exceptions import CadenceError
+from .exceptions import DiagramError
 
 __all__ = ["DiagramError", "print_cadence", "render_svg", "save_diagram", "to_dot", "to_mermaid", "to_text"]
-
-
-class DiagramError(CadenceError, RuntimeError):
-    """A diagram could not be rendered: a tool is missing or failed."""
-
-    default_code = "DIAGRAM_ERROR"
 
 
 class Describable(Protocol):
@@ -49,8 +43,8 @@ _STATUS_COLOURS: dict[str, tuple[str, str]] = {
 _MERMAID_DIRECTIONS = ("TD", "TB", "BT", "LR", "RL")
 _MERMAID_THEMES = ("default", "neutral", "dark", "forest", "base")
 _DOT_RANKDIRS = ("TB", "LR", "BT", "RL")
-_TEXT_FORMATS = {".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot", ".gv": "dot"}
-_IMAGE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
+_EXTENSIONS = dict.fromkeys((".mmd", ".mermaid"), "mermaid") | dict.fromkeys((".dot", ".gv"), "dot")
+_EXTENSIONS |= {f".{image}": image for image in ("svg", "png", "pdf")}
 _FORMATS = ("mermaid", "dot", "svg", "png", "pdf")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _DOT_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -298,6 +292,7 @@ def to_mermaid(
 
 # -- DOT ---------------------------------------------------------------------------------------------
 
+_FONT = "Helvetica,Arial,sans-serif"
 _DOT_SHAPES = {
     "start": 'shape=oval, style="filled,bold"',
     "end": 'shape=oval, style="filled", peripheries=2',
@@ -331,17 +326,12 @@ def to_dot(
             msg = f"graph attribute name {key!r} is not a DOT identifier; use letters, digits and '_'"
             raise ValueError(msg)
     root, graph_edges = _Builder(statuses).build(_describe(c))
-    attrs = {
-        "rankdir": rankdir,
-        "label": root.title,
-        "labelloc": "t",
-        "fontname": "Helvetica,Arial,sans-serif",
-    }
+    attrs = {"rankdir": rankdir, "label": root.title, "labelloc": "t", "fontname": _FONT}
     attrs.update({key: str(value) for key, value in graph_attrs.items()})
     lines = ["digraph cadence {"]
     lines += [f"  {key}={_dot_text(value)};" for key, value in attrs.items()]
-    lines.append('  node [fontname="Helvetica,Arial,sans-serif", fontsize=11, fillcolor="white"];')
-    lines.append('  edge [fontname="Helvetica,Arial,sans-serif", fontsize=10];')
+    lines.append(f'  node [fontname="{_FONT}", fontsize=11, fillcolor="white"];')
+    lines.append(f'  edge [fontname="{_FONT}", fontsize=10];')
 
     def emit(cluster: _Cluster, indent: str) -> None:
         for item in cluster.items:
@@ -372,46 +362,31 @@ def to_dot(
 # -- rendering and files -----------------------------------------------------------------------------
 
 
-def _run_dot(dot_source: str, output_format: str) -> bytes:
-    exe = shutil.which("dot")
+def _run_tool(tool: str, install: str, args: list[str], stdin: bytes | None = None) -> bytes:
+    """Run ``tool`` and return its standard output; a missing or failing tool is a DiagramError."""
+    exe = shutil.which(tool)
     if exe is None:
-        msg = (
-            "Graphviz 'dot' was not found on PATH; install Graphviz "
-            "(apt-get install graphviz / brew install graphviz) or save as .mmd or .dot text"
-        )
+        msg = f"{tool!r} was not found on PATH; {install}"
         raise DiagramError(msg, code="DIAGRAM_TOOL_MISSING")
-    done = subprocess.run(
-        [exe, f"-T{output_format}"],
-        input=dot_source.encode("utf-8"),
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
+    done = subprocess.run([exe, *args], input=stdin, capture_output=True, timeout=120, check=False)
     if done.returncode != 0:
         error = done.stderr.decode("utf-8", "replace").strip()
-        msg = f"'dot -T{output_format}' failed (exit {done.returncode}): {error}"
+        msg = f"{tool} {' '.join(args)} failed (exit {done.returncode}): {error}"
         raise DiagramError(msg, details={"stderr": error})
     return done.stdout
 
 
+def _run_dot(dot_source: str, output_format: str) -> bytes:
+    install = "install Graphviz (apt-get install graphviz / brew install graphviz) or save as .mmd or .dot"
+    return _run_tool("dot", install, [f"-T{output_format}"], dot_source.encode("utf-8"))
+
+
 def _run_mmdc(mermaid_source: str) -> str:
-    exe = shutil.which("mmdc")
-    if exe is None:
-        msg = (
-            "Mermaid CLI 'mmdc' was not found on PATH; install it (npm install -g @mermaid-js/mermaid-cli) "
-            'or use format="dot" (Graphviz)'
-        )
-        raise DiagramError(msg, code="DIAGRAM_TOOL_MISSING")
+    install = 'install it (npm install -g @mermaid-js/mermaid-cli) or use format="dot" (Graphviz)'
     with tempfile.TemporaryDirectory(prefix="cadence-mermaid-") as tmp:
         source, target = Path(tmp, "diagram.mmd"), Path(tmp, "diagram.svg")
         source.write_text(mermaid_source, encoding="utf-8")
-        done = subprocess.run(
-            [exe, "-q", "-i", str(source), "-o", str(target)], capture_output=True, timeout=120, check=False
-        )
-        if done.returncode != 0 or not target.exists():
-            error = done.stderr.decode("utf-8", "replace").strip()
-            msg = f"'mmdc' failed (exit {done.returncode}): {error}"
-            raise DiagramError(msg, details={"stderr": error})
+        _run_tool("mmdc", install, ["-q", "-i", str(source), "-o", str(target)])
         return target.read_text(encoding="utf-8")
 
 
@@ -431,7 +406,7 @@ def render_svg(c: CadenceLike, *, format: str = "dot", statuses: Statuses | None
 
 
 def _resolve_format(path: Path, format: str | None) -> str:
-    accepted = f"accepted extensions: {', '.join({**_TEXT_FORMATS, **_IMAGE_FORMATS})}"
+    accepted = f"accepted extensions: {', '.join(_EXTENSIONS)}"
     if format is not None:
         wanted = format.lower().lstrip(".")
         wanted = {"mmd": "mermaid", "gv": "dot"}.get(wanted, wanted)
@@ -440,7 +415,7 @@ def _resolve_format(path: Path, format: str | None) -> str:
             raise ValueError(msg)
         return wanted
     suffix = path.suffix.lower()
-    found = _TEXT_FORMATS.get(suffix) or _IMAGE_FORMATS.get(suffix)
+    found = _EXTENSIONS.get(suffix)
     if found is None:
         formats = ", ".join(_FORMATS)
         msg = f"cannot tell the diagram format of {str(path)!r}; {accepted}, or pass format= ({formats})"

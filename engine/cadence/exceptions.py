@@ -4,6 +4,7 @@ Every error derives from :class:`CadenceError`::
 
     CadenceError                       "[CODE] message"
     ├── DefinitionError (ValueError)   a cadence or decorator was built wrongly
+    ├── DiagramError (RuntimeError)    a diagram tool (dot, mmdc) is missing or failed
     ├── NoteError                      a note failed; .note_name, .original_error
     │   └── ParallelNoteError          ... inside a .sync group; .group_name, .task_index
     ├── MergeConflict                  .sync tasks wrote one field differently
@@ -24,6 +25,7 @@ __all__ = [
     "CadenceError",
     "CircuitOpenError",
     "DefinitionError",
+    "DiagramError",
     "MergeConflict",
     "NoteError",
     "ParallelNoteError",
@@ -52,6 +54,12 @@ class DefinitionError(CadenceError, ValueError):
     """A cadence, measure or decorator was declared with invalid arguments."""
 
     default_code = "DEFINITION_ERROR"
+
+
+class DiagramError(CadenceError, RuntimeError):
+    """A diagram could not be rendered: a tool is missing or failed."""
+
+    default_code = "DIAGRAM_ERROR"
 
 
 class NoteError(CadenceError):

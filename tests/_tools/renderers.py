@@ -44,7 +44,11 @@ def run_dot(source: str, output_format: str = "svg") -> bytes:
     """Run the real ``dot``; any exit code but 0 or any stderr output (a warning) fails the test."""
     dot = require_tool("dot", "apt-get install graphviz")
     done = subprocess.run(
-        [dot, f"-T{output_format}"], input=source.encode("utf-8"), capture_output=True, timeout=60, check=False
+        [dot, f"-T{output_format}"],
+        input=source.encode("utf-8"),
+        capture_output=True,
+        timeout=60,
+        check=False,
     )
     stderr = done.stderr.decode("utf-8", "replace")
     assert done.returncode == 0, f"dot rejected the diagram (exit {done.returncode}):\n{stderr}\n{source}"
@@ -53,7 +57,7 @@ def run_dot(source: str, output_format: str = "svg") -> bytes:
 
 
 def dot_labels(svg: bytes) -> dict[str, list[str]]:
-    """Text lines of each node and cluster of a ``dot`` SVG, keyed by its DOT name (``n3``, ``cluster_s2``)."""
+    """Text lines of each node and cluster of a ``dot`` SVG, keyed by DOT name (``n3``, ``cluster_s2``)."""
     labels: dict[str, list[str]] = {}
     for group in ET.fromstring(svg).iter(f"{SVG}g"):
         if group.get("class") in ("node", "cluster"):
@@ -98,7 +102,8 @@ class MermaidRenderer:
         return self._process
 
     def _read(self) -> dict[str, object]:
-        assert self._process is not None and self._process.stdout is not None
+        assert self._process is not None
+        assert self._process.stdout is not None
         line = self._process.stdout.readline()
         if not line:
             assert self._stderr is not None
@@ -124,7 +129,8 @@ class MermaidRenderer:
 
     def close(self) -> None:
         if self._process is not None:
-            assert self._process.stdin is not None and self._process.stdout is not None
+            assert self._process.stdin is not None
+            assert self._process.stdout is not None
             self._process.stdin.close()
             try:
                 self._process.wait(timeout=30)

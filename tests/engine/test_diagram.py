@@ -7,7 +7,10 @@ DOT text through the real ``dot``, where any warning on stderr fails the test.
 from __future__ import annotations
 
 import io
+import itertools
+import os
 import re
+import stat
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +21,7 @@ import pytest
 
 from cadence import Cadence, CadenceError, Score, circuit_breaker, fallback, note, retry, timeout
 from cadence.diagram import print_cadence, render_svg, save_diagram, to_dot, to_mermaid, to_text
-from tests._tools.renderers import MermaidRenderer, dot_labels, run_dot
+from tests._tools.renderers import MermaidRenderer, dot_labels, missing, run_dot
 
 # Each name hits a different escaping rule of Mermaid or DOT.
 WEIRD_NAMES = [
@@ -54,7 +57,7 @@ async def fetch_user(order: Order) -> None:
     order.user = "ada"
 
 
-@circuit_breaker("carts")
+@circuit_breaker(name="carts")
 async def fetch_cart(order: Order) -> None:
     order.cart = "c1"
 
@@ -123,15 +126,20 @@ def mermaid() -> Iterator[MermaidRenderer]:
     renderer.close()
 
 
+EDGE = re.compile(r"^ *(n\d+) -->(?:\|(\w+)\|)? (n\d+)$", flags=re.MULTILINE)
+NODE = re.compile(r'^ *(n\d+)[\[({]+"([^"\n]*)"', flags=re.MULTILINE)
+# Every line after "flowchart": a node with a quoted label, a subgraph, an edge, or styling; ids are ours.
+LINE = re.compile(r' *(n\d+[\[({]+"|subgraph s\d+\["|end$|n\d+ -->|classDef |class n\d+ |style s\d+ )')
+
+
 def edges(text: str) -> set[tuple[str, str, str | None]]:
     """The ``(source, target, label)`` edges of our Mermaid output."""
-    found = re.findall(r"^\s*(n\d+) -->(?:\|(\w+)\|)? (n\d+)$", text, flags=re.MULTILINE)
-    return {(source, target, label or None) for source, label, target in found}
+    return {(source, target, label or None) for source, label, target in EDGE.findall(text)}
 
 
 def node_ids(text: str) -> dict[str, str]:
     """Mermaid node id by its (escaped) label text."""
-    return {label: node for node, label in re.findall(r'^\s*(n\d+)\W*"([^"]*)"', text, flags=re.MULTILINE)}
+    return {label: node for node, label in NODE.findall(text)}
 
 
 def test_every_measure_kind_in_mermaid(mermaid: MermaidRenderer) -> None:
@@ -146,20 +154,28 @@ def test_every_measure_kind_in_mermaid(mermaid: MermaidRenderer) -> None:
     assert "labels ⟶ labels · merge: take_label" in rendered.labels
     ids = node_ids(text)
     graph = edges(text)
-    assert (ids["▶ checkout"], ids["validate<br/>↻3 ◷2s"], None) in graph
+    chain = ["▶ checkout", "validate<br/>↻3 ◷2s", "reserve", "price", "⇉ enrich<br/>merge: fail_on_conflict"]
+    for source, target in itertools.pairwise(chain):
+        assert (ids[source], ids[target], None) in graph
+    assert (ids["print_label"], ids["end"], None) in graph
     decision = ids["big order<br/>is_big?"]
     assert (decision, ids["charge"], "true") in graph
     assert sum(1 for source, _, label in graph if source == decision and label == "false") == 1
 
 
 def test_empty_branch_goes_straight_to_the_join(mermaid: MermaidRenderer) -> None:
-    """The false branch has no notes: its edge leaves the decision for the join the true branch reaches."""
-    text = to_mermaid(shop())
+    """A branch without notes is one edge from the decision to the join the other branch reaches."""
+    for if_true, if_false, empty in (([charge], None, "false"), ([], [charge], "true")):
+        text = to_mermaid(Cadence("gate", Order()).split("big", is_big, if_true, if_false).then("pack", pack))
+        mermaid.render(text)
+        ids, graph = node_ids(text), edges(text)
+        decision, charge_id = ids["big<br/>is_big?"], ids["charge"]
+        (join,) = [target for source, target, _ in graph if source == charge_id]
+        assert (decision, join, empty) in graph
+        assert (join, ids["pack"], None) in graph
+    text = to_mermaid(Cadence("gate", Order()).split("big", is_big, [], []))
     mermaid.render(text)
-    ids = node_ids(text)
-    decision, pack_id = ids["big order<br/>is_big?"], ids["pack"]
-    (join,) = [target for source, target, _ in edges(text) if source == pack_id and target != ids["charge"]][:1]
-    assert (decision, join, "false") in edges(text)
+    assert {label for _, _, label in edges(text)} == {"true", "false", None}
 
 
 def test_children_are_nested_subgraphs(mermaid: MermaidRenderer) -> None:
@@ -193,7 +209,6 @@ def test_every_measure_kind_in_dot() -> None:
     nodes = [lines for name, lines in labels.items() if not name.startswith("cluster_")]
     assert ["validate", "↻3 ◷2s"] in nodes
     assert ["big order", "is_big?"] in nodes
-    assert ["checkout (test_diagram.Order)"] == labels["cadence"] or True
 
 
 @pytest.mark.parametrize("name", WEIRD_NAMES)
@@ -215,9 +230,8 @@ def test_awkward_names_everywhere(mermaid: MermaidRenderer) -> None:
     run_dot(to_dot(cadence))
     for name in WEIRD_NAMES:
         assert any(name in label for label in rendered.labels), name
-    # Ids are generated, never taken from names; labels are always quoted.
     for line in text.splitlines()[1:]:
-        assert re.match(r"\s*(n\d+[\[({]|subgraph s\d+\[\"|end$|n\d+ -->|classDef |class n\d+ |style s\d+ )", line)
+        assert LINE.match(line), line
 
 
 def test_dict_and_cadence_give_the_same_diagram(mermaid: MermaidRenderer) -> None:
@@ -230,7 +244,38 @@ def test_dict_and_cadence_give_the_same_diagram(mermaid: MermaidRenderer) -> Non
     run_dot(to_dot(cadence))
 
 
+def test_empty_containers_are_drawn(mermaid: MermaidRenderer) -> None:
+    """Empty sequences, children and unknown container kinds still appear, connected, in both tools."""
+    described = {
+        "kind": "cadence",
+        "name": "hollow",
+        "id": "hollow",
+        "score_type": None,
+        "children": [
+            {"kind": "sequence", "name": "nothing", "id": "hollow/nothing", "children": []},
+            {
+                "kind": "child",
+                "name": "c",
+                "id": "hollow/c",
+                "cadence": "void",
+                "merge": None,
+                "children": [],
+            },
+            {"kind": "loop", "name": "future kind", "id": "hollow/future kind", "children": []},
+        ],
+    }
+    text = to_mermaid(described)
+    rendered = mermaid.render(text)
+    titles = sorted(label for label in rendered.labels if "·" in label or "⟶" in label)
+    assert titles == ["c ⟶ void", "future kind · loop", "nothing · sequence"]
+    assert rendered.labels.count("(empty)") == 3
+    assert len(edges(text)) == 4  # start → three placeholders → end, one chain
+    labels = dot_labels(run_dot(to_dot(described)))
+    assert sum(1 for name in labels if name.startswith("cluster_")) == 3
+
+
 STATUSES: dict[str, dict[str, Any]] = {
+    "checkout": {"status": "running", "duration": 75.0},
     "checkout/validate": {"status": "done", "duration": 0.012},
     "checkout/prepare": {"status": "done", "duration": 1.5},
     "checkout/enrich": {"status": "running"},
@@ -249,6 +294,7 @@ def test_statuses_colour_mermaid_nodes(mermaid: MermaidRenderer) -> None:
     rendered = mermaid.render(text)
     ids = node_ids(text)
     assert "validate\n↻3 ◷2s\n12 ms" in rendered.labels
+    assert f"class {ids['▶ checkout<br/>1 min 15 s']} running" in text  # the cadence's own status
     assert "prepare · sequence · 1.50 s" in rendered.labels
     assert f"class {ids['validate<br/>↻3 ◷2s<br/>12 ms']} done" in text
     assert f"class {ids['fetch_user<br/>↪<br/>400 µs']} failed" in text
@@ -265,7 +311,7 @@ def test_statuses_colour_dot_nodes() -> None:
     source = to_dot(shop(), statuses=STATUSES)
     labels = dot_labels(run_dot(source))
     assert ["validate", "↻3 ◷2s", "12 ms"] in labels.values()
-    assert ["prepare · sequence · 1.50 s"] == [lines[0] for lines in labels.values() if "sequence" in lines[0]]
+    assert ["prepare · sequence · 1.50 s"] in labels.values()
     assert source.count('fillcolor="#dcfce7"') >= 2  # done: a node and the sequence cluster
     assert 'fillcolor="#fee2e2"' in source
     assert to_dot(shop(), statuses={"checkout/nowhere": {"status": "done"}}) == to_dot(shop())
@@ -273,10 +319,13 @@ def test_statuses_colour_dot_nodes() -> None:
 
 def test_unknown_status_shows_duration_without_colour(mermaid: MermaidRenderer) -> None:
     """A status outside the known six is not coloured, and a non-numeric duration is not shown."""
-    statuses = {"checkout/validate": {"status": "exploded", "duration": 0.2}, "checkout/ship/pack": {"duration": "x"}}
+    statuses: dict[str, dict[str, Any]] = {
+        "checkout/validate": {"status": "exploded", "duration": 0.2},
+        "checkout/ship/pack": {"duration": "x"},
+    }
     text = to_mermaid(shop(), statuses=statuses)
     assert "classDef" not in text
-    assert "200 ms" in mermaid.render(text).labels[2]
+    assert "validate\n↻3 ◷2s\n200 ms" in mermaid.render(text).labels
     run_dot(to_dot(shop(), statuses=statuses))
 
 
@@ -333,6 +382,26 @@ def test_render_svg_mermaid_without_mmdc(monkeypatch: pytest.MonkeyPatch, tmp_pa
         render_svg(shop(), format="png")
 
 
+# Stands in for `mmdc -q -i IN -o OUT`: the first line of IN inside an SVG, or an error when $FAIL is set.
+FAKE_MMDC = """#!/bin/sh
+[ "$FAIL" ] && { echo "Parse error on line 2" >&2; exit 1; }
+printf '<svg xmlns="http://www.w3.org/2000/svg"><desc>%s</desc></svg>' "$(head -n 1 "$3")" > "$5"
+"""
+
+
+def test_render_svg_mermaid_runs_mmdc(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """With mmdc on PATH, render_svg hands it the Mermaid text and returns its SVG, or its error."""
+    mmdc = tmp_path / "mmdc"
+    mmdc.write_text(FAKE_MMDC, encoding="utf-8")
+    mmdc.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    svg = ET.fromstring(render_svg(shop(), format="mermaid"))
+    assert svg.findtext("{http://www.w3.org/2000/svg}desc") == "flowchart TD"
+    monkeypatch.setenv("FAIL", "1")
+    with pytest.raises(CadenceError, match="Parse error on line 2"):
+        render_svg(shop(), format="mermaid")
+
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -360,6 +429,9 @@ def test_save_diagram_format_overrides_extension(tmp_path: Path, mermaid: Mermai
     """format= wins over the extension, and a str path works."""
     path = save_diagram(shop(), str(tmp_path / "shop.txt"), format="mermaid")
     mermaid.render(path.read_text(encoding="utf-8"))
+    plain = tmp_path / "plain"
+    plain.write_text("", encoding="utf-8")
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)  # umask, not 0600
     assert save_diagram(shop(), tmp_path / "shop.out", format="png").read_bytes().startswith(PNG_MAGIC)
 
 
@@ -385,8 +457,8 @@ def test_failed_render_keeps_the_old_file(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert list(tmp_path.iterdir()) == [target]
 
 
-EXPECTED_TREE = """\
-checkout  cadence (score: test_diagram.Order)
+EXPECTED_TREE = f"""\
+checkout  cadence (score: {Order.__module__}.Order)
 ├─ validate  note  ↻3 ◷2s
 ├─ prepare  sequence
 │  ├─ reserve  note
@@ -418,3 +490,13 @@ def test_print_cadence(capsys: pytest.CaptureFixture[str]) -> None:
     buffer = io.StringIO()
     print_cadence(Cadence("a\nb", Order()).then("c", pack), file=buffer)
     assert buffer.getvalue().splitlines()[0].startswith("a⏎b  cadence")
+
+
+def test_missing_tool_skips_locally_and_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test helpers skip when a renderer is missing, except under CI=true where they fail."""
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no-such-tool"):
+        missing("no-such-tool is not on PATH")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        missing("no-such-tool is not on PATH")
