@@ -401,22 +401,22 @@ def report_slow_step(name: str, elapsed: float, score: Any) -> None:
 # ---------------------------------------------------------------------------- cadences
 
 
-def create_payment_cadence(hooks: list[CadenceHooks] | None = None) -> Cadence[PaymentScore]:
+def create_payment_cadence() -> Cadence[PaymentScore]:
     """The ``payment`` child cadence: authorise (with retries), capture, receipt."""
-    payment = Cadence("payment", PaymentScore())
-    payment.then("authorize_payment", authorize_payment)
-    payment.then("capture_payment", capture_payment)
-    payment.then("issue_receipt", issue_receipt)
-    if hooks:
-        payment.with_hooks(hooks)
-    return payment.with_reporter(report_slow_step)
+    return (
+        Cadence("payment", PaymentScore())
+        .then("authorize_payment", authorize_payment)
+        .then("capture_payment", capture_payment)
+        .then("issue_receipt", issue_receipt)
+        .with_reporter(report_slow_step)
+    )
 
 
 def create_checkout_cadence(user_id: str = "u-42", cart_id: str = "c-7") -> Cadence[CheckoutScore]:
     """The checkout cadence, with a construction score for ``user_id``'s cart ``cart_id``.
 
-    Its hooks (a :class:`TimingHooks` and an :class:`IncidentHooks`) are shared with the payment
-    child, so their numbers cover the child's notes too; find them in ``cadence.hooks``.
+    Its hooks (a :class:`TimingHooks` and an :class:`IncidentHooks`) see the whole run, the payment
+    child's notes included; find them in ``cadence.hooks``.
     """
     hooks: list[CadenceHooks] = [TimingHooks(), IncidentHooks()]
     return (
@@ -429,7 +429,7 @@ def create_checkout_cadence(user_id: str = "u-42", cart_id: str = "c-7") -> Cade
         )
         .split("risk_review", requires_step_up, verify_3ds, approve_frictionless)
         .sequence("pricing", [compute_subtotal, apply_discounts, quote_shipping, compute_total])
-        .child("payment", create_payment_cadence(hooks), merge_payment, score=payment_request)
+        .child("payment", create_payment_cadence(), merge_payment, score=payment_request)
         .sync("fulfilment", [book_shipment, send_confirmation], merge_strategy=MergeStrategy.smart_merge)
         .then("complete_order", complete_order)
         .with_hooks(hooks)

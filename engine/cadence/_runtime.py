@@ -70,7 +70,7 @@ class SafeListener:
 class Level:
     """One cadence being run: the root, or a child at ``depth`` > 0."""
 
-    __slots__ = ("cadence", "controller", "depth", "listeners", "node_id", "plain", "run_id", "sinks")
+    __slots__ = ("active", "cadence", "controller", "depth", "node_id", "plain", "run_id", "sinks")
 
     def __init__(
         self,
@@ -79,30 +79,31 @@ class Level:
         cadence: str,
         node_id: str,
         depth: int,
-        listeners: Sequence[Sink],
-        own_sinks: Sequence[Sink],
+        sinks: Sequence[Sink],
+        active: frozenset[int],
         controller: Callable[[Checkpoint], Any] | None,
     ) -> None:
         self.run_id = run_id
         self.cadence = cadence
         self.node_id = node_id
         self.depth = depth
-        self.listeners = tuple(listeners)
-        self.sinks = (*listeners, *own_sinks)
+        self.sinks = tuple(sinks)
+        self.active = active  # ids of the hook and reporter objects already listening
         self.controller = controller
         # Nothing listens and nothing steps: measures take their fast path.
         self.plain = not self.sinks and controller is None
 
     def child(self, definition: Any, node_id: str) -> Level:
-        """The level a child cadence runs at: the run's listeners plus the child's own hooks."""
-        own = definition.sinks()
+        """The level a child cadence runs at: everything listening to the parent, plus the
+        child's own hooks and reporters (each object once, even if both cadences have it)."""
+        own, ids = definition.sinks(skip=self.active)
         return Level(
             run_id=self.run_id or (uuid.uuid4().hex if own else ""),
             cadence=definition.name,
             node_id=node_id,
             depth=self.depth + 1,
-            listeners=self.listeners,
-            own_sinks=own,
+            sinks=(*self.sinks, *own),
+            active=self.active | ids,
             controller=self.controller,
         )
 

@@ -196,13 +196,16 @@ class Cadence(Generic[S]):
 
     # ------------------------------------------------------------------ running
 
-    def sinks(self) -> list[Sink]:
-        """This definition's own listeners for one run: its hooks and reporters."""
+    def sinks(self, skip: frozenset[int] = frozenset()) -> tuple[list[Sink], frozenset[int]]:
+        """Listeners for one run made of this definition's hooks and reporters (those not in
+        ``skip``, by object id), and the ids of the objects used."""
+        hooks = [h for h in self._hooks if id(h) not in skip]
+        reporters = [r for r in self._reporters if id(r) not in skip]
         out: list[Sink] = []
-        if self._hooks:
-            out.append(HooksManager(self._hooks).handle)
-        out.extend(_ReporterSink(r).safe for r in self._reporters)
-        return out
+        if hooks:
+            out.append(HooksManager(hooks).handle)
+        out.extend(_ReporterSink(r).safe for r in reporters)
+        return out, frozenset(map(id, (*hooks, *reporters)))
 
     async def run(
         self,
@@ -223,26 +226,19 @@ class Cadence(Generic[S]):
             if score is None:
                 msg = f"cadence {self.name!r} has no score; pass one: await cadence.run(MyScore(...))"
                 raise DefinitionError(msg)
-        wrapped = [SafeListener(fn) for fn in listeners]
-        own = self.sinks()
+        wrapped: list[Sink] = [SafeListener(fn) for fn in listeners]
+        own, ids = self.sinks()
         observed = bool(wrapped or own or controller)
-        run_id = uuid.uuid4().hex if observed else ""
         level = Level(
-            run_id=run_id,
+            run_id=uuid.uuid4().hex if observed else "",
             cadence=self.name,
             node_id=segment(self.name),
             depth=0,
-            listeners=wrapped,
-            own_sinks=own,
+            sinks=(*wrapped, *own),
+            active=ids,
             controller=controller,
         )
-        if not observed:
-            return await self.execute(level, score)  # type: ignore[no-any-return]
-        token = _run_id.set(run_id)
-        try:
-            return await self.execute(level, score)  # type: ignore[no-any-return]
-        finally:
-            _run_id.reset(token)
+        return await self.execute(level, score)  # type: ignore[no-any-return]
 
     def run_sync(
         self,
@@ -271,6 +267,14 @@ class Cadence(Generic[S]):
             except Stop as stop:
                 return stop.score
             return score
+        token = _run_id.set(level.run_id) if _run_id.get() != level.run_id else None
+        try:
+            return await self._observed(level, score)
+        finally:
+            if token is not None:
+                _run_id.reset(token)
+
+    async def _observed(self, level: Level, score: Any) -> Any:
         start = time.perf_counter()
         await level.emit(ev.RunStarted, level.node_id, score=score)
         status, error = "done", None

@@ -34,6 +34,7 @@ __all__ = [
     "describe_error",
 ]
 
+
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
     """Common fields of every event."""

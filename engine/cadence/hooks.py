@@ -46,7 +46,9 @@ class CadenceHooks:
     def before_cadence(self, name: str, score: Any) -> Any:
         return None
 
-    def after_cadence(self, name: str, score: Any, duration: float, error: BaseException | None = None) -> Any:
+    def after_cadence(
+        self, name: str, score: Any, duration: float, error: BaseException | None = None
+    ) -> Any:
         return None
 
     def before_note(self, name: str, score: Any) -> Any:
@@ -97,7 +99,9 @@ class HooksManager:
             if event.error is not None and event.status == "failed" and not isinstance(event.error, Skip):
                 await self.call("on_error", event.name, event.score, event.error)
         elif isinstance(event, ev.RetryAttempt) and event.error is not None:
-            await self.call("on_retry", event.name, event.score, event.attempt, event.max_attempts, event.error)
+            await self.call(
+                "on_retry", event.name, event.score, event.attempt, event.max_attempts, event.error
+            )
         elif isinstance(event, ev.RunStarted):
             await self.call("before_cadence", event.cadence, event.score)
         elif isinstance(event, ev.RunFinished):
@@ -114,7 +118,9 @@ class LoggingHooks(CadenceHooks):
     def before_cadence(self, name: str, score: Any) -> None:
         self.logger.log(self.level, "cadence %s started", name)
 
-    def after_cadence(self, name: str, score: Any, duration: float, error: BaseException | None = None) -> None:
+    def after_cadence(
+        self, name: str, score: Any, duration: float, error: BaseException | None = None
+    ) -> None:
         if error is None:
             self.logger.log(self.level, "cadence %s finished in %.1f ms", name, duration * 1000)
         else:
@@ -145,7 +151,9 @@ class TimingHooks(CadenceHooks):
         with self._lock:
             self.timings[name].append(duration)
 
-    def after_cadence(self, name: str, score: Any, duration: float, error: BaseException | None = None) -> None:
+    def after_cadence(
+        self, name: str, score: Any, duration: float, error: BaseException | None = None
+    ) -> None:
         with self._lock:
             self.timings[name].append(duration)
 
@@ -182,7 +190,9 @@ class MetricsHooks(CadenceHooks):
         with self._lock:
             self.retries[name] += 1
 
-    def after_cadence(self, name: str, score: Any, duration: float, error: BaseException | None = None) -> None:
+    def after_cadence(
+        self, name: str, score: Any, duration: float, error: BaseException | None = None
+    ) -> None:
         with self._lock:
             self.runs[name] += 1
             if error is not None:
@@ -239,7 +249,9 @@ class TracingHooks(CadenceHooks):
     def before_cadence(self, name: str, score: Any) -> None:
         self._start("cadence", name)
 
-    def after_cadence(self, name: str, score: Any, duration: float, error: BaseException | None = None) -> None:
+    def after_cadence(
+        self, name: str, score: Any, duration: float, error: BaseException | None = None
+    ) -> None:
         self._end(name, error)
 
     def before_note(self, name: str, score: Any) -> None:

@@ -24,7 +24,9 @@ class Policy(Protocol):
 
     def describe(self) -> dict[str, Any]: ...
 
-    async def call_async(self, nxt: Callable[[], Awaitable[Any]], note: Note, args: tuple[Any, ...]) -> Any: ...
+    async def call_async(
+        self, nxt: Callable[[], Awaitable[Any]], note: Note, args: tuple[Any, ...]
+    ) -> Any: ...
 
     def call_sync(self, nxt: Callable[[], Any], note: Note, args: tuple[Any, ...]) -> Any: ...
 
@@ -53,6 +55,13 @@ def callable_name(fn: Any) -> str:
     return type(fn).__name__
 
 
+def _docstring(fn: Any) -> str | None:
+    """The docstring of ``fn``; a partial has its function's (not ``functools.partial``'s own)."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return inspect.getdoc(fn)
+
+
 class Note:
     """A named unit of work: a function (sync or async) plus its resilience policies.
 
@@ -73,7 +82,7 @@ class Note:
             raise DefinitionError(msg)
         self.fn = fn
         self.name = name or callable_name(fn)
-        self.description = description if description is not None else inspect.getdoc(fn)
+        self.description = description if description is not None else _docstring(fn)
         self.policies = policies
         self.is_async = is_async_callable(fn)
         self.__name__ = self.name
@@ -111,7 +120,9 @@ class Note:
             return self.run_async(args, kwargs)
         return self._run_sync(args, kwargs)
 
-    async def run_async(self, args: tuple[Any, ...], kwargs: dict[str, Any], *, in_thread: bool = False) -> Any:
+    async def run_async(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], *, in_thread: bool = False
+    ) -> Any:
         """Call through the policies on the event loop; a sync function runs off-loop when
         ``in_thread`` or when a timeout must be able to abandon it."""
         fn = self.fn

@@ -17,7 +17,7 @@ import random
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, overload
 
 from . import events
 from ._scope import current_scope
@@ -40,7 +40,9 @@ Decorator = Callable[[Callable[..., Any]], Note]
 ExcTypes = type[BaseException] | tuple[type[BaseException], ...]
 
 
-def _exc_tuple(on: ExcTypes | None, default: tuple[type[BaseException], ...]) -> tuple[type[BaseException], ...]:
+def _exc_tuple(
+    on: ExcTypes | None, default: tuple[type[BaseException], ...]
+) -> tuple[type[BaseException], ...]:
     if on is None:
         return default
     return on if isinstance(on, tuple) else (on,)
@@ -85,7 +87,10 @@ class Retry:
             base = self.delay * attempt
         else:
             factor = 2.0 if self.backoff == "exponential" else float(self.backoff)
-            base = self.delay * factor ** (attempt - 1)
+            try:
+                base = self.delay * factor ** (attempt - 1)
+            except OverflowError:  # factor ** n past the float range: the cap applies anyway
+                base = self.max_delay if self.delay > 0 else 0.0
         base = min(base, self.max_delay)
         if self.jitter and base > 0:
             base = random.uniform(base / 2, base)
@@ -145,6 +150,18 @@ def _apply(target: Callable[..., Any] | Note, policy: Any) -> Note:
     return as_note(target).with_policy(policy)
 
 
+@overload
+def retry(max_attempts: Callable[..., Any], /) -> Note: ...
+@overload
+def retry(
+    max_attempts: int = 3,
+    *,
+    delay: float = 1.0,
+    backoff: str | float = "exponential",
+    max_delay: float = 60.0,
+    jitter: bool = True,
+    on: ExcTypes | None = None,
+) -> Decorator: ...
 def retry(
     max_attempts: int | Callable[..., Any] = 3,
     *,
@@ -188,7 +205,10 @@ class Timeout:
         return {"kind": "timeout", "seconds": self.seconds}
 
     def _error(self, note: Note) -> CadenceTimeoutError:
-        msg = f"note {note.name!r} did not finish within {self.seconds}s; raise the timeout or speed the note up"
+        msg = (
+            f"note {note.name!r} did not finish within {self.seconds}s; "
+            "raise the timeout or speed the note up"
+        )
         return CadenceTimeoutError(msg, seconds=self.seconds, note_name=note.name)
 
     async def call_async(self, nxt: Callable[[], Awaitable[Any]], note: Note, args: tuple[Any, ...]) -> Any:
@@ -253,11 +273,8 @@ class Fallback:
 
     def _handler_args(self, args: tuple[Any, ...], error: BaseException) -> tuple[Any, ...]:
         assert self.handler is not None
-        try:
-            n = len(inspect.signature(self.handler).parameters)
-        except (TypeError, ValueError):
-            n = 2
-        return (args[0] if args else None, error) if n >= 2 else (error,)
+        score = args[0] if args else None
+        return (score, error) if _wants_score(self.handler) else (error,)
 
     def _place(self, args: tuple[Any, ...], value: Any) -> Any:
         if self.field is None:
@@ -291,9 +308,42 @@ class Fallback:
                 raise
             if self.handler is not None:
                 value = self.handler(*self._handler_args(args, error))
+                if inspect.isawaitable(value):
+                    value = _await_blocking(value)
             else:
                 value = copy.deepcopy(self.default)
             return self._place(args, value)
+
+
+def _await_blocking(awaitable: Awaitable[Any]) -> Any:
+    """Finish an awaitable from sync code (an async handler of a sync note called directly).
+
+    It runs on a loop of its own in a helper thread, so a loop running in this thread is left alone.
+    """
+
+    async def wait() -> Any:
+        return await awaitable
+
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="cadence-fallback") as pool:
+        return pool.submit(asyncio.run, wait()).result()
+
+
+def _wants_score(handler: Callable[..., Any]) -> bool:
+    """Whether a fallback handler takes ``(score, error)`` rather than ``(error)``.
+
+    Required positional parameters decide (keyword-only options and defaulted extras don't);
+    with none required, two positional slots or ``*args`` get both, as does an unreadable signature.
+    """
+    try:
+        params = list(inspect.signature(handler).parameters.values())
+    except (TypeError, ValueError):
+        return True
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    positional = [p for p in params if p.kind in kinds]
+    required = [p for p in positional if p.default is inspect.Parameter.empty]
+    if required:
+        return len(required) >= 2
+    return len(positional) >= 2 or any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params)
 
 
 def fallback(
@@ -346,7 +396,8 @@ class CircuitBreaker:
         if failure_threshold < 1 or half_open_max_calls < 1 or recovery_timeout < 0:
             msg = (
                 f"circuit breaker {name!r}: failure_threshold and half_open_max_calls must be >= 1 and "
-                f"recovery_timeout >= 0 (got {failure_threshold!r}, {half_open_max_calls!r}, {recovery_timeout!r})"
+                f"recovery_timeout >= 0 (got {failure_threshold!r}, {half_open_max_calls!r}, "
+                f"{recovery_timeout!r})"
             )
             raise DefinitionError(msg)
         self.name = name
@@ -363,7 +414,12 @@ class CircuitBreaker:
 
     @property
     def settings(self) -> tuple[Any, ...]:
-        return (self.failure_threshold, self.recovery_timeout, self.half_open_max_calls, self.excluded_exceptions)
+        return (
+            self.failure_threshold,
+            self.recovery_timeout,
+            self.half_open_max_calls,
+            self.excluded_exceptions,
+        )
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -440,8 +496,9 @@ class CircuitBreaker:
 
     async def call_async(self, nxt: Callable[[], Awaitable[Any]], note: Note, args: tuple[Any, ...]) -> Any:
         probe, old, new = self.acquire()
-        await self._report(old, new)
         try:
+            # Inside the try: a run cancelled while listeners hear of OPEN -> HALF_OPEN frees the slot.
+            await self._report(old, new)
             result = await nxt()
         except Exception as error:
             await self._report(*self.record(probe, error))
@@ -488,6 +545,16 @@ def get_circuit(name: str) -> CircuitBreaker:
         raise KeyError(msg) from None
 
 
+@overload
+def circuit_breaker(failure_threshold: Callable[..., Any], /) -> Note: ...
+@overload
+def circuit_breaker(
+    failure_threshold: int = 5,
+    recovery_timeout: float = 30.0,
+    half_open_max_calls: int = 1,
+    name: str | None = None,
+    excluded_exceptions: tuple[type[BaseException], ...] | None = None,
+) -> Decorator: ...
 def circuit_breaker(
     failure_threshold: int | Callable[..., Any] = 5,
     recovery_timeout: float = 30.0,

@@ -104,3 +104,20 @@ async def test_child_hooks_fire_even_when_the_parent_has_none() -> None:
     child = Cadence("child", Child()).then("step", _step).with_hooks(Spy())
     await Cadence("parent", Parent()).child("sub", child, _merge).run(Parent())
     assert calls == ["start child", "note step"]
+
+
+async def test_parent_hooks_see_the_child_once() -> None:
+    """A parent's hooks observe its child's cadence and notes; a hook on both is called once."""
+    calls: list[str] = []
+
+    class Spy:
+        def before_cadence(self, name: str, score: object) -> None:
+            calls.append(f"start {name}")
+
+        def after_note(self, name: str, score: object, duration: float, error: object = None) -> None:
+            calls.append(f"note {name}")
+
+    spy = Spy()
+    child = Cadence("child", Child()).then("step", _step).with_hooks(spy)
+    await Cadence("parent", Parent()).child("sub", child, _merge).with_hooks(spy).run(Parent())
+    assert calls == ["start parent", "start child", "note step"]

@@ -66,8 +66,12 @@ async def test_skip_ends_the_cadence_cleanly_and_is_reported() -> None:
         raise Skip("nothing to ship")
 
     rec = RunRecorder()
-    job = await Cadence("c", Job()).then("a", _mark("a")).then("s", skip).then("b", _mark("b")).run(
-        Job(), listeners=[rec]
+    job = (
+        await Cadence("c", Job())
+        .then("a", _mark("a"))
+        .then("s", skip)
+        .then("b", _mark("b"))
+        .run(Job(), listeners=[rec])
     )
     assert job.done == ["a"]
     assert rec.events[-1].kind == "run_finished"
@@ -111,5 +115,5 @@ async def test_run_without_any_score_says_how_to_pass_one() -> None:
 
 async def test_run_sync_inside_a_loop_is_refused() -> None:
     """run_sync() in a running loop says to await run() instead."""
-    with pytest.raises(RuntimeError, match="await cadence.run"):
+    with pytest.raises(RuntimeError, match=r"await cadence\.run"):
         Cadence("c", Job()).then("a", _mark("a")).run_sync(Job())

@@ -138,7 +138,8 @@ async def test_exact_event_sequence_for_every_measure_kind() -> None:
     rec = RunRecorder()
     score = await SHOP.run(Shop(), listeners=[rec])
     assert [(e.kind, e.node_id) for e in rec.events] == EXPECTED
-    assert score.paid and score.status == "express"
+    assert score.paid
+    assert score.status == "express"
     assert {e.run_id for e in rec.events} == {rec.events[0].run_id}
     assert [e.depth for e in rec.events if e.node_id.startswith("shop/pay/")] == [1] * 7
 

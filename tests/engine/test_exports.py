@@ -38,7 +38,17 @@ def test_old_names_are_aliases() -> None:
 
 def test_public_submodules_import() -> None:
     """The submodules the spec names keep their names."""
-    for name in ("score", "note", "exceptions", "hooks", "resilience", "reporters", "diagram", "result", "types"):
+    for name in (
+        "score",
+        "note",
+        "exceptions",
+        "hooks",
+        "resilience",
+        "reporters",
+        "diagram",
+        "result",
+        "types",
+    ):
         assert importlib.import_module(f"cadence.{name}").__name__ == f"cadence.{name}"
     assert callable(importlib.import_module("cadence.resilience").get_circuit)
 

@@ -16,7 +16,7 @@ def _modules_after(code: str) -> set[str]:
 
 
 def test_import_cadence_loads_no_third_party_ui_or_studio_module() -> None:
-    """`import cadence` (and every public submodule) loads none of textual, rich, typer, pydantic, cadence_studio."""
+    """`import cadence` and its public submodules load no textual, rich, typer, pydantic or cadence_studio."""
     loaded = _modules_after(
         "import cadence, cadence.score, cadence.note, cadence.exceptions, cadence.hooks, "
         "cadence.resilience, cadence.reporters, cadence.diagram, cadence.result, cadence.types"

@@ -82,7 +82,9 @@ def test_smart_merge_conflicts_on_same_dict_key_and_scalars() -> None:
     base = Tally()
     with pytest.raises(MergeConflict) as info:
         merge_snapshots(
-            base, _copies(base, lambda s: s.info.update(a=2), lambda s: s.info.update(a=3)), MergeStrategy.smart_merge
+            base,
+            _copies(base, lambda s: s.info.update(a=2), lambda s: s.info.update(a=3)),
+            MergeStrategy.smart_merge,
         )
     assert info.value.field == "info['a']"
     with pytest.raises(MergeConflict):
@@ -108,7 +110,9 @@ def test_fail_on_conflict_message_names_field_tasks_values_and_fix() -> None:
     """The conflict message says which field, which tasks, which values and what to do."""
     base = Tally()
     with pytest.raises(MergeConflict) as info:
-        merge_snapshots(base, _copies(base, lambda s: setattr(s, "count", 1), lambda s: setattr(s, "count", 2)))
+        merge_snapshots(
+            base, _copies(base, lambda s: setattr(s, "count", 1), lambda s: setattr(s, "count", 2))
+        )
     text = str(info.value)
     assert text.startswith("[MERGE_CONFLICT]")
     assert "'count'" in text
@@ -142,6 +146,8 @@ async def test_smart_merge_in_a_cadence() -> None:
         s.count += 1
 
     score = await (
-        Cadence("c", Tally()).sync("g", [inc, inc, inc], merge_strategy=MergeStrategy.smart_merge).run(Tally())
+        Cadence("c", Tally())
+        .sync("g", [inc, inc, inc], merge_strategy=MergeStrategy.smart_merge)
+        .run(Tally())
     )
     assert score.count == 13

@@ -175,7 +175,8 @@ async def test_sync_notes_never_stall_the_loop_and_share_one_pool() -> None:
     assert ticks >= 10
     assert elapsed < 0.3  # three 50 ms notes ran side by side, twice
     assert shared_pool() is pool
-    assert threads and all(name.startswith("cadence-note") for name in threads)
+    assert threads
+    assert all(name.startswith("cadence-note") for name in threads)
 
 
 async def test_atomic_fields_are_shared_not_copied() -> None:

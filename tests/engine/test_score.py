@@ -103,11 +103,13 @@ async def test_pydantic_dataclass_scores_work() -> None:
 def test_result_ok_and_err() -> None:
     """Ok/Err: ok(), err(), is_ok, is_err, unwrap, unwrap_or, map."""
     ok = Ok(2)
-    assert ok.is_ok and not ok.is_err
+    assert ok.is_ok
+    assert not ok.is_err
     assert (ok.ok(), ok.err(), ok.unwrap(), ok.unwrap_or(9)) == (2, None, 2, 2)
     assert ok.map(lambda v: v + 1) == Ok(3)
     err = Err(ValueError("nope"))
-    assert err.is_err and not err.is_ok
+    assert err.is_err
+    assert not err.is_ok
     assert err.ok() is None
     assert isinstance(err.err(), ValueError)
     assert err.unwrap_or(9) == 9

@@ -66,7 +66,8 @@ async def test_holds_before_a_chosen_note_then_lets_it_go() -> None:
     point = await ctl.wait_paused(timeout=2)
     assert (point.kind, point.node_id, point.name) == ("note", "flow/charge", "charge")
     assert point.score is score
-    assert score.log == ["first"] and (score.a, score.b, score.c) == (1, 2, 3)
+    assert score.log == ["first"]
+    assert (score.a, score.b, score.c) == (1, 2, 3)
     await asyncio.sleep(0.01)
     assert not run.done()  # really held
     ctl.resume()
