@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-__all__ = ["NoteScope", "current_scope", "offload", "shared_pool"]
+__all__ = ["NoteScope", "await_blocking", "current_scope", "offload", "shared_pool"]
 
 
 class NoteScope:
@@ -97,3 +97,16 @@ async def offload(fn: Callable[..., Any], *args: Any, dedicated: bool = False) -
 
     threading.Thread(target=target, name="cadence-timeout", daemon=True).start()
     return await asyncio.wrap_future(future)
+
+
+def await_blocking(awaitable: Awaitable[Any]) -> Any:
+    """Finish an awaitable from sync code (a sync note called directly that returned a coroutine).
+
+    It runs on a loop of its own in a helper thread, so a loop running in this thread is left alone.
+    """
+
+    async def wait() -> Any:
+        return await awaitable
+
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="cadence-await") as pool:
+        return pool.submit(asyncio.run, wait()).result()

@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
-from ._scope import offload
+from ._scope import await_blocking, offload
 from .exceptions import DefinitionError
 
 if TYPE_CHECKING:
@@ -144,7 +144,14 @@ class Note:
         return await call()
 
     def _run_sync(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        call: Callable[[], Any] = functools.partial(self.fn, *args, **kwargs)
+        fn = self.fn
+
+        def innermost() -> Any:
+            result = fn(*args, **kwargs)
+            # A plain callable that returns a coroutine: finish it so the policies see its outcome.
+            return await_blocking(result) if inspect.isawaitable(result) else result
+
+        call: Callable[[], Any] = innermost
         for policy in self.policies:
             call = functools.partial(policy.call_sync, call, self, args)
         return call()

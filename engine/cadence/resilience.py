@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, overload
 
 from . import events
-from ._scope import current_scope
+from ._scope import await_blocking, current_scope
 from .exceptions import CircuitOpenError, DefinitionError, RetryExhaustedError, Skip
 from .exceptions import TimeoutError as CadenceTimeoutError
 from .note import Note, as_note
@@ -309,23 +309,10 @@ class Fallback:
             if self.handler is not None:
                 value = self.handler(*self._handler_args(args, error))
                 if inspect.isawaitable(value):
-                    value = _await_blocking(value)
+                    value = await_blocking(value)
             else:
                 value = copy.deepcopy(self.default)
             return self._place(args, value)
-
-
-def _await_blocking(awaitable: Awaitable[Any]) -> Any:
-    """Finish an awaitable from sync code (an async handler of a sync note called directly).
-
-    It runs on a loop of its own in a helper thread, so a loop running in this thread is left alone.
-    """
-
-    async def wait() -> Any:
-        return await awaitable
-
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="cadence-fallback") as pool:
-        return pool.submit(asyncio.run, wait()).result()
 
 
 def _wants_score(handler: Callable[..., Any]) -> bool:

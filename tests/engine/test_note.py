@@ -463,3 +463,21 @@ def test_decorators_keep_name_and_docstring() -> None:
 
     assert (step.name, step.description) == ("step", "Doc.")
     assert (step2.name, step2.description, [p.kind for p in step2.policies]) == ("other", "Doc 2.", ["retry"])
+
+
+def test_policies_see_the_outcome_of_a_coroutine_returned_by_a_sync_callable() -> None:
+    """A lambda returning a coroutine, called directly, is finished inside retry/fallback."""
+    attempts = 0
+
+    async def flaky(score: object) -> str:
+        nonlocal attempts
+        attempts += 1
+        if attempts < 2:
+            raise ValueError("first try fails")
+        return "ok"
+
+    from cadence import retry as retry_
+
+    wrapped = retry_(3, delay=0, jitter=False)(lambda s: flaky(s))
+    assert wrapped(None) == "ok"
+    assert attempts == 2
