@@ -17,7 +17,7 @@ __all__ = ["changes_of", "fork", "is_fork", "materialize"]
 _MISSING: Any = object()
 # Values that cannot change in place: handing the base's object to a task is safe.
 _SHARED_TYPES = (int, float, complex, str, bytes, bool, type(None), frozenset, range, _AtomicBase)
-_fork_classes: dict[type, type] = {}
+_fork_classes: dict[type, type | None] = {}
 _fork_class_set: set[type] = set()
 
 
@@ -75,22 +75,35 @@ def _make_fork_class(cls: type) -> type:
     return type(cls.__name__, (cls,), namespace)
 
 
-def fork(score: Any) -> Any:
-    """A task's private view of ``score``: reads copy lazily, writes stay in the view."""
-    base_cls = type(score)
-    if base_cls in _fork_class_set:  # forking a fork: fork the same class again
-        base_cls = score.__class__
+def _fork_class(score: Any) -> type | None:
+    """The view class for ``score``'s class (made once per class); None for ``__slots__`` scores."""
+    cls = type(score)
+    try:
+        return _fork_classes[cls]
+    except KeyError:
+        pass
     try:
         vars(score)
-    except TypeError:  # __slots__ scores have no per-instance dict: copy eagerly
-        return copy.deepcopy(score)
-    cls = _fork_classes.get(base_cls)
+    except TypeError:  # no per-instance dict to fill lazily
+        view_cls = None
+    else:
+        view_cls = cls if cls in _fork_class_set else _make_fork_class(cls)
+        _fork_class_set.add(view_cls)
+    _fork_classes[cls] = view_cls
+    return view_cls
+
+
+def fork(score: Any, names: frozenset[str] | None = None) -> Any:
+    """A task's private view of ``score``: reads copy lazily, writes stay in the view.
+
+    ``names`` (the score's :func:`field_names`) may be passed when forking one score many times.
+    """
+    cls = _fork_class(score)
     if cls is None:
-        cls = _fork_classes[base_cls] = _make_fork_class(base_cls)
-        _fork_class_set.add(cls)
+        return copy.deepcopy(score)
     view: Any = object.__new__(cls)
     object.__setattr__(view, "_cadence_base", score)
-    object.__setattr__(view, "_cadence_names", frozenset(field_names(score)))
+    object.__setattr__(view, "_cadence_names", names if names is not None else frozenset(field_names(score)))
     return view
 
 

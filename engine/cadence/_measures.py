@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import events as ev
 from ._describe import callable_info
-from ._fork import changes_of, fork
-from ._runtime import Level, Stop, call_task, note_error
-from .exceptions import DefinitionError, NoteError, ParallelNoteError
+from ._fork import changes_of, field_names, fork
+from ._runtime import Level, Stop, Task, call_task, is_awaitable, note_error
+from .exceptions import DefinitionError, NoteError, ParallelNoteError, Skip
 from .merge import MergeFn, Snapshot, apply_fields, overlaps, strategy_name
 from .note import callable_name
 from .score import Score
@@ -44,8 +44,8 @@ def check_task(where: str, task: Any) -> Any:
     return task
 
 
-def named_tasks(where: str, tasks: Any) -> tuple[tuple[str, Any], ...]:
-    """``(segment, task)`` pairs; a name used twice in a group gets ``#2``, ``#3``."""
+def named_tasks(where: str, tasks: Any) -> tuple[Task, ...]:
+    """The group's tasks; a name used twice in a group gets the segment ``name#2``, ``name#3``."""
     if callable(tasks):
         tasks = [tasks]
     if tasks is None:
@@ -58,7 +58,7 @@ def named_tasks(where: str, tasks: Any) -> tuple[tuple[str, Any], ...]:
     for task in tasks:
         base = segment(callable_name(check_task(where, task)))
         seen[base] = seen.get(base, 0) + 1
-        out.append((base if seen[base] == 1 else f"{base}#{seen[base]}", task))
+        out.append(Task(base if seen[base] == 1 else f"{base}#{seen[base]}", task))
     return tuple(out)
 
 
@@ -75,6 +75,9 @@ class Measure:
     kind: ClassVar[str] = "measure"
     name: str
     seg: str
+    #: For a single note: ``f(score)`` that the unobserved fast path calls inline.
+    direct: Callable[[Any], Any] | None = None
+    can_interrupt: bool = False
 
     async def run(self, level: Level, score: Any) -> Any:
         raise NotImplementedError
@@ -95,12 +98,13 @@ class NoteMeasure(Measure):
         self.name = name
         self.seg = segment(name)
         self.task = check_task(f".then({name!r})", task)
+        self.call = self.direct = Task(self.seg, task).call
         self.can_interrupt = can_interrupt
 
     async def run(self, level: Level, score: Any) -> Any:
         nid = self.node_id(level)
         try:
-            result = await call_task(level, nid, self.name, self.task, score)
+            result = await call_task(level, nid, self.name, self.call, score)
         except Stop:
             raise
         except Exception as error:
@@ -125,16 +129,27 @@ def note_node(node_id: str, name: str, task: Any, *, can_interrupt: bool = False
     }
 
 
-async def run_in_order(level: Level, group_id: str, tasks: Sequence[tuple[str, Any]], score: Any) -> Any:
-    for seg, task in tasks:
-        name = callable_name(task)
-        nid = "" if level.plain else f"{group_id}/{seg}"
+async def run_in_order(level: Level, group_id: str, tasks: Sequence[Task], score: Any) -> Any:
+    if level.plain:
+        for task in tasks:
+            try:
+                result = task.call(score)
+                if is_awaitable(result):
+                    result = await result
+            except Skip as skip:
+                raise Stop("skipped", score, skip.reason) from None
+            except Exception as error:
+                _raise_note_error(task.name, error)
+            score = carry(score, result)
+        return score
+    for task in tasks:
+        nid = "" if level.plain else f"{group_id}/{task.seg}"
         try:
-            result = await call_task(level, nid, name, task, score)
+            result = await call_task(level, nid, task.name, task.call, score)
         except Stop:
             raise
         except Exception as error:
-            _raise_note_error(name, error)
+            _raise_note_error(task.name, error)
         score = carry(score, result)
     return score
 
@@ -154,7 +169,7 @@ class SequenceMeasure(Measure):
 
     def describe(self, parent_id: str) -> dict[str, Any]:
         nid = f"{parent_id}/{self.seg}"
-        children = [note_node(f"{nid}/{seg}", callable_name(t), t) for seg, t in self.tasks]
+        children = [note_node(f"{nid}/{t.seg}", t.name, t.fn) for t in self.tasks]
         return {"kind": "sequence", "name": self.name, "id": nid, "children": children}
 
 
@@ -169,21 +184,33 @@ async def run_parallel(
     level: Level,
     group_id: str,
     group_name: str,
-    tasks: Sequence[tuple[str, Any]],
+    tasks: Sequence[Task],
     score: Any,
     strategy: MergeFn,
 ) -> Any:
     """Fork the score, run every task on its own copy at once, then merge (or fail and merge nothing)."""
-    await level.checkpoint("fork", group_id, group_name, score)
+    plain = level.plain
+    if level.controller is not None:
+        await level.checkpoint("fork", group_id, group_name, score)
     isolate = isinstance(score, Score)
-    views = [fork(score) if isolate else score for _ in tasks]
-    names = [callable_name(t) for _, t in tasks]
-    ids = [f"{group_id}/{seg}" for seg, _ in tasks] if not level.plain else [""] * len(tasks)
-    await level.emit(ev.Forked, group_id, name=group_name, tasks=tuple(ids), score=score)
+    if isolate:
+        names_of_fields = frozenset(field_names(score))
+        views = [fork(score, names_of_fields) for _ in tasks]
+    else:
+        views = [score] * len(tasks)
+    names = [t.name for t in tasks]
+    ids = [""] * len(tasks) if plain else [f"{group_id}/{t.seg}" for t in tasks]
+    if not plain:
+        await level.emit(ev.Forked, group_id, name=group_name, tasks=tuple(ids), score=score)
 
     async def one(i: int) -> Any:
         try:
-            return await call_task(level, ids[i], names[i], tasks[i][1], views[i], in_thread=True)
+            if plain:
+                result = tasks[i].call_in_thread(views[i])
+                return (await result) if is_awaitable(result) else result
+            return await call_task(level, ids[i], names[i], tasks[i].call_in_thread, views[i])
+        except Skip as skip:
+            raise _TaskFailed(i, Stop("skipped", views[i], skip.reason)) from None
         except (Exception, Stop) as error:
             raise _TaskFailed(i, error) from None
 
@@ -285,7 +312,7 @@ class ParallelMeasure(Measure):
             "name": self.name,
             "id": nid,
             "merge_strategy": strategy_name(self.merge_strategy),
-            "children": [note_node(f"{nid}/{seg}", callable_name(t), t) for seg, t in self.tasks],
+            "children": [note_node(f"{nid}/{t.seg}", t.name, t.fn) for t in self.tasks],
         }
 
 
@@ -306,15 +333,17 @@ class BranchMeasure(Measure):
 
     async def run(self, level: Level, score: Any) -> Any:
         sid = self.node_id(level)
-        await level.checkpoint("branch", sid, self.name, score)
+        if level.controller is not None:
+            await level.checkpoint("branch", sid, self.name, score)
         try:
             value = self.condition(score)
-            if inspect.isawaitable(value):
+            if is_awaitable(value):
                 value = await value
         except Exception as error:
             _raise_note_error(self.name, error)
         label = "true" if value else "false"
-        await level.emit(ev.BranchTaken, sid, name=self.name, value=value, branch=label)
+        if not level.plain:
+            await level.emit(ev.BranchTaken, sid, name=self.name, value=value, branch=label)
         tasks = self.branches[bool(value)]
         bid = "" if level.plain else f"{sid}/{label}"
         if self.parallel and len(tasks) > 1:
@@ -330,7 +359,7 @@ class BranchMeasure(Measure):
         branches = []
         for value, label in ((True, "true"), (False, "false")):
             bid = f"{nid}/{label}"
-            notes = [note_node(f"{bid}/{seg}", callable_name(t), t) for seg, t in self.branches[value]]
+            notes = [note_node(f"{bid}/{t.seg}", t.name, t.fn) for t in self.branches[value]]
             branches.append({"kind": "branch", "name": label, "id": bid, "value": value, "children": notes})
         return {
             "kind": "split",
@@ -393,7 +422,8 @@ class ChildMeasure(Measure):
 
     async def run(self, level: Level, score: Any) -> Any:
         cid = self.node_id(level)
-        await level.checkpoint("child", cid, self.name, score)
+        if level.controller is not None:
+            await level.checkpoint("child", cid, self.name, score)
         try:
             if self.score_factory is not None:
                 child_score = self.score_factory(score)
@@ -403,13 +433,14 @@ class ChildMeasure(Measure):
                 child_score = fresh_copy(self.template)
         except Exception as error:
             _raise_note_error(self.name, error)
-        await level.emit(ev.ChildEntered, cid, name=self.name, child=self.child.name, score=child_score)
+        if not level.plain:
+            await level.emit(ev.ChildEntered, cid, name=self.name, child=self.child.name, score=child_score)
         start = time.perf_counter() if not level.plain else 0.0
         try:
             child_score = await self.child.execute(level.child(self.child, cid), child_score)
             try:
                 merged = self.merge(score, child_score)
-                if inspect.isawaitable(merged):
+                if is_awaitable(merged):
                     merged = await merged
             except Exception as error:
                 _raise_note_error(self.name, error)

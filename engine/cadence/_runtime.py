@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import logging
 import time
+import types
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -13,9 +15,9 @@ from typing import Any
 from . import events as ev
 from ._scope import NoteScope, current_scope, offload
 from .exceptions import NoteError, Skip
-from .note import Note, is_async_callable
+from .note import Note, callable_name, is_async_callable
 
-__all__ = ["Checkpoint", "Level", "Stop", "call_task", "note_error"]
+__all__ = ["Checkpoint", "Level", "Stop", "Task", "call_task", "is_awaitable", "note_error"]
 
 log = logging.getLogger("cadence")
 
@@ -96,6 +98,8 @@ class Level:
     def child(self, definition: Any, node_id: str) -> Level:
         """The level a child cadence runs at: everything listening to the parent, plus the
         child's own hooks and reporters (each object once, even if both cadences have it)."""
+        if self.plain and not definition.has_observers:
+            return definition.plain_level()  # type: ignore[no-any-return]
         own, ids = definition.sinks(skip=self.active)
         return Level(
             run_id=self.run_id or (uuid.uuid4().hex if own else ""),
@@ -156,29 +160,54 @@ def note_error(name: str, error: BaseException) -> NoteError:
     return wrapped
 
 
-async def invoke(task: Any, score: Any, in_thread: bool) -> Any:
-    """Call a task on ``score`` and await what it returns; sync tasks go off-loop when ``in_thread``."""
-    if isinstance(task, Note) and task.policies:
-        return await task.run_async((score,), {}, in_thread=in_thread)
-    if in_thread and not is_async_callable(task):
-        result = await offload(task, score)
-    else:
-        result = task(score)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
+_CORO = types.CoroutineType
+_PLAIN = frozenset({bool, int, float, str, bytes, tuple, list, dict})
 
 
-async def call_task(
-    level: Level, node_id: str, name: str, task: Any, score: Any, *, in_thread: bool = False
-) -> Any:
+def is_awaitable(value: Any) -> bool:
+    """``inspect.isawaitable`` with a fast answer for coroutines and common plain results."""
+    t = type(value)
+    if t is _CORO:
+        return True
+    return value is not None and t not in _PLAIN and inspect.isawaitable(value)
+
+
+class Task:
+    """A callable of a measure, ready to call: its id segment, name, and callers."""
+
+    __slots__ = ("call", "call_in_thread", "fn", "name", "seg")
+
+    def __init__(self, seg: str, fn: Any) -> None:
+        self.seg = seg
+        self.fn = fn
+        self.name = callable_name(fn)
+        self.call = make_caller(fn, in_thread=False)
+        self.call_in_thread = make_caller(fn, in_thread=True)
+
+
+def make_caller(fn: Any, *, in_thread: bool) -> Callable[[Any], Any]:
+    """``f(score)`` returning a value or an awaitable; sync callables go off-loop when ``in_thread``."""
+    if isinstance(fn, Note):
+        return fn.caller(in_thread=in_thread)
+    if in_thread and not is_async_callable(fn):
+        return functools.partial(_in_thread, fn)
+    return fn  # type: ignore[no-any-return]
+
+
+async def _in_thread(fn: Callable[[Any], Any], score: Any) -> Any:
+    result = await offload(fn, score)
+    return (await result) if is_awaitable(result) else result  # a coroutine made in the thread
+
+
+async def call_task(level: Level, node_id: str, name: str, call: Callable[[Any], Any], score: Any) -> Any:
     """Run one note with its checkpoint, events and error reporting; returns what the note returned.
 
     Raises :class:`Stop` for ``Skip`` and the note's exception (unwrapped) otherwise.
     """
     if level.plain:
         try:
-            return await invoke(task, score, in_thread)
+            result = call(score)
+            return (await result) if is_awaitable(result) else result
         except Skip as skip:
             raise Stop("skipped", score, skip.reason) from None
     await level.checkpoint("note", node_id, name, score)
@@ -186,7 +215,9 @@ async def call_task(
     token = current_scope.set(level.scope(node_id, name, score)) if level.sinks else None
     start = time.perf_counter()
     try:
-        result = await invoke(task, score, in_thread)
+        result = call(score)
+        if is_awaitable(result):
+            result = await result
     except Skip as skip:
         duration = time.perf_counter() - start
         await level.emit(

@@ -20,8 +20,8 @@ from ._measures import (
     carry,
     segment,
 )
-from ._runtime import Checkpoint, Level, SafeListener, Sink, Stop
-from .exceptions import DefinitionError
+from ._runtime import Checkpoint, Level, SafeListener, Sink, Stop, is_awaitable, note_error
+from .exceptions import DefinitionError, Skip
 from .hooks import HooksManager, _run_id
 from .merge import MergeFn, MergeStrategy
 
@@ -64,6 +64,7 @@ class Cadence(Generic[S]):
         self._hooks: list[Any] = []
         self._reporters: list[Callable[..., Any]] = []
         self._error_handler: tuple[Callable[..., Any], bool] | None = None
+        self._plain: Level | None = None
 
     # ------------------------------------------------------------------ building
 
@@ -160,6 +161,11 @@ class Cadence(Generic[S]):
     def hooks(self) -> tuple[Any, ...]:
         return tuple(self._hooks)
 
+    @property
+    def has_observers(self) -> bool:
+        """Whether this definition has hooks or reporters of its own."""
+        return bool(self._hooks or self._reporters)
+
     def get_score(self) -> S | None:
         """The score given at construction."""
         return self._score
@@ -207,6 +213,21 @@ class Cadence(Generic[S]):
         out.extend(_ReporterSink(r).safe for r in reporters)
         return out, frozenset(map(id, (*hooks, *reporters)))
 
+    def plain_level(self) -> Level:
+        """The level of an unobserved run: it holds no per-run state, so one serves every run."""
+        level = self._plain
+        if level is None:
+            level = self._plain = Level(
+                run_id="",
+                cadence=self.name,
+                node_id=segment(self.name),
+                depth=0,
+                sinks=(),
+                active=frozenset(),
+                controller=None,
+            )
+        return level
+
     async def run(
         self,
         score: S | None = None,
@@ -226,6 +247,8 @@ class Cadence(Generic[S]):
             if score is None:
                 msg = f"cadence {self.name!r} has no score; pass one: await cadence.run(MyScore(...))"
                 raise DefinitionError(msg)
+        if controller is None and not listeners and not self.has_observers:
+            return await self.execute(self.plain_level(), score)  # type: ignore[no-any-return]
         wrapped: list[Sink] = [SafeListener(fn) for fn in listeners]
         own, ids = self.sinks()
         observed = bool(wrapped or own or controller)
@@ -261,18 +284,41 @@ class Cadence(Generic[S]):
     async def execute(self, level: Level, score: Any) -> Any:
         """Run the measures at ``level`` (the root, or as a child); the core of :meth:`run`."""
         if level.plain and self._error_handler is None:
-            try:
-                for measure in self._measures:
-                    score = await measure.run(level, score)
-            except Stop as stop:
-                return stop.score
-            return score
+            return await self._fast(level, score)
         token = _run_id.set(level.run_id) if _run_id.get() != level.run_id else None
         try:
             return await self._observed(level, score)
         finally:
             if token is not None:
                 _run_id.reset(token)
+
+    async def _fast(self, level: Level, score: Any) -> Any:
+        """Nothing listens, nothing steps, no handler: single notes are called inline."""
+        try:
+            for measure in self._measures:
+                call = measure.direct
+                if call is None:
+                    score = await measure.run(level, score)
+                    continue
+                try:
+                    result = call(score)
+                    if result is None:
+                        continue
+                    if is_awaitable(result):
+                        result = await result
+                except Skip:
+                    return score
+                except Exception as error:
+                    wrapped = note_error(measure.name, error)
+                    if wrapped is error:
+                        raise
+                    raise wrapped from error
+                if result is True and measure.can_interrupt:
+                    return score
+                score = carry(score, result)
+        except Stop as stop:
+            return stop.score
+        return score
 
     async def _observed(self, level: Level, score: Any) -> Any:
         start = time.perf_counter()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from numbers import Number
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from ._fork import changes_of
 from .exceptions import MergeConflict
@@ -20,12 +20,11 @@ from .score import ImmutableScore
 __all__ = ["MergeFn", "MergeStrategy", "Snapshot", "apply_fields", "merge_snapshots", "overlaps"]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     """One parallel task's result: its name, position and score copy."""
 
     task: str
-    index: int
+    position: int
     score: Any
 
 
@@ -36,6 +35,15 @@ def overlaps(
     snapshots: Sequence[Snapshot], changes: Sequence[Mapping[str, Any]]
 ) -> dict[str, list[tuple[str, Any]]]:
     """Fields that two or more tasks set to different values: ``{field: [(task, value), ...]}``."""
+    seen: set[str] = set()
+    shared = False
+    for changed in changes:
+        if not seen.isdisjoint(changed):
+            shared = True
+            break
+        seen.update(changed)
+    if not shared:  # the usual case: every task wrote its own fields
+        return {}
     writers: dict[str, list[tuple[str, Any]]] = {}
     for snap, changed in zip(snapshots, changes, strict=True):
         for name, value in changed.items():
@@ -186,7 +194,7 @@ def merge_snapshots(original: Any, snapshots: Sequence[Any], strategy: MergeFn =
     itself, or a new one for an :class:`ImmutableScore`.
     """
     snaps = [
-        s if isinstance(s, Snapshot) else Snapshot(task=f"snapshot[{i}]", index=i, score=s)
+        s if isinstance(s, Snapshot) else Snapshot(task=f"snapshot[{i}]", position=i, score=s)
         for i, s in enumerate(snapshots)
     ]
     changes = [changes_of(original, s.score) for s in snaps]

@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 __all__ = ["Note", "Policy", "beat", "callable_name", "is_async_callable", "note"]
 
 
+AsyncNext = Callable[[tuple[Any, ...], dict[str, Any]], "Awaitable[Any]"]
+SyncNext = Callable[[tuple[Any, ...], dict[str, Any]], Any]
+_NO_KWARGS: dict[str, Any] = {}
+
+
 class Policy(Protocol):
     """A resilience layer around a note (retry, timeout, fallback, circuit breaker)."""
 
@@ -25,10 +30,14 @@ class Policy(Protocol):
     def describe(self) -> dict[str, Any]: ...
 
     async def call_async(
-        self, nxt: Callable[[], Awaitable[Any]], note: Note, args: tuple[Any, ...]
-    ) -> Any: ...
+        self, nxt: AsyncNext, note: Note, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        """Call ``nxt(args, kwargs)`` (the inner layers) under this policy, on the event loop."""
+        ...
 
-    def call_sync(self, nxt: Callable[[], Any], note: Note, args: tuple[Any, ...]) -> Any: ...
+    def call_sync(self, nxt: SyncNext, note: Note, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Blocking twin of :meth:`call_async`, for sync notes called directly."""
+        ...
 
 
 def is_async_callable(fn: Any) -> bool:
@@ -85,6 +94,7 @@ class Note:
         self.description = description if description is not None else _docstring(fn)
         self.policies = policies
         self.is_async = is_async_callable(fn)
+        self._chains: dict[bool | str, Any] = {}
         self.__name__ = self.name
         self.__qualname__ = getattr(fn, "__qualname__", self.name)
         self.__module__ = getattr(fn, "__module__", None) or __name__
@@ -117,44 +127,74 @@ class Note:
         if not self.policies:
             return self.fn(*args, **kwargs)
         if self.is_async:
-            return self.run_async(args, kwargs)
-        return self._run_sync(args, kwargs)
+            return self.async_chain(False)(args, kwargs)
+        return self.sync_chain()(args, kwargs)
 
     async def run_async(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], *, in_thread: bool = False
     ) -> Any:
-        """Call through the policies on the event loop; a sync function runs off-loop when
-        ``in_thread`` or when a timeout must be able to abandon it."""
+        """Call through the policies on the event loop (see :meth:`async_chain`)."""
+        return await self.async_chain(in_thread)(args, kwargs)
+
+    def caller(self, *, in_thread: bool = False) -> Callable[[Any], Any]:
+        """``f(score)`` for the engine: the bare function, or the policy chain for one score."""
+        if not self.policies and not (in_thread and not self.is_async):
+            return self.fn
+        chain = self.async_chain(in_thread)
+        return lambda score: chain((score,), _NO_KWARGS)
+
+    def async_chain(self, in_thread: bool) -> AsyncNext:
+        """The policies wrapped around the function, built once per note.
+
+        A sync function runs off the event loop when ``in_thread`` or when a timeout must be
+        able to abandon it.
+        """
+        chain = self._chains.get(in_thread)
+        if chain is None:
+            chain = self._chains[in_thread] = self._build_async(in_thread)
+        return chain
+
+    def _build_async(self, in_thread: bool) -> AsyncNext:
         fn = self.fn
         timed = any(p.kind == "timeout" for p in self.policies)
-        to_thread = not self.is_async and (in_thread or timed)
+        chain: AsyncNext
+        if self.is_async:
 
-        async def innermost() -> Any:
-            if to_thread:
+            def chain(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Awaitable[Any]:
+                return fn(*args, **kwargs)  # type: ignore[no-any-return]
+
+        elif in_thread or timed:
+
+            async def chain(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
                 result = await offload(functools.partial(fn, *args, **kwargs), dedicated=timed)
-            else:
+                return (await result) if inspect.isawaitable(result) else result
+
+        else:
+
+            async def chain(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
                 result = fn(*args, **kwargs)
-            if inspect.isawaitable(result):
-                result = await result
-            return result
+                return (await result) if inspect.isawaitable(result) else result
 
-        call: Callable[[], Awaitable[Any]] = innermost
         for policy in self.policies:
-            call = functools.partial(policy.call_async, call, self, args)
-        return await call()
+            chain = functools.partial(policy.call_async, chain, self)
+        return chain
 
-    def _run_sync(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        fn = self.fn
+    def sync_chain(self) -> SyncNext:
+        """The blocking policy chain, for a sync note called directly."""
+        chain = self._chains.get("sync")
+        if chain is None:
+            fn = self.fn
 
-        def innermost() -> Any:
-            result = fn(*args, **kwargs)
-            # A plain callable that returns a coroutine: finish it so the policies see its outcome.
-            return await_blocking(result) if inspect.isawaitable(result) else result
+            def innermost(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+                result = fn(*args, **kwargs)
+                # A plain callable that returns a coroutine: finish it so the policies see its outcome.
+                return await_blocking(result) if inspect.isawaitable(result) else result
 
-        call: Callable[[], Any] = innermost
-        for policy in self.policies:
-            call = functools.partial(policy.call_sync, call, self, args)
-        return call()
+            chain = innermost
+            for policy in self.policies:
+                chain = functools.partial(policy.call_sync, chain, self)
+            self._chains["sync"] = chain
+        return chain
 
 
 def as_note(fn: Callable[..., Any] | Note) -> Note:

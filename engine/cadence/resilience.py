@@ -16,14 +16,14 @@ import inspect
 import random
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, overload
 
 from . import events
 from ._scope import await_blocking, current_scope
 from .exceptions import CircuitOpenError, DefinitionError, RetryExhaustedError, Skip
 from .exceptions import TimeoutError as CadenceTimeoutError
-from .note import Note, as_note
+from .note import AsyncNext, Note, SyncNext, as_note
 from .score import ImmutableScore
 
 __all__ = [
@@ -110,11 +110,13 @@ class Retry:
         )
         return RetryExhaustedError(msg, attempts=self.max_attempts, last_error=error)
 
-    async def call_async(self, nxt: Callable[[], Awaitable[Any]], note: Note, args: tuple[Any, ...]) -> Any:
+    async def call_async(
+        self, nxt: AsyncNext, note: Note, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         attempt = 1
         while True:
             try:
-                return await nxt()
+                return await nxt(args, kwargs)
             except Exception as error:
                 if not self.retries(error):
                     raise
@@ -132,11 +134,11 @@ class Retry:
                 await asyncio.sleep(pause)
                 attempt += 1
 
-    def call_sync(self, nxt: Callable[[], Any], note: Note, args: tuple[Any, ...]) -> Any:
+    def call_sync(self, nxt: SyncNext, note: Note, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         attempt = 1
         while True:
             try:
-                return nxt()
+                return nxt(args, kwargs)
             except Exception as error:
                 if not self.retries(error):
                     raise
@@ -211,23 +213,25 @@ class Timeout:
         )
         return CadenceTimeoutError(msg, seconds=self.seconds, note_name=note.name)
 
-    async def call_async(self, nxt: Callable[[], Awaitable[Any]], note: Note, args: tuple[Any, ...]) -> Any:
+    async def call_async(
+        self, nxt: AsyncNext, note: Note, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         try:
             async with asyncio.timeout(self.seconds) as cm:
-                return await nxt()
+                return await nxt(args, kwargs)
         except TimeoutError:
             if not cm.expired():
                 raise
             await _emit(events.TimedOut, seconds=self.seconds)
             raise self._error(note) from None
 
-    def call_sync(self, nxt: Callable[[], Any], note: Note, args: tuple[Any, ...]) -> Any:
+    def call_sync(self, nxt: SyncNext, note: Note, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         # No SIGALRM: the call runs in a daemon thread we stop waiting for, so any thread may use it.
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
 
         def target() -> None:
             try:
-                future.set_result(nxt())
+                future.set_result(nxt(args, kwargs))
             except BaseException as exc:
                 future.set_exception(exc)
 
@@ -285,9 +289,11 @@ class Fallback:
         setattr(score, self.field, value)
         return None
 
-    async def call_async(self, nxt: Callable[[], Awaitable[Any]], note: Note, args: tuple[Any, ...]) -> Any:
+    async def call_async(
+        self, nxt: AsyncNext, note: Note, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         try:
-            return await nxt()
+            return await nxt(args, kwargs)
         except Exception as error:
             if not self.catches(error):
                 raise
@@ -300,9 +306,9 @@ class Fallback:
             await _emit(events.FallbackUsed, error=error, value=value)
             return self._place(args, value)
 
-    def call_sync(self, nxt: Callable[[], Any], note: Note, args: tuple[Any, ...]) -> Any:
+    def call_sync(self, nxt: SyncNext, note: Note, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         try:
-            return nxt()
+            return nxt(args, kwargs)
         except Exception as error:
             if not self.catches(error):
                 raise
@@ -481,12 +487,14 @@ class CircuitBreaker:
             with self._lock:
                 self._probes = max(0, self._probes - 1)
 
-    async def call_async(self, nxt: Callable[[], Awaitable[Any]], note: Note, args: tuple[Any, ...]) -> Any:
+    async def call_async(
+        self, nxt: AsyncNext, note: Note, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         probe, old, new = self.acquire()
         try:
             # Inside the try: a run cancelled while listeners hear of OPEN -> HALF_OPEN frees the slot.
             await self._report(old, new)
-            result = await nxt()
+            result = await nxt(args, kwargs)
         except Exception as error:
             await self._report(*self.record(probe, error))
             raise
@@ -496,10 +504,10 @@ class CircuitBreaker:
         await self._report(*self.record(probe, None))
         return result
 
-    def call_sync(self, nxt: Callable[[], Any], note: Note, args: tuple[Any, ...]) -> Any:
+    def call_sync(self, nxt: SyncNext, note: Note, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         probe, _, _ = self.acquire()
         try:
-            result = nxt()
+            result = nxt(args, kwargs)
         except Exception as error:
             self.record(probe, error)
             raise
