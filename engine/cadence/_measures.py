@@ -6,7 +6,7 @@ import asyncio
 import copy
 import inspect
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import events as ev
@@ -14,7 +14,7 @@ from ._describe import callable_info
 from ._fork import changes_of, field_names, fork
 from ._runtime import Level, Stop, Task, call_task, is_awaitable, note_error
 from .exceptions import DefinitionError, NoteError, ParallelNoteError, Skip
-from .merge import MergeFn, Snapshot, apply_fields, overlaps, strategy_name
+from .merge import MergeFn, MergeStrategy, Snapshot, apply_fields, overlaps, strategy_name
 from .note import callable_name
 from .score import Score
 
@@ -79,7 +79,8 @@ class Measure:
     direct: Callable[[Any], Any] | None = None
     can_interrupt: bool = False
 
-    async def run(self, level: Level, score: Any) -> Any:
+    def run(self, level: Level, score: Any) -> Awaitable[Any]:
+        """Run on ``score``; the awaitable gives the score after this measure."""
         raise NotImplementedError
 
     def describe(self, parent_id: str) -> dict[str, Any]:
@@ -331,10 +332,28 @@ class BranchMeasure(Measure):
         }
         self.parallel = parallel
 
-    async def run(self, level: Level, score: Any) -> Any:
+    def run(self, level: Level, score: Any) -> Awaitable[Any]:
+        # Unobserved with a sync condition: decide now and hand back the branch's coroutine.
+        if not level.plain:
+            return self._observed(level, score)
+        try:
+            value = self.condition(score)
+        except Exception as error:
+            _raise_note_error(self.name, error)
+        if is_awaitable(value):
+            return self._awaited(level, value, score)
+        return self._branch(level, "", value, score)
+
+    async def _awaited(self, level: Level, value: Awaitable[Any], score: Any) -> Any:
+        try:
+            decided = await value
+        except Exception as error:
+            _raise_note_error(self.name, error)
+        return await self._branch(level, "", decided, score)
+
+    async def _observed(self, level: Level, score: Any) -> Any:
         sid = self.node_id(level)
-        if level.controller is not None:
-            await level.checkpoint("branch", sid, self.name, score)
+        await level.checkpoint("branch", sid, self.name, score)
         try:
             value = self.condition(score)
             if is_awaitable(value):
@@ -342,17 +361,17 @@ class BranchMeasure(Measure):
         except Exception as error:
             _raise_note_error(self.name, error)
         label = "true" if value else "false"
-        if not level.plain:
-            await level.emit(ev.BranchTaken, sid, name=self.name, value=value, branch=label)
+        await level.emit(ev.BranchTaken, sid, name=self.name, value=value, branch=label)
+        return await self._branch(level, sid, value, score)
+
+    def _branch(self, level: Level, sid: str, value: Any, score: Any) -> Awaitable[Any]:
+        label = "true" if value else "false"
         tasks = self.branches[bool(value)]
         bid = "" if level.plain else f"{sid}/{label}"
         if self.parallel and len(tasks) > 1:
-            from .merge import MergeStrategy
-
-            return await run_parallel(
-                level, bid, f"{self.name}/{label}", tasks, score, MergeStrategy.fail_on_conflict
-            )
-        return await run_in_order(level, bid, tasks, score)
+            strategy = MergeStrategy.fail_on_conflict
+            return run_parallel(level, bid, f"{self.name}/{label}", tasks, score, strategy)
+        return run_in_order(level, bid, tasks, score)
 
     def describe(self, parent_id: str) -> dict[str, Any]:
         nid = f"{parent_id}/{self.seg}"
@@ -371,26 +390,41 @@ class BranchMeasure(Measure):
         }
 
 
-_SHARED_EXACT = frozenset({int, float, complex, str, bytes, bool, type(None), frozenset, tuple, range})
+_SHARED_EXACT = frozenset({int, float, complex, str, bytes, bool, type(None), frozenset, range})
 
 
-def fresh_copy(template: Any) -> Any:
-    """A deep copy of a score, fast for the common case of scalar fields and empty containers."""
-    try:
-        fields = vars(template)
-    except TypeError:
-        return copy.deepcopy(template)
-    new = object.__new__(type(template))
-    target = new.__dict__
-    for key, value in fields.items():
-        t = type(value)
-        if t in _SHARED_EXACT and (t is not tuple or not value):
-            target[key] = value
-        elif (t is list or t is dict or t is set) and not value:
-            target[key] = t()
-        else:
-            target[key] = copy.deepcopy(value)
-    return new
+class FreshCopier:
+    """Makes deep copies of one template score quickly: fields that cannot change in place are
+    shared, and only the others are copied (the template itself is never handed out)."""
+
+    __slots__ = ("cls", "copied", "shared", "template")
+
+    def __init__(self, template: Any) -> None:
+        self.template = copy.deepcopy(template)
+        self.cls = type(template)
+        try:
+            fields = vars(self.template)
+        except TypeError:  # __slots__ score: deep-copy it whole
+            self.shared: dict[str, Any] | None = None
+            self.copied: tuple[str, ...] = ()
+            return
+        self.shared = {k: v for k, v in fields.items() if type(v) in _SHARED_EXACT}
+        self.copied = tuple(k for k in fields if k not in self.shared)
+
+    def __call__(self) -> Any:
+        if self.shared is None:
+            return copy.deepcopy(self.template)
+        new = object.__new__(self.cls)
+        target = new.__dict__
+        target.update(self.shared)
+        if self.copied:
+            source = self.template.__dict__
+            for key in self.copied:
+                value = source[key]
+                t = type(value)
+                empty = (t is list or t is dict or t is set) and not value
+                target[key] = t() if empty else copy.deepcopy(value)
+        return new
 
 
 class ChildMeasure(Measure):
@@ -418,7 +452,7 @@ class ChildMeasure(Measure):
             raise DefinitionError(msg)
         self.score_factory = score
         # A private copy: the child's construction score may be mutated by runs of the child itself.
-        self.template = copy.deepcopy(child.get_score()) if score is None else None
+        self.fresh = FreshCopier(child.get_score()) if score is None else None
 
     async def run(self, level: Level, score: Any) -> Any:
         cid = self.node_id(level)
@@ -430,14 +464,16 @@ class ChildMeasure(Measure):
                 if inspect.isawaitable(child_score):
                     child_score = await child_score
             else:
-                child_score = fresh_copy(self.template)
+                assert self.fresh is not None
+                child_score = self.fresh()
         except Exception as error:
             _raise_note_error(self.name, error)
         if not level.plain:
             await level.emit(ev.ChildEntered, cid, name=self.name, child=self.child.name, score=child_score)
         start = time.perf_counter() if not level.plain else 0.0
         try:
-            child_score = await self.child.execute(level.child(self.child, cid), child_score)
+            child_level = level.child(self.child, cid)
+            child_score = await self.child.execute(child_level, child_score)
             try:
                 merged = self.merge(score, child_score)
                 if is_awaitable(merged):

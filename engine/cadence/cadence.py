@@ -281,10 +281,13 @@ class Cadence(Generic[S]):
         )
         raise RuntimeError(msg)
 
-    async def execute(self, level: Level, score: Any) -> Any:
+    def execute(self, level: Level, score: Any) -> Awaitable[Any]:
         """Run the measures at ``level`` (the root, or as a child); the core of :meth:`run`."""
         if level.plain and self._error_handler is None:
-            return await self._fast(level, score)
+            return self._fast(level, score)
+        return self._with_run_id(level, score)
+
+    async def _with_run_id(self, level: Level, score: Any) -> Any:
         token = _run_id.set(level.run_id) if _run_id.get() != level.run_id else None
         try:
             return await self._observed(level, score)
