@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import inspect
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from types import CoroutineType
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from . import events as ev
 from ._describe import callable_info
@@ -62,7 +62,7 @@ def named_tasks(where: str, tasks: Any) -> tuple[Task, ...]:
     return tuple(out)
 
 
-def _raise_note_error(name: str, error: Exception) -> None:
+def _raise_note_error(name: str, error: Exception) -> NoReturn:
     wrapped = note_error(name, error)
     if wrapped is error:
         raise error
@@ -75,8 +75,10 @@ class Measure:
     kind: ClassVar[str] = "measure"
     name: str
     seg: str
-    #: For a single note: ``f(score)`` that the unobserved fast path calls inline.
-    direct: Callable[[Any], Any] | None = None
+    #: The notes the unobserved fast path calls inline: fixed ones (a note, a sequence), or
+    #: ``pick(score)`` giving them (or an awaitable of them) once the score is known (a split).
+    fixed: tuple[Task, ...] | None = None
+    pick: Callable[[Any], tuple[Task, ...] | Awaitable[tuple[Task, ...]] | None] | None = None
     can_interrupt: bool = False
 
     def run(self, level: Level, score: Any) -> Awaitable[Any]:
@@ -99,7 +101,8 @@ class NoteMeasure(Measure):
         self.name = name
         self.seg = segment(name)
         self.task = check_task(f".then({name!r})", task)
-        self.call = self.direct = Task(self.seg, task).call
+        self.fixed = (Task(self.seg, task, name),)
+        self.call = self.fixed[0].call
         self.can_interrupt = can_interrupt
 
     async def run(self, level: Level, score: Any) -> Any:
@@ -135,13 +138,14 @@ async def run_in_order(level: Level, group_id: str, tasks: Sequence[Task], score
         for task in tasks:
             try:
                 result = task.call(score)
-                if is_awaitable(result):
+                if type(result) is CoroutineType or is_awaitable(result):
                     result = await result
             except Skip as skip:
                 raise Stop("skipped", score, skip.reason) from None
             except Exception as error:
                 _raise_note_error(task.name, error)
-            score = carry(score, result)
+            if result is not None:
+                score = carry(score, result)
         return score
     for task in tasks:
         nid = "" if level.plain else f"{group_id}/{task.seg}"
@@ -163,7 +167,7 @@ class SequenceMeasure(Measure):
     def __init__(self, name: str, tasks: Any) -> None:
         self.name = name
         self.seg = segment(name)
-        self.tasks = named_tasks(f".sequence({name!r})", tasks)
+        self.tasks = self.fixed = named_tasks(f".sequence({name!r})", tasks)
 
     async def run(self, level: Level, score: Any) -> Any:
         return await run_in_order(level, self.node_id(level), self.tasks, score)
@@ -331,6 +335,23 @@ class BranchMeasure(Measure):
             False: named_tasks(f".split({name!r}) if_false", if_false),
         }
         self.parallel = parallel
+        if not parallel:
+            self.pick = self._pick
+
+    def _pick(self, score: Any) -> tuple[Task, ...] | Awaitable[tuple[Task, ...]]:
+        try:
+            value = self.condition(score)
+        except Exception as error:
+            _raise_note_error(self.name, error)
+        if is_awaitable(value):
+            return self._pick_awaited(value)
+        return self.branches[bool(value)]
+
+    async def _pick_awaited(self, value: Awaitable[Any]) -> tuple[Task, ...]:
+        try:
+            return self.branches[bool(await value)]
+        except Exception as error:
+            _raise_note_error(self.name, error)
 
     def run(self, level: Level, score: Any) -> Awaitable[Any]:
         # Unobserved with a sync condition: decide now and hand back the branch's coroutine.
@@ -454,54 +475,66 @@ class ChildMeasure(Measure):
         # A private copy: the child's construction score may be mutated by runs of the child itself.
         self.fresh = FreshCopier(child.get_score()) if score is None else None
 
-    async def run(self, level: Level, score: Any) -> Any:
-        cid = self.node_id(level)
-        if level.controller is not None:
-            await level.checkpoint("child", cid, self.name, score)
+    def run(self, level: Level, score: Any) -> Awaitable[Any]:
+        return self._plain(level, score) if level.plain else self._observed(level, score)
+
+    async def _child_score(self, score: Any) -> Any:
         try:
-            if self.score_factory is not None:
-                child_score = self.score_factory(score)
-                if inspect.isawaitable(child_score):
-                    child_score = await child_score
-            else:
-                assert self.fresh is not None
-                child_score = self.fresh()
+            if self.fresh is not None:
+                return self.fresh()
+            assert self.score_factory is not None
+            child_score = self.score_factory(score)
+            return (await child_score) if is_awaitable(child_score) else child_score
         except Exception as error:
             _raise_note_error(self.name, error)
-        if not level.plain:
-            await level.emit(ev.ChildEntered, cid, name=self.name, child=self.child.name, score=child_score)
-        start = time.perf_counter() if not level.plain else 0.0
+
+    async def _merge(self, score: Any, child_score: Any) -> Any:
         try:
-            child_level = level.child(self.child, cid)
-            child_score = await self.child.execute(child_level, child_score)
-            try:
-                merged = self.merge(score, child_score)
-                if is_awaitable(merged):
-                    merged = await merged
-            except Exception as error:
-                _raise_note_error(self.name, error)
-            score = carry(score, merged)
+            merged = self.merge(score, child_score)
+            if is_awaitable(merged):
+                merged = await merged
+        except Exception as error:
+            _raise_note_error(self.name, error)
+        return carry(score, merged)
+
+    async def _plain(self, level: Level, score: Any) -> Any:
+        child_score = self.fresh() if self.fresh is not None else await self._child_score(score)
+        child_score = await self.child.execute(level.child(self.child, ""), child_score)
+        try:  # as in _merge, inline: this is the hot path of unobserved runs
+            merged = self.merge(score, child_score)
+            if merged is None:
+                return score
+            if is_awaitable(merged):
+                merged = await merged
+        except Exception as error:
+            _raise_note_error(self.name, error)
+        return carry(score, merged)
+
+    async def _observed(self, level: Level, score: Any) -> Any:
+        cid = self.node_id(level)
+        await level.checkpoint("child", cid, self.name, score)
+        child_score = await self._child_score(score)
+        await level.emit(ev.ChildEntered, cid, name=self.name, child=self.child.name, score=child_score)
+        start = time.perf_counter()
+        try:
+            child_score = await self.child.execute(level.child(self.child, cid), child_score)
+            score = await self._merge(score, child_score)
         except BaseException as error:
-            if not level.plain:
-                await level.emit(
-                    ev.ChildLeft,
-                    cid,
-                    name=self.name,
-                    child=self.child.name,
-                    duration=time.perf_counter() - start,
-                    error=error,
-                    score=score,
-                )
-            raise
-        if not level.plain:
+            duration = time.perf_counter() - start
             await level.emit(
                 ev.ChildLeft,
                 cid,
                 name=self.name,
                 child=self.child.name,
-                duration=time.perf_counter() - start,
+                duration=duration,
+                error=error,
                 score=score,
             )
+            raise
+        duration = time.perf_counter() - start
+        await level.emit(
+            ev.ChildLeft, cid, name=self.name, child=self.child.name, duration=duration, score=score
+        )
         return score
 
     def describe(self, parent_id: str) -> dict[str, Any]:

@@ -177,10 +177,10 @@ class Task:
 
     __slots__ = ("call", "call_in_thread", "fn", "name", "seg")
 
-    def __init__(self, seg: str, fn: Any) -> None:
+    def __init__(self, seg: str, fn: Any, name: str | None = None) -> None:
         self.seg = seg
         self.fn = fn
-        self.name = callable_name(fn)
+        self.name = name or callable_name(fn)
         self.call = make_caller(fn, in_thread=False)
         self.call_in_thread = make_caller(fn, in_thread=True)
 

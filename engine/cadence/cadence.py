@@ -6,7 +6,8 @@ import asyncio
 import inspect
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from types import CoroutineType
 from typing import Any, Generic, TypeVar
 
 from . import events as ev
@@ -65,6 +66,8 @@ class Cadence(Generic[S]):
         self._reporters: list[Callable[..., Any]] = []
         self._error_handler: tuple[Callable[..., Any], bool] | None = None
         self._plain: Level | None = None
+        #: Whether this definition has hooks or reporters of its own.
+        self.has_observers = False
 
     # ------------------------------------------------------------------ building
 
@@ -135,6 +138,7 @@ class Cadence(Generic[S]):
             self._hooks.extend(hooks)
         else:
             self._hooks.append(hooks)
+        self.has_observers = bool(self._hooks or self._reporters)
         return self
 
     def with_reporter(self, reporter: Callable[..., Any]) -> Cadence[S]:
@@ -143,6 +147,7 @@ class Cadence(Generic[S]):
             msg = f".with_reporter: {reporter!r} is not callable"
             raise DefinitionError(msg)
         self._reporters.append(reporter)
+        self.has_observers = True
         return self
 
     def _check_name(self, name: str) -> str:
@@ -161,10 +166,6 @@ class Cadence(Generic[S]):
     def hooks(self) -> tuple[Any, ...]:
         return tuple(self._hooks)
 
-    @property
-    def has_observers(self) -> bool:
-        """Whether this definition has hooks or reporters of its own."""
-        return bool(self._hooks or self._reporters)
 
     def get_score(self) -> S | None:
         """The score given at construction."""
@@ -228,14 +229,17 @@ class Cadence(Generic[S]):
             )
         return level
 
-    async def run(
+    def run(
         self,
         score: S | None = None,
         *,
         controller: Controller | None = None,
         listeners: Iterable[Listener] = (),
-    ) -> S:
+    ) -> Coroutine[Any, Any, S]:
         """Run on ``score`` (or the construction score), mutating it in place, and return it.
+
+        ``await cadence.run(score)``; the coroutine is made at once (a missing score is reported
+        at the call), so the run itself costs one coroutine less.
 
         Args:
             controller: awaited with a :class:`Checkpoint` before every note, fork, branch and
@@ -247,8 +251,8 @@ class Cadence(Generic[S]):
             if score is None:
                 msg = f"cadence {self.name!r} has no score; pass one: await cadence.run(MyScore(...))"
                 raise DefinitionError(msg)
-        if controller is None and not listeners and not self.has_observers:
-            return await self.execute(self.plain_level(), score)  # type: ignore[no-any-return]
+        if controller is None and not listeners and not self.has_observers and self._error_handler is None:
+            return self._fast(self._plain or self.plain_level(), score)
         wrapped: list[Sink] = [SafeListener(fn) for fn in listeners]
         own, ids = self.sinks()
         observed = bool(wrapped or own or controller)
@@ -261,7 +265,7 @@ class Cadence(Generic[S]):
             active=ids,
             controller=controller,
         )
-        return await self.execute(level, score)  # type: ignore[no-any-return]
+        return self.execute(level, score)
 
     def run_sync(
         self,
@@ -281,7 +285,7 @@ class Cadence(Generic[S]):
         )
         raise RuntimeError(msg)
 
-    def execute(self, level: Level, score: Any) -> Awaitable[Any]:
+    def execute(self, level: Level, score: Any) -> Coroutine[Any, Any, Any]:
         """Run the measures at ``level`` (the root, or as a child); the core of :meth:`run`."""
         if level.plain and self._error_handler is None:
             return self._fast(level, score)
@@ -296,29 +300,37 @@ class Cadence(Generic[S]):
                 _run_id.reset(token)
 
     async def _fast(self, level: Level, score: Any) -> Any:
-        """Nothing listens, nothing steps, no handler: single notes are called inline."""
+        """Nothing listens, nothing steps, no handler: notes of single measures, sequences and
+        splits are called inline; only parallel groups and children run as measures."""
         try:
             for measure in self._measures:
-                call = measure.direct
-                if call is None:
-                    score = await measure.run(level, score)
-                    continue
-                try:
-                    result = call(score)
-                    if result is None:
+                tasks = measure.fixed
+                if tasks is None:
+                    pick = measure.pick
+                    if pick is None:
+                        score = await measure.run(level, score)
                         continue
-                    if is_awaitable(result):
-                        result = await result
-                except Skip:
-                    return score
-                except Exception as error:
-                    wrapped = note_error(measure.name, error)
-                    if wrapped is error:
-                        raise
-                    raise wrapped from error
-                if result is True and measure.can_interrupt:
-                    return score
-                score = carry(score, result)
+                    picked = pick(score)
+                    tasks = picked if type(picked) is tuple else await picked  # type: ignore[misc]
+                for task in tasks:
+                    try:
+                        result = task.call(score)
+                        if result is None:
+                            continue
+                        if type(result) is CoroutineType or is_awaitable(result):
+                            result = await result
+                            if result is None:
+                                continue
+                    except Skip:
+                        return score
+                    except Exception as error:
+                        wrapped = note_error(task.name, error)
+                        if wrapped is error:
+                            raise
+                        raise wrapped from error
+                    if result is True and measure.can_interrupt:
+                        return score
+                    score = carry(score, result)
         except Stop as stop:
             return stop.score
         return score
