@@ -12,7 +12,7 @@ from typing import Any
 
 from .score import _AtomicBase
 
-__all__ = ["changes_of", "fork", "is_fork", "materialize"]
+__all__ = ["changes_of", "fork", "fork_all", "is_fork", "materialize"]
 
 _MISSING: Any = object()
 # Values that cannot change in place: handing the base's object to a task is safe.
@@ -39,20 +39,32 @@ def _lazy_value(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+class _LazyField:
+    """On a view class, one per dataclass field: the first read copies the base's value into the
+    view's own ``__dict__``, which then shadows this (non-data) descriptor at normal speed."""
+
+    __slots__ = ("default", "name")
+
+    def __init__(self, name: str, default: Any) -> None:
+        self.name = name
+        self.default = default
+
+    def __get__(self, view: Any, owner: type | None = None) -> Any:
+        if view is None:  # class access: what the score class itself would give
+            return self.default
+        value = _lazy_value(getattr(view._cadence_base, self.name))
+        view.__dict__[self.name] = value
+        return value
+
+
 def _make_fork_class(cls: type) -> type:
-    def __getattribute__(self: Any, name: str) -> Any:
-        d = object.__getattribute__(self, "__dict__")
-        try:
-            return d[name]
-        except KeyError:
-            pass
-        if name == "__class__":
-            return cls
-        if name in object.__getattribute__(self, "_cadence_names"):
-            value = _lazy_value(getattr(object.__getattribute__(self, "_cadence_base"), name))
-            d[name] = value
+    def __getattr__(self: Any, name: str) -> Any:  # attributes beyond the dataclass fields
+        if name in self._cadence_names:
+            value = _lazy_value(getattr(self._cadence_base, name))
+            self.__dict__[name] = value
             return value
-        return object.__getattribute__(self, name)
+        msg = f"{cls.__name__!r} object has no attribute {name!r}"
+        raise AttributeError(msg)
 
     def __copy__(self: Any) -> Any:
         return materialize(self)
@@ -63,15 +75,19 @@ def _make_fork_class(cls: type) -> type:
     def __reduce_ex__(self: Any, protocol: Any) -> Any:
         return materialize(self).__reduce_ex__(protocol)
 
-    namespace = {
+    namespace: dict[str, Any] = {
         "__slots__": ("_cadence_base", "_cadence_names"),
-        "__getattribute__": __getattribute__,
+        "__class__": property(lambda self: cls),  # a view passes for the score class itself
+        "__getattr__": __getattr__,
         "__copy__": __copy__,
         "__deepcopy__": __deepcopy__,
         "__reduce_ex__": __reduce_ex__,
         "__module__": cls.__module__,
         "__qualname__": cls.__qualname__,
     }
+    if dataclasses.is_dataclass(cls):
+        for f in dataclasses.fields(cls):
+            namespace[f.name] = _LazyField(f.name, getattr(cls, f.name, None))
     return type(cls.__name__, (cls,), namespace)
 
 
@@ -107,6 +123,23 @@ def fork(score: Any, names: frozenset[str] | None = None) -> Any:
     return view
 
 
+def fork_all(score: Any, count: int) -> list[Any]:
+    """``count`` independent views of one score (one per parallel task)."""
+    cls = _fork_class(score)
+    if cls is None:
+        return [copy.deepcopy(score) for _ in range(count)]
+    names = frozenset(vars(score))  # every dataclass field a score holds is in its __dict__
+    new = object.__new__
+    setattr_ = object.__setattr__
+    views = []
+    for _ in range(count):
+        view: Any = new(cls)
+        setattr_(view, "_cadence_base", score)
+        setattr_(view, "_cadence_names", names)
+        views.append(view)
+    return views
+
+
 def is_fork(obj: Any) -> bool:
     return type(obj) in _fork_class_set
 
@@ -117,9 +150,9 @@ def materialize(view: Any) -> Any:
         return view
     cls = view.__class__
     obj = object.__new__(cls)
-    base = object.__getattribute__(view, "_cadence_base")
-    d = object.__getattribute__(view, "__dict__")
-    for name in object.__getattribute__(view, "_cadence_names"):
+    base = view._cadence_base
+    d = view.__dict__
+    for name in view._cadence_names:
         value = d[name] if name in d else copy.deepcopy(getattr(base, name))
         object.__setattr__(obj, name, value)
     for name, value in d.items():
@@ -128,23 +161,21 @@ def materialize(view: Any) -> Any:
     return obj
 
 
-def _differs(a: Any, b: Any) -> bool:
-    if a is b:
-        return False
-    try:
-        return bool(a != b)
-    except Exception:  # values whose != raises or is ambiguous count as changed
-        return True
-
-
 def changes_of(base: Any, result: Any) -> dict[str, Any]:
     """The fields ``result`` (a fork of ``base``, or any other score) holds differently from ``base``."""
     changes: dict[str, Any] = {}
-    if is_fork(result) and object.__getattribute__(result, "_cadence_base") is base:
-        items = object.__getattribute__(result, "__dict__").items()
+    if type(result) in _fork_class_set and result._cadence_base is base:
+        items: Any = result.__dict__.items()  # only what the task touched
     else:
         items = ((name, getattr(result, name)) for name in field_names(result))
     for name, value in items:
-        if _differs(value, getattr(base, name, _MISSING)):
+        old = getattr(base, name, _MISSING)
+        if value is old:
+            continue
+        try:
+            differs = bool(value != old)
+        except Exception:  # values whose != raises or is ambiguous count as changed
+            differs = True
+        if differs:
             changes[name] = value
     return changes

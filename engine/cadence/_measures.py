@@ -7,11 +7,11 @@ import copy
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from types import CoroutineType
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, cast
 
 from . import events as ev
 from ._describe import callable_info
-from ._fork import changes_of, field_names, fork
+from ._fork import changes_of, fork_all
 from ._runtime import Level, Stop, Task, call_task, is_awaitable, note_error
 from .exceptions import DefinitionError, NoteError, ParallelNoteError, Skip
 from .merge import MergeFn, MergeStrategy, Snapshot, apply_fields, overlaps, strategy_name
@@ -169,8 +169,8 @@ class SequenceMeasure(Measure):
         self.seg = segment(name)
         self.tasks = self.fixed = named_tasks(f".sequence({name!r})", tasks)
 
-    async def run(self, level: Level, score: Any) -> Any:
-        return await run_in_order(level, self.node_id(level), self.tasks, score)
+    def run(self, level: Level, score: Any) -> Awaitable[Any]:
+        return run_in_order(level, self.node_id(level), self.tasks, score)
 
     def describe(self, parent_id: str) -> dict[str, Any]:
         nid = f"{parent_id}/{self.seg}"
@@ -178,11 +178,14 @@ class SequenceMeasure(Measure):
         return {"kind": "sequence", "name": self.name, "id": nid, "children": children}
 
 
-class _TaskFailed(Exception):
-    def __init__(self, index: int, error: BaseException) -> None:
-        super().__init__(index)
-        self.index = index
-        self.error = error
+def _future(loop: asyncio.AbstractEventLoop, result: Any) -> asyncio.Future[Any]:
+    if type(result) is CoroutineType:
+        return loop.create_task(result)
+    if is_awaitable(result):
+        return asyncio.ensure_future(cast("Awaitable[Any]", result))
+    done: asyncio.Future[Any] = loop.create_future()
+    done.set_result(result)
+    return done
 
 
 async def run_parallel(
@@ -198,50 +201,33 @@ async def run_parallel(
     if level.controller is not None:
         await level.checkpoint("fork", group_id, group_name, score)
     isolate = isinstance(score, Score)
-    if isolate:
-        names_of_fields = frozenset(field_names(score))
-        views = [fork(score, names_of_fields) for _ in tasks]
-    else:
-        views = [score] * len(tasks)
+    views = fork_all(score, len(tasks)) if isolate else [score] * len(tasks)
     names = [t.name for t in tasks]
-    ids = [""] * len(tasks) if plain else [f"{group_id}/{t.seg}" for t in tasks]
-    if not plain:
+    if plain:
+        loop = asyncio.get_running_loop()
+        running = [_future(loop, t.call_in_thread(v)) for t, v in zip(tasks, views, strict=True)]
+    else:
+        ids = [f"{group_id}/{t.seg}" for t in tasks]
         await level.emit(ev.Forked, group_id, name=group_name, tasks=tuple(ids), score=score)
-
-    async def one(i: int) -> Any:
-        try:
-            if plain:
-                result = tasks[i].call_in_thread(views[i])
-                return (await result) if is_awaitable(result) else result
-            return await call_task(level, ids[i], names[i], tasks[i].call_in_thread, views[i])
-        except Skip as skip:
-            raise _TaskFailed(i, Stop("skipped", views[i], skip.reason)) from None
-        except (Exception, Stop) as error:
-            raise _TaskFailed(i, error) from None
-
-    loop = asyncio.get_running_loop()
-    running = [loop.create_task(one(i)) for i in range(len(tasks))]
+        running = [
+            asyncio.ensure_future(call_task(level, ids[i], names[i], t.call_in_thread, views[i]))
+            for i, t in enumerate(tasks)
+        ]
     try:
         results = await asyncio.gather(*running)
-    except _TaskFailed as failed:
+    except Exception as first:
         for t in running:
             t.cancel()
         await asyncio.gather(*running, return_exceptions=True)  # raise once every task has ended
-        error = failed.error
-        if isinstance(error, Stop):
-            raise Stop(error.status, score, error.reason) from None
-        if isinstance(error, NoteError):
-            raise error from None
-        msg = (
-            f"parallel task {names[failed.index]!r} of {group_name!r} failed: {type(error).__name__}: {error}"
-        )
+        index = next(i for i, t in enumerate(running) if not t.cancelled() and t.exception() is first)
+        if isinstance(first, (Stop, Skip)):
+            raise Stop("skipped", score, getattr(first, "reason", "")) from None
+        if isinstance(first, NoteError):
+            raise first from None
+        msg = f"parallel task {names[index]!r} of {group_name!r} failed: {type(first).__name__}: {first}"
         raise ParallelNoteError(
-            msg,
-            note_name=names[failed.index],
-            group_name=group_name,
-            task_index=failed.index,
-            original_error=error,
-        ) from error
+            msg, note_name=names[index], group_name=group_name, task_index=index, original_error=first
+        ) from first
     except BaseException:
         for t in running:
             t.cancel()
@@ -249,15 +235,21 @@ async def run_parallel(
         raise
     if not isolate:
         return score
-    snaps = [Snapshot(names[i], i, carry(views[i], results[i])) for i in range(len(tasks))]
+    snaps = [
+        Snapshot(name, i, view if result is None else carry(view, result))
+        for i, (name, view, result) in enumerate(zip(names, views, results, strict=True))
+    ]
     changes = [changes_of(score, s.score) for s in snaps]
     try:
         values = strategy(score, snaps, changes)
     except Exception as error:
-        await _emit_merge(level, group_id, group_name, strategy, snaps, changes, {}, score, error)
+        if not plain:
+            await _emit_merge(level, group_id, group_name, strategy, snaps, changes, {}, score, error)
         raise
-    score = apply_fields(score, values or {})
-    await _emit_merge(level, group_id, group_name, strategy, snaps, changes, values or {}, score, None)
+    if values:
+        score = apply_fields(score, values)
+    if not plain:
+        await _emit_merge(level, group_id, group_name, strategy, snaps, changes, values or {}, score, None)
     return score
 
 
@@ -272,7 +264,7 @@ async def _emit_merge(
     score: Any,
     error: BaseException | None,
 ) -> None:
-    if level.plain or not level.sinks:
+    if not level.sinks:
         return
     await level.emit(
         ev.Merged,
@@ -305,8 +297,8 @@ class ParallelMeasure(Measure):
             raise DefinitionError(msg)
         self.merge_strategy = merge_strategy
 
-    async def run(self, level: Level, score: Any) -> Any:
-        return await run_parallel(
+    def run(self, level: Level, score: Any) -> Awaitable[Any]:
+        return run_parallel(
             level, self.node_id(level), self.name, self.tasks, score, self.merge_strategy
         )
 
