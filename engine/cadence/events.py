@@ -8,9 +8,9 @@ child's name and ``depth`` > 0) and the graph node it concerns (``node_id``, the
 
 from __future__ import annotations
 
-import dataclasses
 import traceback
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 __all__ = [
@@ -35,26 +35,71 @@ __all__ = [
 ]
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
-    """Common fields of every event."""
+    """Common fields of every event; events are immutable records built with keyword arguments."""
 
     kind: ClassVar[str] = "event"
+    __slots__ = ("at", "cadence", "depth", "node_id", "run_id")
+    _defaults: ClassVar[dict[str, Any]] = {"depth": 0, "at": 0.0}
+    _fields: ClassVar[tuple[str, ...]] = ("run_id", "cadence", "node_id", "depth", "at")
     run_id: str
     cadence: str
     node_id: str
-    depth: int = 0
-    at: float = 0.0
+    depth: int
+    at: float
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        parent = cls.__mro__[1]
+        cls._fields = (*parent._fields, *cls.__dict__.get("__slots__", ()))  # type: ignore[attr-defined]
+        cls._defaults = {**parent._defaults, **cls.__dict__.get("_defaults", {})}  # type: ignore[attr-defined]
+
+    def __init__(self, **fields: Any) -> None:
+        defaults = self._defaults
+        for name in self._fields:
+            if name in fields:
+                value = fields.pop(name)
+            elif name in defaults:
+                value = defaults[name]
+            else:
+                msg = f"{type(self).__name__} needs the field {name!r}"
+                raise TypeError(msg)
+            object.__setattr__(self, name, value)
+        if fields:
+            msg = f"{type(self).__name__} has no field(s) {', '.join(sorted(fields))}"
+            raise TypeError(msg)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        msg = f"events are immutable: cannot set {name!r}"
+        raise AttributeError(msg)
+
+    def __delattr__(self, name: str) -> None:
+        msg = f"events are immutable: cannot delete {name!r}"
+        raise AttributeError(msg)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), {name: getattr(self, name) for name in self._fields}))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={getattr(self, name)!r}" for name in self._fields if name not in _SKIPPED_FIELDS
+        )
+        return f"{type(self).__name__}({shown})"
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-friendly dict: scores are left out, errors become ``{type, message, traceback}``."""
         out: dict[str, Any] = {"kind": self.kind}
-        for f in dataclasses.fields(self):
-            if f.name in _SKIPPED_FIELDS:
-                continue
-            value = getattr(self, f.name)
-            out[f.name] = _plain(value)
+        for name in self._fields:
+            if name not in _SKIPPED_FIELDS:
+                out[name] = _plain(getattr(self, name))
         return out
+
+
+def _rebuild(cls: type[Event], fields: dict[str, Any]) -> Event:
+    return cls(**fields)
+
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 _SKIPPED_FIELDS = frozenset({"score", "snapshots", "parent_score"})
@@ -85,57 +130,67 @@ def _plain(value: Any) -> Any:
     return repr(value)
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class RunStarted(Event):
     """A cadence started (``depth`` > 0 for a child cadence)."""
 
     kind: ClassVar[str] = "run_started"
-    score: Any = None
+    __slots__ = ("score",)
+    _defaults: ClassVar[dict[str, Any]] = {"score": None}
+    score: Any
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class RunFinished(Event):
     """A cadence ended; ``status`` is done, failed, skipped, interrupted or cancelled."""
 
     kind: ClassVar[str] = "run_finished"
-    score: Any = None
-    duration: float = 0.0
-    status: str = "done"
-    error: BaseException | None = None
+    __slots__ = ("duration", "error", "score", "status")
+    _defaults: ClassVar[dict[str, Any]] = {"score": None, "duration": 0.0, "status": "done", "error": None}
+    score: Any
+    duration: float
+    status: str
+    error: BaseException | None
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class NoteStarted(Event):
     """A note is about to run on ``score`` (a task's own copy inside ``.sync``)."""
 
     kind: ClassVar[str] = "note_started"
-    name: str = ""
-    score: Any = None
+    __slots__ = ("name", "score")
+    _defaults: ClassVar[dict[str, Any]] = {"name": "", "score": None}
+    name: str
+    score: Any
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class NoteFinished(Event):
     """A note ended; ``status`` is done, failed, skipped, interrupted or cancelled."""
 
     kind: ClassVar[str] = "note_finished"
-    name: str = ""
-    score: Any = None
-    duration: float = 0.0
-    status: str = "done"
-    error: BaseException | None = None
+    __slots__ = ("duration", "error", "name", "score", "status")
+    _defaults: ClassVar[dict[str, Any]] = {
+        "name": "",
+        "score": None,
+        "duration": 0.0,
+        "status": "done",
+        "error": None,
+    }
+    name: str
+    score: Any
+    duration: float
+    status: str
+    error: BaseException | None
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Forked(Event):
     """A ``.sync`` group (or a parallel ``.split`` branch) forked the score for its tasks."""
 
     kind: ClassVar[str] = "forked"
-    name: str = ""
-    tasks: tuple[str, ...] = ()
-    score: Any = None
+    __slots__ = ("name", "score", "tasks")
+    _defaults: ClassVar[dict[str, Any]] = {"name": "", "tasks": (), "score": None}
+    name: str
+    tasks: tuple[str, ...]
+    score: Any
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Merged(Event):
     """The tasks' copies were merged: per-task changes, conflicting fields and the strategy used.
 
@@ -144,112 +199,146 @@ class Merged(Event):
     """
 
     kind: ClassVar[str] = "merged"
-    name: str = ""
-    strategy: str = ""
-    changes: tuple[Mapping[str, Any], ...] = ()
-    conflicts: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    merged: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    snapshots: tuple[Any, ...] = ()
-    score: Any = None
-    error: BaseException | None = None
+    __slots__ = ("changes", "conflicts", "error", "merged", "name", "score", "snapshots", "strategy")
+    _defaults: ClassVar[dict[str, Any]] = {
+        "name": "",
+        "strategy": "",
+        "changes": (),
+        "conflicts": _EMPTY,
+        "merged": _EMPTY,
+        "snapshots": (),
+        "score": None,
+        "error": None,
+    }
+    name: str
+    strategy: str
+    changes: tuple[Mapping[str, Any], ...]
+    conflicts: Mapping[str, Any]
+    merged: Mapping[str, Any]
+    snapshots: tuple[Any, ...]
+    score: Any
+    error: BaseException | None
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class BranchTaken(Event):
     """A ``.split`` evaluated its condition (``value``) and took ``branch`` ("true" or "false")."""
 
     kind: ClassVar[str] = "branch_taken"
-    name: str = ""
-    value: Any = None
-    branch: str = "true"
+    __slots__ = ("branch", "name", "value")
+    _defaults: ClassVar[dict[str, Any]] = {"name": "", "value": None, "branch": "true"}
+    name: str
+    value: Any
+    branch: str
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class ChildEntered(Event):
     """A ``.child`` measure starts its child cadence on ``score`` (the child's fresh score)."""
 
     kind: ClassVar[str] = "child_entered"
-    name: str = ""
-    child: str = ""
-    score: Any = None
+    __slots__ = ("child", "name", "score")
+    _defaults: ClassVar[dict[str, Any]] = {"name": "", "child": "", "score": None}
+    name: str
+    child: str
+    score: Any
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class ChildLeft(Event):
     """A ``.child`` measure ended (after merging, unless it failed)."""
 
     kind: ClassVar[str] = "child_left"
-    name: str = ""
-    child: str = ""
-    duration: float = 0.0
-    error: BaseException | None = None
-    score: Any = None
+    __slots__ = ("child", "duration", "error", "name", "score")
+    _defaults: ClassVar[dict[str, Any]] = {
+        "name": "",
+        "child": "",
+        "duration": 0.0,
+        "error": None,
+        "score": None,
+    }
+    name: str
+    child: str
+    duration: float
+    error: BaseException | None
+    score: Any
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class RetryAttempt(Event):
     """Attempt ``attempt`` of ``max_attempts`` failed with ``error``; the next starts after ``delay``."""
 
     kind: ClassVar[str] = "retry_attempt"
-    name: str = ""
-    attempt: int = 0
-    max_attempts: int = 0
-    error: BaseException | None = None
-    delay: float = 0.0
-    score: Any = None
+    __slots__ = ("attempt", "delay", "error", "max_attempts", "name", "score")
+    _defaults: ClassVar[dict[str, Any]] = {
+        "name": "",
+        "attempt": 0,
+        "max_attempts": 0,
+        "error": None,
+        "delay": 0.0,
+        "score": None,
+    }
+    name: str
+    attempt: int
+    max_attempts: int
+    error: BaseException | None
+    delay: float
+    score: Any
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class TimedOut(Event):
     """A note ran past its ``@timeout``."""
 
     kind: ClassVar[str] = "timed_out"
-    name: str = ""
-    seconds: float = 0.0
+    __slots__ = ("name", "seconds")
+    _defaults: ClassVar[dict[str, Any]] = {"name": "", "seconds": 0.0}
+    name: str
+    seconds: float
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class FallbackUsed(Event):
     """``@fallback`` replaced a failure with ``value``."""
 
     kind: ClassVar[str] = "fallback_used"
-    name: str = ""
-    error: BaseException | None = None
-    value: Any = None
+    __slots__ = ("error", "name", "value")
+    _defaults: ClassVar[dict[str, Any]] = {"name": "", "error": None, "value": None}
+    name: str
+    error: BaseException | None
+    value: Any
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class CircuitStateChanged(Event):
     """A circuit breaker moved from ``old`` to ``new`` state during a note."""
 
     kind: ClassVar[str] = "circuit_state_changed"
-    name: str = ""
-    circuit: str = ""
-    old: str = ""
-    new: str = ""
+    __slots__ = ("circuit", "name", "new", "old")
+    _defaults: ClassVar[dict[str, Any]] = {"name": "", "circuit": "", "old": "", "new": ""}
+    name: str
+    circuit: str
+    old: str
+    new: str
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Skipped(Event):
     """A note raised :class:`Skip`; the cadence ends cleanly."""
 
     kind: ClassVar[str] = "skipped"
-    name: str = ""
-    reason: str = ""
+    __slots__ = ("name", "reason")
+    _defaults: ClassVar[dict[str, Any]] = {"name": "", "reason": ""}
+    name: str
+    reason: str
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Interrupted(Event):
     """A ``can_interrupt`` note returned ``True``; the cadence ends cleanly."""
 
     kind: ClassVar[str] = "interrupted"
-    name: str = ""
+    __slots__ = ("name",)
+    _defaults: ClassVar[dict[str, Any]] = {"name": ""}
+    name: str
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class ErrorHandled(Event):
     """The cadence's ``.on_error`` handler received ``error``; ``stop`` tells whether the run ends."""
 
     kind: ClassVar[str] = "error_handled"
-    error: BaseException | None = None
-    stop: bool = True
+    __slots__ = ("error", "stop")
+    _defaults: ClassVar[dict[str, Any]] = {"error": None, "stop": True}
+    error: BaseException | None
+    stop: bool

@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 __all__ = ["Note", "Policy", "beat", "callable_name", "is_async_callable", "note"]
 
 
-AsyncNext = Callable[[tuple[Any, ...], dict[str, Any]], "Awaitable[Any]"]
-SyncNext = Callable[[tuple[Any, ...], dict[str, Any]], Any]
-_NO_KWARGS: dict[str, Any] = {}
+#: The inner layers of a note, called like the note: ``nxt(*args, **kwargs)``.
+AsyncNext = Callable[..., "Awaitable[Any]"]
+SyncNext = Callable[..., Any]
 
 
 class Policy(Protocol):
@@ -32,7 +32,7 @@ class Policy(Protocol):
     async def call_async(
         self, nxt: AsyncNext, note: Note, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        """Call ``nxt(args, kwargs)`` (the inner layers) under this policy, on the event loop."""
+        """Call ``nxt(*args, **kwargs)`` (the inner layers) under this policy, on the event loop."""
         ...
 
     def call_sync(self, nxt: SyncNext, note: Note, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -127,24 +127,24 @@ class Note:
         if not self.policies:
             return self.fn(*args, **kwargs)
         if self.is_async:
-            return self.async_chain(False)(args, kwargs)
-        return self.sync_chain()(args, kwargs)
+            return self.async_chain(False)(*args, **kwargs)
+        return self.sync_chain()(*args, **kwargs)
 
     async def run_async(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], *, in_thread: bool = False
     ) -> Any:
         """Call through the policies on the event loop (see :meth:`async_chain`)."""
-        return await self.async_chain(in_thread)(args, kwargs)
+        return await self.async_chain(in_thread)(*args, **kwargs)
 
     def caller(self, *, in_thread: bool = False) -> Callable[[Any], Any]:
-        """``f(score)`` for the engine: the bare function, or the policy chain for one score."""
+        """``f(score)`` for the engine: the bare function, or the policy chain."""
         if not self.policies and not (in_thread and not self.is_async):
             return self.fn
-        chain = self.async_chain(in_thread)
-        return lambda score: chain((score,), _NO_KWARGS)
+        return self.async_chain(in_thread)
 
     def async_chain(self, in_thread: bool) -> AsyncNext:
-        """The policies wrapped around the function, built once per note.
+        """The policies wrapped around the function (``chain(*args, **kwargs)`` gives an
+        awaitable), built once per note.
 
         A sync function runs off the event loop when ``in_thread`` or when a timeout must be
         able to abandon it.
@@ -159,24 +159,21 @@ class Note:
         timed = any(p.kind == "timeout" for p in self.policies)
         chain: AsyncNext
         if self.is_async:
-
-            def chain(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Awaitable[Any]:
-                return fn(*args, **kwargs)  # type: ignore[no-any-return]
-
+            chain = fn
         elif in_thread or timed:
 
-            async def chain(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            async def chain(*args: Any, **kwargs: Any) -> Any:
                 result = await offload(functools.partial(fn, *args, **kwargs), dedicated=timed)
                 return (await result) if inspect.isawaitable(result) else result
 
         else:
 
-            async def chain(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            async def chain(*args: Any, **kwargs: Any) -> Any:
                 result = fn(*args, **kwargs)
                 return (await result) if inspect.isawaitable(result) else result
 
         for policy in self.policies:
-            chain = functools.partial(policy.call_async, chain, self)
+            chain = _layer(policy.call_async, chain, self)
         return chain
 
     def sync_chain(self) -> SyncNext:
@@ -185,16 +182,25 @@ class Note:
         if chain is None:
             fn = self.fn
 
-            def innermost(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            def innermost(*args: Any, **kwargs: Any) -> Any:
                 result = fn(*args, **kwargs)
                 # A plain callable that returns a coroutine: finish it so the policies see its outcome.
                 return await_blocking(result) if inspect.isawaitable(result) else result
 
             chain = innermost
             for policy in self.policies:
-                chain = functools.partial(policy.call_sync, chain, self)
+                chain = _layer(policy.call_sync, chain, self)
             self._chains["sync"] = chain
         return chain
+
+
+def _layer(call: Callable[..., Any], nxt: Callable[..., Any], note: Note) -> Callable[..., Any]:
+    """One policy around ``nxt``, called like the note itself."""
+
+    def layer(*args: Any, **kwargs: Any) -> Any:
+        return call(nxt, note, args, kwargs)
+
+    return layer
 
 
 def as_note(fn: Callable[..., Any] | Note) -> Note:

@@ -116,7 +116,7 @@ class Retry:
         attempt = 1
         while True:
             try:
-                return await nxt(args, kwargs)
+                return await nxt(*args, **kwargs)
             except Exception as error:
                 if not self.retries(error):
                     raise
@@ -138,7 +138,7 @@ class Retry:
         attempt = 1
         while True:
             try:
-                return nxt(args, kwargs)
+                return nxt(*args, **kwargs)
             except Exception as error:
                 if not self.retries(error):
                     raise
@@ -218,7 +218,7 @@ class Timeout:
     ) -> Any:
         try:
             async with asyncio.timeout(self.seconds) as cm:
-                return await nxt(args, kwargs)
+                return await nxt(*args, **kwargs)
         except TimeoutError:
             if not cm.expired():
                 raise
@@ -231,7 +231,7 @@ class Timeout:
 
         def target() -> None:
             try:
-                future.set_result(nxt(args, kwargs))
+                future.set_result(nxt(*args, **kwargs))
             except BaseException as exc:
                 future.set_exception(exc)
 
@@ -293,7 +293,7 @@ class Fallback:
         self, nxt: AsyncNext, note: Note, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         try:
-            return await nxt(args, kwargs)
+            return await nxt(*args, **kwargs)
         except Exception as error:
             if not self.catches(error):
                 raise
@@ -308,7 +308,7 @@ class Fallback:
 
     def call_sync(self, nxt: SyncNext, note: Note, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         try:
-            return nxt(args, kwargs)
+            return nxt(*args, **kwargs)
         except Exception as error:
             if not self.catches(error):
                 raise
@@ -494,7 +494,7 @@ class CircuitBreaker:
         try:
             # Inside the try: a run cancelled while listeners hear of OPEN -> HALF_OPEN frees the slot.
             await self._report(old, new)
-            result = await nxt(args, kwargs)
+            result = await nxt(*args, **kwargs)
         except Exception as error:
             await self._report(*self.record(probe, error))
             raise
@@ -507,7 +507,7 @@ class CircuitBreaker:
     def call_sync(self, nxt: SyncNext, note: Note, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         probe, _, _ = self.acquire()
         try:
-            result = nxt(args, kwargs)
+            result = nxt(*args, **kwargs)
         except Exception as error:
             self.record(probe, error)
             raise

@@ -211,3 +211,18 @@ async def test_unobserved_runs_emit_nothing_and_raising_listeners_are_dropped(ca
     assert score.paid
     assert calls == 1
     assert sum("listener bug" in r.getMessage() or "disabled" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_events_are_immutable_and_pickle() -> None:
+    """Events refuse writes, show their fields (not the score) and survive pickling."""
+    import pickle
+
+    event = events.NoteFinished(run_id="r", cadence="c", node_id="c/n", name="n", duration=0.5, score=Shop())
+    with pytest.raises(AttributeError, match="immutable"):
+        event.status = "failed"  # type: ignore[misc]
+    assert "duration=0.5" in repr(event)
+    assert "score" not in repr(event)
+    copy = pickle.loads(pickle.dumps(event))
+    assert (copy.node_id, copy.duration, copy.status, copy.score) == ("c/n", 0.5, "done", Shop())
+    with pytest.raises(TypeError, match="no field"):
+        events.NoteStarted(run_id="r", cadence="c", node_id="x", bogus=1)
