@@ -337,7 +337,8 @@ class Cadence(Generic[S]):
     async def _observed(self, level: Level, score: Any) -> Any:
         start = time.perf_counter()
         await level.emit(ev.RunStarted, level.node_id, score=score)
-        status, error = "done", None
+        status = "done"
+        error: BaseException | None = None
         try:
             for measure in self._measures:
                 try:
@@ -358,22 +359,11 @@ class Cadence(Generic[S]):
                         status, error = "failed", exc
                         break
         except BaseException as exc:
-            status = "failed" if isinstance(exc, Exception) else "cancelled"
-            await level.emit(
-                ev.RunFinished,
-                level.node_id,
-                score=score,
-                duration=time.perf_counter() - start,
-                status=status,
-                error=exc,
-            )
+            status, error = ("failed" if isinstance(exc, Exception) else "cancelled"), exc
             raise
-        await level.emit(
-            ev.RunFinished,
-            level.node_id,
-            score=score,
-            duration=time.perf_counter() - start,
-            status=status,
-            error=error,
-        )
+        finally:  # also on failure and cancellation: every after_cadence hook and reporter runs
+            duration = time.perf_counter() - start
+            await level.emit(
+                ev.RunFinished, level.node_id, score=score, duration=duration, status=status, error=error
+            )
         return score
