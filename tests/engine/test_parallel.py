@@ -230,3 +230,42 @@ async def test_task_score_is_instance_of_score_class() -> None:
 
     await Cadence("c", Doc()).sync("g", [look]).run(Doc(a=4))
     assert seen == [(True, True, 4)]
+
+
+@pytest.mark.parametrize("observed", [False, True])
+async def test_skip_in_a_task_ends_the_cadence_cleanly_without_merging(observed: bool) -> None:
+    """Skip raised by a parallel task ends the run cleanly; the group merges nothing."""
+    from cadence import RunRecorder, Skip
+
+    async def write(s: Doc) -> None:
+        s.a = 1
+
+    async def skip(s: Doc) -> None:
+        raise Skip("out of stock")
+
+    after: list[str] = []
+    rec = RunRecorder()
+    cad = Cadence("c", Doc()).sync("g", [write, skip]).then("after", lambda s: after.append("ran"))
+    doc = await cad.run(Doc(), listeners=[rec] if observed else [])
+    assert doc.a == 0
+    assert after == []
+    if observed:
+        assert rec.events[-1].status == "skipped"  # type: ignore[attr-defined]
+
+
+async def test_failure_with_listeners_reports_each_task() -> None:
+    """Observed: the failing task's note_finished is 'failed', the cancelled sibling's 'cancelled'."""
+    from cadence import RunRecorder
+
+    async def slow(s: Doc) -> None:
+        await asyncio.sleep(10)
+
+    async def fail(s: Doc) -> None:
+        raise ValueError("boom")
+
+    rec = RunRecorder()
+    with pytest.raises(ParallelNoteError) as info:
+        await Cadence("c", Doc()).sync("g", [slow, fail]).run(Doc(), listeners=[rec])
+    assert info.value.task_index == 1
+    assert rec.statuses["c/g/slow"]["status"] == "cancelled"
+    assert rec.statuses["c/g/fail"]["status"] == "failed"
