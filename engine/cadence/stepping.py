@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ._runtime import Checkpoint
 
@@ -25,9 +26,16 @@ class StepController:
     releases them one at a time, :meth:`step_over` on the fork runs the whole group at once.
     """
 
-    def __init__(self, *, breakpoints: Iterable[str] = (), pause_at_start: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        breakpoints: Iterable[str] = (),
+        pause_at_start: bool = False,
+        on_pause: Callable[[Checkpoint], Any] | None = None,
+    ) -> None:
         self.breakpoints: set[str] = set(breakpoints)
         self.stepping = pause_at_start
+        self.on_pause = on_pause  # told (sync) about each checkpoint the run is held at
         self._held: list[tuple[Checkpoint, asyncio.Event]] = []
         self._arrived: asyncio.Event | None = None
         self._over: set[str] = set()
@@ -68,6 +76,8 @@ class StepController:
         gate = asyncio.Event()
         self._held.append((point, gate))
         self._signal().set()
+        if self.on_pause is not None:
+            self.on_pause(point)
         await gate.wait()
 
     def _signal(self) -> asyncio.Event:
