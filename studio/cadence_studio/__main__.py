@@ -1,0 +1,7 @@
+"""``python -m cadence_studio``: the same as the ``cadence-studio`` command."""
+
+from __future__ import annotations
+
+from .cli import main
+
+main()

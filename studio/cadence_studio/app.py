@@ -1,0 +1,73 @@
+"""The Textual app: routing and global keys; the work happens in :class:`StudioScreen`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from .client import Client, WorkerClient
+from .screens.studio import StudioScreen
+from .session import Session
+
+__all__ = ["StudioApp", "make_app"]
+
+
+class StudioApp(App[None]):
+    """Cadence Studio."""
+
+    TITLE = "Cadence Studio"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "toggle_keys", "Keys"),
+    ]
+
+    def __init__(self, target: str, client: Client, *, watch: Path | None = None) -> None:
+        super().__init__()
+        self.target = target
+        self.client = client
+        self.watch_dir = watch
+
+    def on_mount(self) -> None:
+        self.push_screen(StudioScreen(self.client, Session(self.target), watch=self.watch_dir))
+
+    async def on_unmount(self) -> None:
+        await self.client.close(grace=0.5)
+
+    def action_toggle_keys(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, StudioScreen):
+            for title, help_text, action in (
+                ("Run", "Run (or restart) the selected cadence", screen.action_run),
+                ("Step", "Run to the next note and pause", screen.action_step),
+                ("Step over", "Run a held .sync group, branch or child whole", screen.action_step_over),
+                ("Continue", "Run to the next breakpoint or the end", screen.action_continue),
+                ("Toggle breakpoint", "On the selected note", screen.action_toggle_breakpoint),
+                ("Stop", "Stop the run (replacing a hung worker)", screen.action_stop),
+                ("Edit input", "Edit the initial score as JSON", screen.action_edit_input),
+                ("Edit arguments", "The factory's arguments", screen.action_edit_args),
+                ("Export diagram", "Mermaid, DOT, SVG or PNG", screen.action_export),
+            ):
+                yield SystemCommand(title, help_text, action)
+
+
+def make_app(
+    target: str, *, cwd: Path = Path("."), client: Client | None = None, watch: bool = True
+) -> StudioApp:
+    """The studio on ``target``: a real worker unless a ``client`` is given (tests script one)."""
+    cwd = cwd.resolve()
+    return StudioApp(
+        target,
+        client if client is not None else WorkerClient(target, cwd=cwd),
+        watch=cwd if watch else None,
+    )

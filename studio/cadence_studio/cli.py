@@ -1,0 +1,138 @@
+"""``cadence-studio``: open the studio on a module, or use its headless twins."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .headless import RunOptions, export, list_cadences, run_cadence
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="cadence-studio",
+    help="See, run and debug Cadence cadences. `cadence-studio TARGET` opens the terminal studio.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+TargetArg = Annotated[
+    str, typer.Argument(help="A module (myapp.cadences) or file (examples/shop.py), optionally with :name.")
+]
+CwdOpt = Annotated[Path, typer.Option("--cwd", help="Folder to import from (your project's root).")]
+
+
+class Format(StrEnum):
+    mermaid = "mermaid"
+    dot = "dot"
+    svg = "svg"
+    png = "png"
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _parse_args(pairs: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.isidentifier():
+            raise typer.BadParameter(
+                f"{pair!r} is not NAME=VALUE (e.g. --arg user_id=u-42)", param_hint="--arg"
+            )
+        out[name] = _parse_value(value)
+    return out
+
+
+@app.command("open")
+def open_studio(target: TargetArg, cwd: CwdOpt = Path(".")) -> None:
+    """Open the terminal studio on TARGET (the same as `cadence-studio TARGET`).
+
+    Example: cadence-studio examples/shop.py
+    """
+    from .app import make_app
+
+    make_app(target, cwd=cwd).run()
+
+
+@app.command("list")
+def list_command(
+    target: TargetArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """List the cadences of TARGET and their measures.
+
+    Example: cadence-studio list examples/shop.py
+    """
+    raise typer.Exit(asyncio.run(list_cadences(target, cwd=cwd, as_json=as_json)))
+
+
+@app.command("run")
+def run_command(
+    target: TargetArg,
+    arg: Annotated[
+        list[str] | None, typer.Option("--arg", help="Factory argument NAME=VALUE (JSON or text).")
+    ] = None,
+    score: Annotated[str | None, typer.Option("--score", help="The initial score as a JSON object.")] = None,
+    break_at: Annotated[
+        list[str] | None, typer.Option("--break-at", help="Print the score before this note id, then go on.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Events as JSON lines, then the result.")] = False,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """Run a cadence headlessly; exit code 0 only when it succeeds.
+
+    Example: cadence-studio run examples/shop.py:create_checkout_cadence --arg user_id=u-1 --json
+    """
+    try:
+        initial = json.loads(score) if score is not None else None
+    except json.JSONDecodeError as error:
+        raise typer.BadParameter(f"not JSON: {error}", param_hint="--score") from None
+    if initial is not None and not isinstance(initial, dict):
+        raise typer.BadParameter("the score must be a JSON object of field values", param_hint="--score")
+    options = RunOptions(_parse_args(arg or []), initial, list(break_at or []), as_json)
+    raise typer.Exit(asyncio.run(run_cadence(target, options, cwd=cwd)))
+
+
+@app.command("export")
+def export_command(
+    target: TargetArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
+    fmt: Annotated[
+        Format | None, typer.Option("--format", "-f", help="Default: from the file's extension.")
+    ] = None,
+    with_run: Annotated[
+        bool, typer.Option("--with-run", help="Run it first; colour nodes by status.")
+    ] = False,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """Write a diagram of a cadence as Mermaid, DOT, SVG or PNG.
+
+    Example: cadence-studio export examples/shop.py:checkout --format svg -o checkout.svg
+    """
+    raise typer.Exit(
+        asyncio.run(export(target, fmt.value if fmt else None, output, cwd=cwd, with_run=with_run))
+    )
+
+
+_COMMANDS = {"open", "list", "run", "export"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: `cadence-studio TARGET` means `cadence-studio open TARGET`."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] not in _COMMANDS and not args[0].startswith("-"):
+        args.insert(0, "open")
+    app(args=args, prog_name="cadence-studio")

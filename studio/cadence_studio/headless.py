@@ -1,0 +1,248 @@
+"""The studio's headless twins: list, run and export without the terminal UI (used by the CLI)."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from cadence import diagram
+
+from . import protocol as p
+from .client import WorkerClient
+from .loader import parse_target
+
+__all__ = ["RunOptions", "export", "list_cadences", "run_cadence"]
+
+OK_STATUSES = frozenset({"done", "skipped", "interrupted"})
+
+
+async def _catalog(target: str, cwd: Path, err: TextIO) -> tuple[WorkerClient, p.Catalog | None]:
+    client = WorkerClient(target, cwd=cwd)
+    await client.start()
+    async for message in client.messages():
+        if isinstance(message, p.Catalog):
+            return client, message
+        if isinstance(message, p.LoadFailed):
+            where = f" ({message.error.file}:{message.error.line})" if message.error.file else ""
+            print(f"error: {message.error.message}{where}", file=err)
+            if message.hint:
+                print(f"hint: {message.hint}", file=err)
+            if message.error.traceback and message.error.type == "SyntaxError":
+                print(message.error.traceback, file=err)
+            break
+        if isinstance(message, p.WorkerExited):
+            print(f"error: the worker exited ({message.returncode}): {message.stderr[-2000:]}", file=err)
+            break
+        if isinstance(message, p.Log):
+            err.write(message.text)
+    await client.close()
+    return client, None
+
+
+def _pick(catalog: p.Catalog, target: str, err: TextIO) -> p.CadenceEntry | None:
+    name = parse_target(target).name
+    entries = catalog.entries
+    if name is not None:
+        return next((e for e in entries if e.name == name), None)
+    if len(entries) == 1:
+        return entries[0]
+    names = ", ".join(e.name for e in entries) or "none"
+    print(f"error: {target!r} has {len(entries)} cadences ({names}); add ':NAME' to pick one", file=err)
+    return None
+
+
+async def list_cadences(
+    target: str, *, cwd: Path, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
+    """Print the module's cadences and their measures."""
+    client, catalog = await _catalog(target, cwd, err)
+    if catalog is None:
+        return 2
+    await client.close(grace=1.0)
+    if as_json:
+        print(catalog.model_dump_json(indent=2), file=out)
+        return 0
+    if not catalog.entries:
+        print(
+            f"no cadences in {target!r}: define a Cadence at module level or a function -> Cadence", file=out
+        )
+    for entry in catalog.entries:
+        params = ", ".join(f"{q.name}{'' if q.required else '=' + repr(q.default)}" for q in entry.params)
+        title = f"{entry.name}({params})  factory" if entry.kind == "factory" else entry.name
+        print(title, file=out)
+        if entry.graph is not None:
+            print("  " + diagram.to_text(entry.graph).rstrip().replace("\n", "\n  "), file=out)
+        elif entry.error is not None:
+            print(f"  (calling it with its defaults failed: {entry.error.message})", file=out)
+        else:
+            print("  (needs arguments: run it with --arg NAME=VALUE)", file=out)
+        print(file=out)
+    return 0
+
+
+class RunOptions:
+    """What ``cadence-studio run`` was asked."""
+
+    def __init__(
+        self, args: dict[str, Any], score: dict[str, Any] | None, break_at: list[str], as_json: bool
+    ):
+        self.args = args
+        self.score = score
+        self.break_at = break_at
+        self.as_json = as_json
+
+
+async def run_cadence(
+    target: str,
+    options: RunOptions,
+    *,
+    cwd: Path,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+    on_status: Callable[[dict[str, dict[str, Any]]], None] | None = None,
+) -> int:
+    """Run one cadence in a worker, print its events and final score; 0 only on success."""
+    client, catalog = await _catalog(target, cwd, err)
+    if catalog is None:
+        return 2
+    entry = _pick(catalog, target, err)
+    if entry is None:
+        await client.close()
+        return 2
+    await client.send(
+        p.Run(target=entry.name, args=options.args, score=options.score, breakpoints=options.break_at)
+    )
+    statuses: dict[str, dict[str, Any]] = {}
+    code = 1
+    async for message in client.messages():
+        if isinstance(message, p.EventMessage):
+            _record(statuses, message.event)
+            _print_event(message, options.as_json, out)
+        elif isinstance(message, p.Paused):
+            _print_paused(message, options.as_json, out)
+            await client.send(p.Continue())
+        elif isinstance(message, p.Log):
+            err.write(message.text)
+        elif isinstance(message, p.WorkerError):
+            print(f"error: {message.message}", file=err)
+        elif isinstance(message, p.RunEnded):
+            code = 0 if message.status in OK_STATUSES else 1
+            _print_end(message, options.as_json, out, err)
+            break
+        elif isinstance(message, p.WorkerExited):
+            print(f"error: the worker died (exit {message.returncode}) during the run", file=err)
+            if message.stderr:
+                print(message.stderr[-2000:], file=err)
+            break
+    await client.close(grace=1.0)
+    if on_status is not None:
+        on_status(statuses)
+    return code
+
+
+def _record(statuses: dict[str, dict[str, Any]], event: dict[str, Any]) -> None:
+    kind, node = event.get("kind"), event.get("node_id", "")
+    if kind == "note_started":
+        statuses[node] = {"status": "running"}
+    elif kind == "note_finished":
+        statuses[node] = {"status": event.get("status"), "duration": event.get("duration")}
+    elif kind == "child_left":
+        statuses[node] = {
+            "status": "failed" if event.get("error") else "done",
+            "duration": event.get("duration"),
+        }
+    elif kind in ("merged", "branch_taken"):
+        statuses[node] = {"status": "failed" if event.get("error") else "done"}
+
+
+def _print_event(message: p.EventMessage, as_json: bool, out: TextIO) -> None:
+    event = message.event
+    if as_json:
+        print(json.dumps({"type": "event", **event}, default=str), file=out)
+        return
+    kind = event["kind"]
+    indent = "  " * int(event.get("depth", 0))
+    node = event.get("node_id", "")
+    if kind == "note_finished":
+        status = event.get("status")
+        took = f"{event.get('duration', 0) * 1000:.1f} ms"
+        error = event.get("error")
+        tail = f"  {error['type']}: {error['message']}" if error else ""
+        print(f"{indent}{'✓' if status == 'done' else '✗'} {node}  {took}{tail}", file=out)
+    elif kind == "branch_taken":
+        print(f"{indent}◇ {node} → {event.get('branch')} (condition: {event.get('value')})", file=out)
+    elif kind == "retry_attempt":
+        error = event.get("error") or {}
+        print(
+            f"{indent}↻ {node} attempt {event.get('attempt')}/{event.get('max_attempts')} failed: "
+            f"{error.get('message', '')}",
+            file=out,
+        )
+    elif kind in ("timed_out", "fallback_used", "skipped", "interrupted", "circuit_state_changed"):
+        print(f"{indent}! {kind.replace('_', ' ')} at {node}", file=out)
+    elif kind == "merged" and event.get("error"):
+        print(f"{indent}✗ {node} merge refused: {event['error']['message']}", file=out)
+    elif kind == "merged" and event.get("conflicts"):
+        print(
+            f"{indent}⇉ {node} combined {', '.join(event['conflicts'])} ({event.get('strategy')})", file=out
+        )
+
+
+def _print_paused(message: p.Paused, as_json: bool, out: TextIO) -> None:
+    if as_json:
+        print(json.dumps(message.model_dump() | {"type": "paused"}, default=str), file=out)
+    else:
+        print(f"⏸ paused before {message.node_id} ({message.kind}); score: {_short(message.score)}", file=out)
+
+
+def _print_end(message: p.RunEnded, as_json: bool, out: TextIO, err: TextIO) -> None:
+    if as_json:
+        print(json.dumps(message.model_dump(), default=str), file=out)
+        return
+    print(f"\nrun {message.status} in {message.duration * 1000:.1f} ms", file=out)
+    if isinstance(message.score, dict):
+        print(f"score ({message.score.get('t')}):", file=out)
+        for key, child in message.score.get("c") or []:
+            print(f"  {key} = {child.get('r')}", file=out)
+    if message.error is not None:
+        where = f" ({message.error.file}:{message.error.line})" if message.error.file else ""
+        print(f"error: {message.error.type}: {message.error.message}{where}", file=err)
+
+
+def _short(tree: Any, limit: int = 400) -> str:
+    text = tree.get("r", "") if isinstance(tree, dict) else repr(tree)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+async def export(
+    target: str, fmt: str | None, output: Path, *, cwd: Path, with_run: bool = False, err: TextIO = sys.stderr
+) -> int:
+    """Write a diagram of one cadence (with a run's statuses when ``with_run``)."""
+    client, catalog = await _catalog(target, cwd, err)
+    if catalog is None:
+        return 2
+    entry = _pick(catalog, target, err)
+    await client.close(grace=1.0)
+    if entry is None:
+        return 2
+    if entry.graph is None:
+        print(
+            f"error: {entry.name}() needs arguments to build its cadence; export a module-level cadence",
+            file=err,
+        )
+        return 2
+    statuses: dict[str, dict[str, Any]] = {}
+    if with_run:
+        options = RunOptions({}, None, [], as_json=False)
+        await run_cadence(target, options, cwd=cwd, out=io.StringIO(), err=err, on_status=statuses.update)
+    try:
+        diagram.save_diagram(entry.graph, output, format=fmt, statuses=statuses or None)
+    except (ValueError, diagram.DiagramError) as error:
+        print(f"error: {error}", file=err)
+        return 2
+    print(f"wrote {output}", file=err)
+    return 0

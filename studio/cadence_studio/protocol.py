@@ -1,0 +1,251 @@
+"""The wire format between the studio's UI and its worker: one JSON object per line.
+
+This module alone defines it. Commands go from the UI to the worker's stdin, messages come back
+on the worker's protocol pipe. Both are pydantic models told apart by their ``type`` field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+__all__ = [
+    "CadenceEntry",
+    "Catalog",
+    "Command",
+    "Continue",
+    "Describe",
+    "ErrorInfo",
+    "EventMessage",
+    "LoadFailed",
+    "Log",
+    "Message",
+    "Param",
+    "Paused",
+    "Ready",
+    "Run",
+    "RunEnded",
+    "SetBreakpoints",
+    "Shutdown",
+    "Step",
+    "StepOver",
+    "Stop",
+    "WorkerError",
+    "WorkerExited",
+    "decode_command",
+    "decode_message",
+    "encode",
+]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------------------- commands (UI → worker)
+
+
+class Describe(_Wire):
+    """List the module's cadences and factories again."""
+
+    type: Literal["describe"] = "describe"
+
+
+class Run(_Wire):
+    """Start (or restart) a run of ``target`` (a cadence or a factory called with ``args``)."""
+
+    type: Literal["run"] = "run"
+    target: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    score: dict[str, Any] | None = None
+    breakpoints: list[str] = Field(default_factory=list)
+    pause_at_start: bool = False
+
+
+class Step(_Wire):
+    """Let the oldest held checkpoint go; pause at the next one."""
+
+    type: Literal["step"] = "step"
+
+
+class StepOver(_Wire):
+    """Like step, but a held fork, branch or child runs whole."""
+
+    type: Literal["step_over"] = "step_over"
+
+
+class Continue(_Wire):
+    """Run to the next breakpoint or the end."""
+
+    type: Literal["continue"] = "continue"
+
+
+class SetBreakpoints(_Wire):
+    """Replace the breakpoints (node ids) of the current and later runs."""
+
+    type: Literal["breakpoints"] = "breakpoints"
+    ids: list[str]
+
+
+class Stop(_Wire):
+    """Cancel the current run."""
+
+    type: Literal["stop"] = "stop"
+
+
+class Shutdown(_Wire):
+    """End the worker."""
+
+    type: Literal["shutdown"] = "shutdown"
+
+
+Command = Annotated[
+    Describe | Run | Step | StepOver | Continue | SetBreakpoints | Stop | Shutdown,
+    Field(discriminator="type"),
+]
+
+
+# ---------------------------------------------------------------------------- messages (worker → UI)
+
+
+class ErrorInfo(_Wire):
+    """An exception, shown to the user: type, message, traceback and where it happened."""
+
+    type: str
+    message: str
+    traceback: str = ""
+    code: str | None = None
+    file: str | None = None
+    line: int | None = None
+
+
+class Ready(_Wire):
+    """The worker imported the target module."""
+
+    type: Literal["ready"] = "ready"
+    target: str
+    module: str
+    file: str | None
+    pid: int
+
+
+class LoadFailed(_Wire):
+    """The target could not be loaded (missing, syntax error, import error, no cadence)."""
+
+    type: Literal["load_failed"] = "load_failed"
+    target: str
+    error: ErrorInfo
+    hint: str = ""
+
+
+class Param(_Wire):
+    """A parameter of a cadence factory."""
+
+    name: str
+    annotation: str | None = None
+    default: Any = None
+    required: bool = True
+
+
+class CadenceEntry(_Wire):
+    """A cadence the module offers: a ``Cadence`` object or a factory function returning one."""
+
+    name: str
+    kind: Literal["cadence", "factory"]
+    doc: str | None = None
+    params: list[Param] = Field(default_factory=list)
+    graph: dict[str, Any] | None = None  # describe(); None for a factory that needs arguments
+    score_type: str | None = None
+    score: Any = None  # the construction score as a value tree
+    score_json: Any = None  # the construction score as plain JSON data (to edit the input)
+    score_schema: dict[str, Any] | None = None
+    error: ErrorInfo | None = None  # a factory that failed when called with its defaults
+
+
+class Catalog(_Wire):
+    """Every cadence of the module."""
+
+    type: Literal["catalog"] = "catalog"
+    entries: list[CadenceEntry]
+
+
+class EventMessage(_Wire):
+    """One engine event (``Event.as_dict()``) with the score it concerns, as a value tree."""
+
+    type: Literal["event"] = "event"
+    run: int
+    event: dict[str, Any]
+    score: Any = None
+    snapshots: list[Any] | None = None
+
+
+class Paused(_Wire):
+    """The run is held at a checkpoint."""
+
+    type: Literal["paused"] = "paused"
+    run: int
+    kind: str
+    node_id: str
+    name: str
+    held: list[str] = Field(default_factory=list)
+    score: Any = None
+
+
+class RunEnded(_Wire):
+    """A run ended: done, failed, skipped, interrupted, cancelled or stopped."""
+
+    type: Literal["run_ended"] = "run_ended"
+    run: int
+    status: str
+    score: Any = None
+    error: ErrorInfo | None = None
+    duration: float = 0.0
+
+
+class Log(_Wire):
+    """Text the user's code printed (its stdout and stderr go here, never into the protocol)."""
+
+    type: Literal["log"] = "log"
+    stream: str
+    text: str
+
+
+class WorkerExited(_Wire):
+    """Made by the client, never sent: the worker process ended (``returncode``, last stderr)."""
+
+    type: Literal["worker_exited"] = "worker_exited"
+    returncode: int | None
+    stderr: str = ""
+
+
+class WorkerError(_Wire):
+    """The worker could not do what it was asked (bad command, unknown cadence, bad arguments)."""
+
+    type: Literal["worker_error"] = "worker_error"
+    message: str
+    error: ErrorInfo | None = None
+
+
+Message = Annotated[
+    Ready | LoadFailed | Catalog | EventMessage | Paused | RunEnded | Log | WorkerError | WorkerExited,
+    Field(discriminator="type"),
+]
+
+_commands: TypeAdapter[Command] = TypeAdapter(Command)
+_messages: TypeAdapter[Message] = TypeAdapter(Message)
+
+
+def encode(item: BaseModel) -> bytes:
+    """One line of the protocol."""
+    return item.model_dump_json().encode("utf-8") + b"\n"
+
+
+def decode_command(line: str | bytes) -> Command:
+    """Parse a command line (raises ``pydantic.ValidationError`` on a bad one)."""
+    return _commands.validate_json(line)
+
+
+def decode_message(line: str | bytes) -> Message:
+    """Parse a message line (raises ``pydantic.ValidationError`` on a bad one)."""
+    return _messages.validate_json(line)

@@ -1,0 +1,162 @@
+"""Small modal dialogs: factory arguments, the initial score as JSON, diagram export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, TextArea
+
+from .. import protocol as p
+
+__all__ = ["ArgsDialog", "ExportDialog", "ScoreDialog"]
+
+
+class _Dialog(ModalScreen[Any]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_none", "Cancel")]
+    DEFAULT_CSS = """
+    _Dialog, ArgsDialog, ScoreDialog, ExportDialog { align: center middle; }
+    #dialog { width: 80%; max-width: 100; height: auto; max-height: 90%; border: thick $accent;
+              background: $surface; padding: 1 2; }
+    #dialog Label.title { text-style: bold; margin-bottom: 1; }
+    #dialog Label.error { color: $error; margin-top: 1; }
+    #dialog TextArea { height: 16; }
+    #dialog .buttons { height: auto; margin-top: 1; align-horizontal: right; }
+    #dialog Button { margin-left: 1; }
+    """
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+    def show_error(self, text: str) -> None:
+        self.query_one("#error", Label).update(text)
+
+
+class ArgsDialog(_Dialog):
+    """Asks for a factory's arguments; returns ``{name: value}`` (JSON values, or text)."""
+
+    def __init__(self, entry: p.CadenceEntry, current: dict[str, Any]) -> None:
+        super().__init__()
+        self.entry = entry
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(f"Arguments of {self.entry.name}()", classes="title")
+            for param in self.entry.params:
+                hint = f"{param.name}: {param.annotation or 'any'}" + (
+                    "" if param.required else f" = {param.default!r}"
+                )
+                yield Label(hint)
+                value = self.current.get(param.name, param.default if not param.required else "")
+                yield Input(
+                    value="" if value is None else str(value),
+                    id=f"arg-{param.name}",
+                    placeholder="required" if param.required else "default",
+                )
+            yield Label("", id="error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Run", id="ok", variant="primary")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id != "ok":
+            self.dismiss(None)
+            return
+        values: dict[str, Any] = {}
+        for param in self.entry.params:
+            text = self.query_one(f"#arg-{param.name}", Input).value.strip()
+            if not text:
+                if param.required:
+                    self.show_error(f"{param.name!r} is required")
+                    return
+                continue
+            try:
+                values[param.name] = json.loads(text)
+            except json.JSONDecodeError:
+                values[param.name] = text
+        self.dismiss(values)
+
+
+class ScoreDialog(_Dialog):
+    """Edits the initial score as JSON; the worker validates it against the score's type."""
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self.title_text, classes="title")
+            yield TextArea(self.text, language="json", id="json")
+            yield Label("", id="error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Reset", id="reset")
+                yield Button("Cancel", id="cancel")
+                yield Button("Use", id="ok", variant="primary")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "cancel":
+            self.dismiss(None)
+        elif event.button.id == "reset":
+            self.dismiss({})
+        else:
+            text = self.query_one("#json", TextArea).text
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as error:
+                self.show_error(f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}")
+                return
+            if not isinstance(data, dict):
+                self.show_error("the score must be a JSON object of field values")
+                return
+            self.dismiss(data)
+
+
+class ExportDialog(_Dialog):
+    """Chooses a format and a file; returns ``(format, path)``."""
+
+    FORMATS: ClassVar[list[tuple[str, str]]] = [
+        ("Mermaid (.mmd)", "mermaid"),
+        ("Graphviz DOT (.dot)", "dot"),
+        ("SVG (.svg)", "svg"),
+        ("PNG (.png)", "png"),
+    ]
+    SUFFIX: ClassVar[dict[str, str]] = {"mermaid": ".mmd", "dot": ".dot", "svg": ".svg", "png": ".png"}
+
+    def __init__(self, name: str, with_run: bool) -> None:
+        super().__init__()
+        self.name_ = name
+        self.with_run = with_run
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            note = " (with the statuses of the selected run)" if self.with_run else ""
+            yield Label(f"Export {self.name_}{note}", classes="title")
+            yield Select(self.FORMATS, value="svg", allow_blank=False, id="format")
+            yield Input(value=f"{self.name_}.svg", id="path")
+            yield Label("", id="error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Export", id="ok", variant="primary")
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        path = self.query_one("#path", Input)
+        stem = Path(path.value).stem or self.name_
+        path.value = stem + self.SUFFIX[str(event.value)]
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id != "ok":
+            self.dismiss(None)
+            return
+        path = self.query_one("#path", Input).value.strip()
+        if not path:
+            self.show_error("give a file name")
+            return
+        self.dismiss((str(self.query_one("#format", Select).value), path))

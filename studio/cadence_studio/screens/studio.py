@@ -1,0 +1,433 @@
+"""The studio screen: cadences, their graph, the inspector and the timeline of a run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
+
+from .. import protocol as p
+from ..client import Client
+from ..session import Session
+from ..widgets.measure_graph import MeasureGraph
+from ..widgets.merge_view import MergePanel
+from ..widgets.note_details import NoteDetails, find_node
+from ..widgets.score_tree import ScoreTree
+from ..widgets.timeline import Timeline
+from .dialogs import ArgsDialog, ExportDialog, ScoreDialog
+
+__all__ = ["StudioScreen"]
+
+STOP_GRACE = 1.0  # seconds a stopped run may take before its worker is replaced
+
+
+class StudioScreen(Screen[None]):
+    """Everything the studio shows for one TARGET."""
+
+    CSS_PATH = "studio.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 - Textual's own attribute
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "run", "Run", tooltip="Run (or restart) the selected cadence"),
+        Binding("n", "step", "Next", tooltip="Run to the next note and pause"),
+        Binding("o", "step_over", "Over", tooltip="Step over a .sync group, branch or child"),
+        Binding("c", "continue", "Continue", tooltip="Run to the next breakpoint or the end"),
+        Binding("b", "toggle_breakpoint", "Break", tooltip="Toggle a breakpoint on the selected note"),
+        Binding("x", "stop", "Stop", tooltip="Stop the run"),
+        Binding("i", "edit_input", "Input", tooltip="Edit the initial score (JSON)"),
+        Binding("a", "edit_args", "Args", show=False, tooltip="Edit the factory's arguments"),
+        Binding("e", "export", "Export", tooltip="Export the diagram"),
+        Binding("tab", "app.focus_next", "Focus", show=False),
+    ]
+
+    def __init__(self, client: Client, session: Session, *, watch: Path | None = None) -> None:
+        super().__init__()
+        self.client = client
+        self.session = session
+        self.watch_dir = watch
+        self.runs_sent = 0
+        self.args: dict[str, dict[str, Any]] = {}
+        self.inputs: dict[str, dict[str, Any]] = {}
+        self.focus_node: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            yield OptionList(id="cadences")
+            with Vertical(id="center"):
+                yield Static(id="status")
+                yield MeasureGraph(id="graph")
+            with TabbedContent(id="inspector"):
+                with TabPane("Score", id="tab-score"):
+                    yield ScoreTree(id="score-tree")
+                with TabPane("Parallel", id="tab-parallel"), VerticalScroll():
+                    yield MergePanel(id="merge")
+                with TabPane("Note", id="tab-note"), VerticalScroll():
+                    yield NoteDetails(id="note")
+                with TabPane("Log", id="tab-log"):
+                    yield Timeline(id="log")
+        yield Timeline(id="timeline")
+        yield Footer()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def on_mount(self) -> None:
+        self.title = "Cadence Studio"
+        self.sub_title = self.session.target
+        self.query_one("#cadences", OptionList).border_title = "Cadences"
+        self.query_one("#inspector", TabbedContent).border_title = "Inspector"
+        self.query_one("#timeline", Timeline).border_title = "Timeline"
+        self.query_one("#graph", MeasureGraph).border_title = "Graph"
+        self._status("starting the worker…")
+        await self.client.start()
+        self.pump()
+        if self.watch_dir is not None:
+            self.watch_files()
+
+    @work(exclusive=True, group="pump")
+    async def pump(self) -> None:
+        async for message in self.client.messages():
+            self.receive(message)
+
+    def receive(self, message: p.Message) -> None:
+        """Apply one worker message and redraw what it changed."""
+        changed = self.session.apply(message)
+        if isinstance(message, p.Catalog):
+            self._fill_cadences()
+        if isinstance(message, p.WorkerError):
+            self.notify(message.message, title="Refused", severity="error", timeout=8)
+        if isinstance(message, p.WorkerExited) and self.session.run is not None:
+            self.runs_sent = 0
+        if isinstance(message, p.RunEnded) and message.status == "stopped":
+            self._stop_deadline = None
+        if "graph" in changed or "catalog" in changed:
+            self._draw_graph()
+        if "inspector" in changed:
+            self._show_inspector()
+        if "timeline" in changed and self.session.run is not None:
+            self.query_one("#timeline", Timeline).sync(self.session.run.timeline)
+        if "log" in changed:
+            log = self.query_one("#log", Timeline)
+            log.sync([("", text.rstrip("\n"), "") for _, text in self.session.logs])
+        if changed & {"status", "graph", "catalog"}:
+            self._update_status()
+
+    @work(exclusive=True, group="watch")
+    async def watch_files(self) -> None:
+        from watchfiles import PythonFilter, awatch
+
+        assert self.watch_dir is not None
+        async for changes in awatch(self.watch_dir, watch_filter=PythonFilter(), debounce=50, step=10):
+            names = sorted({Path(path).name for _, path in changes})
+            await self.reload(f"{', '.join(names)} changed")
+
+    async def reload(self, why: str) -> None:
+        """Start a new worker (the user's code changed); breakpoints stay, by node id."""
+        self.runs_sent = 0
+        self.session.run = None
+        self.query_one("#timeline", Timeline).reset()
+        await self.client.restart()
+        self.notify(f"reloaded: {why}", timeout=3)
+
+    # ------------------------------------------------------------------ drawing
+
+    def _fill_cadences(self) -> None:
+        options = self.query_one("#cadences", OptionList)
+        options.clear_options()
+        for entry in self.session.entries:
+            label = Text(entry.name, style="bold" if entry.kind == "cadence" else "")
+            if entry.kind == "factory":
+                label.append("()", style="dim")
+            options.add_option(Option(label, id=entry.name))
+        if self.session.selected is not None:
+            options.highlighted = [e.name for e in self.session.entries].index(self.session.selected)
+
+    def _draw_graph(self) -> None:
+        graph = self.query_one("#graph", MeasureGraph)
+        session = self.session
+        entry = session.entry
+        if session.load_error is not None:
+            graph.show(None, message=f"{session.load_error.error.message} — {session.load_error.hint}")
+            self._show_load_error()
+            return
+        if entry is None:
+            graph.show(None, message="no cadence found in this module")
+            return
+        if entry.graph is None:
+            graph.show(None, message=f"{entry.name}() needs arguments: press r to fill them in")
+            return
+        run = session.run if session.run is not None and session.run.entry == entry.name else None
+        graph.show(
+            entry.graph,
+            statuses=run.statuses() if run else None,
+            breakpoints=frozenset(session.breakpoints),
+            taken={node: taken for node, (_, taken) in run.branches.items()} if run else None,
+        )
+        graph.border_title = f"{entry.name}"
+        if run is not None and run.paused_at and run.paused_at != graph.selected:
+            graph.select(run.paused_at, announce=False)
+            self.focus_node = run.paused_at
+            self._show_inspector()
+
+    def _show_load_error(self) -> None:
+        failed = self.session.load_error
+        assert failed is not None
+        details = self.query_one("#note", NoteDetails)
+        trace = failed.error.traceback or failed.error.message
+        details.update(
+            Text.assemble(
+                (f"Could not load {failed.target}\n", "bold red"),
+                (f"{failed.error.message}\n", "red"),
+                (f"hint: {failed.hint}\n\n", "yellow"),
+                trace,
+            )
+        )
+        self.query_one("#inspector", TabbedContent).active = "tab-note"
+
+    def _show_inspector(self) -> None:
+        session = self.session
+        entry = session.entry
+        node_id = self.focus_node
+        run = session.run if session.run is not None and entry and session.run.entry == entry.name else None
+        tree = self.query_one("#score-tree", ScoreTree)
+        if run is None:
+            tree.show(entry.score if entry else None, title="initial score")
+        elif run.paused_at is not None and node_id in (run.paused_at, *run.held):
+            tree.show(run.paused_score, title=f"score before {node_id}")
+        elif node_id in run.after:
+            tree.show(run.after[node_id], run.before.get(node_id), title=f"score after {node_id}")
+        else:
+            tree.show(run.score, title="score now" if not run.finished else f"score ({run.status})")
+        graph_tree = entry.graph if entry else None
+        node = find_node(graph_tree, node_id)
+        state = run.nodes.get(node_id) if run and node_id else None
+        branch = run.branches.get(node_id) if run and node_id else None
+        self.query_one("#note", NoteDetails).show(node, state, branch)
+        group = self._group_of(node_id, graph_tree)
+        self.query_one("#merge", MergePanel).show(group, run.merges.get(group) if run and group else None)
+
+    @staticmethod
+    def _group_of(node_id: str | None, graph: dict[str, Any] | None) -> str | None:
+        node = find_node(graph, node_id)
+        if node is None or node_id is None:
+            return None
+        if node["kind"] == "sync":
+            return node_id
+        parent = find_node(graph, node_id.rsplit("/", 1)[0])
+        return parent["id"] if parent is not None and parent["kind"] == "sync" else None
+
+    def _status(self, text: str, style: str = "") -> None:
+        self.query_one("#status", Static).update(Text(text, style=style))
+
+    def _update_status(self) -> None:
+        session = self.session
+        run = session.run
+        if session.load_error is not None:
+            self._status(f"✗ could not load: {session.load_error.error.message}", "bold red")
+        elif run is None:
+            hint = "r run · n step · b breakpoint · i input · e export · ? keys"
+            self._status(f"ready — {hint}", "dim")
+        elif run.status == "paused":
+            self._status(
+                f"⏸ paused before {run.paused_at}   n next · o over · c continue · x stop", "bold yellow"
+            )
+        elif run.status == "running":
+            self._status(f"▶ run {run.number} of {run.entry} running…", "bold")
+        else:
+            style = (
+                "bold green"
+                if run.status == "done"
+                else "bold red"
+                if run.status in ("failed", "crashed")
+                else "yellow"
+            )
+            error = f" — {run.error.type}: {run.error.message}" if run.error else ""
+            self._status(f"■ {run.entry}: {run.status} in {run.duration * 1000:.1f} ms{error}", style)
+
+    # ------------------------------------------------------------------ user events
+
+    @on(OptionList.OptionHighlighted, "#cadences")
+    def _cadence_chosen(self, event: OptionList.OptionHighlighted) -> None:
+        name = event.option.id
+        if name and name != self.session.selected:
+            self.session.selected = name
+            self.focus_node = None
+            self._draw_graph()
+            self._show_inspector()
+            self._update_status()
+
+    @on(MeasureGraph.NoteSelected)
+    def _note_selected(self, event: MeasureGraph.NoteSelected) -> None:
+        self.focus_node = event.node_id
+        self._show_inspector()
+
+    # ------------------------------------------------------------------ actions
+
+    async def _start(self, *, pause_at_start: bool) -> None:
+        entry = self.session.entry
+        if entry is None:
+            self.notify("no cadence selected", severity="warning")
+            return
+        if entry.kind == "factory" and entry.graph is None and entry.name not in self.args:
+            self.app.push_screen(ArgsDialog(entry, {}), self._args_given(pause_at_start))
+            return
+        self.runs_sent += 1
+        self.session.begin_run(self.runs_sent, entry.name)
+        self.query_one("#timeline", Timeline).reset()
+        await self.client.send(
+            p.Run(
+                target=entry.name,
+                args=self.args.get(entry.name, {}),
+                score=self.inputs.get(entry.name),
+                breakpoints=sorted(self.session.breakpoints),
+                pause_at_start=pause_at_start,
+            )
+        )
+        self._draw_graph()
+        self._update_status()
+
+    def _args_given(self, pause_at_start: bool) -> Any:
+        async def given(values: dict[str, Any] | None) -> None:
+            entry = self.session.entry
+            if values is None or entry is None:
+                return
+            self.args[entry.name] = values
+            await self._start(pause_at_start=pause_at_start)
+
+        return given
+
+    async def action_run(self) -> None:
+        await self._start(pause_at_start=False)
+
+    async def action_step(self) -> None:
+        run = self.session.run
+        if run is None or run.finished:
+            await self._start(pause_at_start=True)
+        elif run.status == "paused":
+            self.session.resumed()
+            await self.client.send(p.Step())
+            self._update_status()
+
+    async def action_step_over(self) -> None:
+        run = self.session.run
+        if run is None or run.finished:
+            await self._start(pause_at_start=True)
+        elif run.status == "paused":
+            self.session.resumed()
+            await self.client.send(p.StepOver())
+            self._update_status()
+
+    async def action_continue(self) -> None:
+        run = self.session.run
+        if run is None or run.finished:
+            await self._start(pause_at_start=False)
+        else:
+            self.session.resumed()
+            await self.client.send(p.Continue())
+            self._update_status()
+
+    async def action_toggle_breakpoint(self) -> None:
+        node = self.query_one("#graph", MeasureGraph).selected
+        if node is None:
+            return
+        if node in self.session.breakpoints:
+            self.session.breakpoints.discard(node)
+        else:
+            self.session.breakpoints.add(node)
+        await self.client.send(p.SetBreakpoints(ids=sorted(self.session.breakpoints)))
+        self._draw_graph()
+
+    async def action_stop(self) -> None:
+        run = self.session.run
+        if run is None or run.finished:
+            return
+        await self.client.send(p.Stop())
+        number = run.number
+        await asyncio.sleep(STOP_GRACE)
+        if (
+            self.session.run is not None
+            and self.session.run.number == number
+            and not self.session.run.finished
+        ):
+            # The run did not stop: a sync note that never returns holds the worker. Replace it.
+            self.session.run.status = "stopped"
+            self.session.run.timeline.append(
+                ("yellow", "■ the worker did not stop in time; it was replaced", "")
+            )
+            self.runs_sent = 0
+            await self.client.restart()
+            self.notify(
+                "the run would not stop (a note never returned): started a new worker", severity="warning"
+            )
+            self._draw_graph()
+            self._update_status()
+
+    def action_edit_input(self) -> None:
+        entry = self.session.entry
+        if entry is None:
+            return
+        current = self.inputs.get(entry.name) or entry.score_json or {}
+        dialog = ScoreDialog(
+            f"Initial score of {entry.name} ({entry.score_type})", json.dumps(current, indent=2)
+        )
+
+        def done(data: dict[str, Any] | None) -> None:
+            if data is None:
+                return
+            if data:
+                self.inputs[entry.name] = data
+                self.notify(
+                    "the next run starts from this score; the worker checks it against the score's type"
+                )
+            else:
+                self.inputs.pop(entry.name, None)
+                self.notify("the next run starts from the cadence's own score")
+
+        self.app.push_screen(dialog, done)
+
+    def action_edit_args(self) -> None:
+        entry = self.session.entry
+        if entry is None or entry.kind != "factory":
+            return
+
+        def done(values: dict[str, Any] | None) -> None:
+            if values is not None:
+                self.args[entry.name] = values
+
+        self.app.push_screen(ArgsDialog(entry, self.args.get(entry.name, {})), done)
+
+    def action_export(self) -> None:
+        entry = self.session.entry
+        if entry is None or entry.graph is None:
+            self.notify("nothing to export yet", severity="warning")
+            return
+        run = self.session.run if self.session.run and self.session.run.entry == entry.name else None
+        with_run = run is not None and run.finished
+
+        def done(choice: tuple[str, str] | None) -> None:
+            if choice is None or entry.graph is None:
+                return
+            fmt, path = choice
+            self.export(entry.graph, fmt, path, run.statuses() if with_run and run else None)
+
+        self.app.push_screen(ExportDialog(entry.name, with_run), done)
+
+    @work(thread=True, group="export")
+    def export(self, graph: dict[str, Any], fmt: str, path: str, statuses: dict[str, Any] | None) -> None:
+        from cadence import diagram
+
+        try:
+            written = diagram.save_diagram(graph, Path(path), format=fmt, statuses=statuses)
+        except (ValueError, diagram.DiagramError) as error:
+            self.app.call_from_thread(self.notify, str(error), title="Export failed", severity="error")
+            return
+        self.app.call_from_thread(self.notify, f"wrote {written}", title="Exported")

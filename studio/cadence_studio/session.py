@@ -1,0 +1,298 @@
+"""What the studio knows, built only from worker messages: the catalog, breakpoints and runs.
+
+Pure state (no Textual): the screen feeds every message to :meth:`Session.apply` and redraws
+the parts it reports as changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from . import protocol as p
+
+__all__ = ["MergeView", "NodeState", "RunRecord", "Session"]
+
+
+@dataclasses.dataclass
+class NodeState:
+    """A graph node during a run."""
+
+    status: str = "pending"
+    duration: float | None = None
+    error: dict[str, Any] | None = None
+    attempts: list[str] = dataclasses.field(default_factory=list)  # retry messages, in order
+    notes: list[str] = dataclasses.field(default_factory=list)  # timeouts, fallbacks, circuit changes
+
+    def as_status(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status}
+        if self.duration is not None:
+            out["duration"] = self.duration
+        return out
+
+
+@dataclasses.dataclass
+class MergeView:
+    """A ``.sync`` group: each task's copy and changes, the merged score, conflicts."""
+
+    tasks: list[str]
+    snapshots: list[Any]
+    changes: list[dict[str, Any]]
+    conflicts: dict[str, Any]
+    merged: Any
+    strategy: str
+    error: dict[str, Any] | None
+
+
+@dataclasses.dataclass
+class RunRecord:
+    """One run, as the events told it."""
+
+    number: int
+    entry: str
+    status: str = "running"
+    nodes: dict[str, NodeState] = dataclasses.field(default_factory=dict)
+    before: dict[str, Any] = dataclasses.field(default_factory=dict)  # score when a note started
+    after: dict[str, Any] = dataclasses.field(default_factory=dict)  # score when it ended
+    finished_order: list[str] = dataclasses.field(default_factory=list)
+    merges: dict[str, MergeView] = dataclasses.field(default_factory=dict)
+    branches: dict[str, tuple[Any, str]] = dataclasses.field(default_factory=dict)
+    timeline: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)  # (style, text, node)
+    paused_at: str | None = None
+    held: list[str] = dataclasses.field(default_factory=list)
+    paused_score: Any = None
+    score: Any = None  # the latest score seen
+    error: p.ErrorInfo | None = None
+    duration: float = 0.0
+
+    def node(self, node_id: str) -> NodeState:
+        state = self.nodes.get(node_id)
+        if state is None:
+            state = self.nodes[node_id] = NodeState()
+        return state
+
+    def statuses(self) -> dict[str, dict[str, Any]]:
+        out = {node: state.as_status() for node, state in self.nodes.items()}
+        for node in self.held:
+            out[node] = {"status": "paused"}
+        return out
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in ("running", "paused")
+
+
+class Session:
+    """The studio's state for one TARGET."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.ready: p.Ready | None = None
+        self.load_error: p.LoadFailed | None = None
+        self.entries: list[p.CadenceEntry] = []
+        self.selected: str | None = None
+        self.breakpoints: set[str] = set()
+        self.run: RunRecord | None = None
+        self.logs: list[tuple[str, str]] = []
+        self.notice: str | None = None
+
+    @property
+    def entry(self) -> p.CadenceEntry | None:
+        return next((e for e in self.entries if e.name == self.selected), None)
+
+    def apply(self, message: p.Message) -> set[str]:
+        """Take one message in; return what changed: catalog, graph, inspector, timeline, log, status."""
+        match message:
+            case p.Ready():
+                self.ready, self.load_error = message, None
+                return {"status"}
+            case p.LoadFailed():
+                self.load_error, self.entries = message, []
+                return {"status", "catalog", "graph", "inspector"}
+            case p.Catalog():
+                self.entries = list(message.entries)
+                names = [e.name for e in self.entries]
+                if self.selected not in names:
+                    self.selected = _default_choice(self.entries)
+                return {"catalog", "graph", "inspector"}
+            case p.EventMessage():
+                return self._event(message)
+            case p.Paused():
+                return self._paused(message)
+            case p.RunEnded():
+                return self._ended(message)
+            case p.Log():
+                self.logs.append((message.stream, message.text))
+                return {"log"}
+            case p.WorkerError():
+                self.notice = message.message
+                return {"status"}
+            case p.WorkerExited():
+                if self.run is not None and not self.run.finished:
+                    self.run.status = "crashed"
+                    tail = message.stderr.strip().splitlines()[-1:] or [f"exit code {message.returncode}"]
+                    self.run.timeline.append(("red", f"worker died: {tail[0]}", ""))
+                return {"status", "graph", "timeline"}
+        return set()
+
+    def begin_run(self, number: int, entry: str) -> None:
+        self.run = RunRecord(number=number, entry=entry)
+
+    def _current(self, number: int) -> RunRecord | None:
+        run = self.run
+        return run if run is not None and run.number == number else None
+
+    def _event(self, message: p.EventMessage) -> set[str]:
+        run = self._current(message.run)
+        if run is None:
+            return set()
+        event = message.event
+        kind = event["kind"]
+        node = event.get("node_id", "")
+        if message.score is not None:
+            run.score = message.score
+        changed = {"graph", "timeline"}
+        state = run.node(node) if node else None
+        if kind == "note_started" and state is not None:
+            state.status = "running"
+            run.before[node] = message.score
+        elif kind == "note_finished" and state is not None:
+            state.status = event.get("status", "done")
+            state.duration = event.get("duration")
+            state.error = event.get("error")
+            run.after[node] = message.score
+            run.finished_order.append(node)
+            changed.add("inspector")
+        elif kind == "branch_taken" and state is not None:
+            run.branches[node] = (event.get("value"), event.get("branch", "true"))
+            state.status = "done"
+            other = "false" if event.get("branch") == "true" else "true"
+            run.node(f"{node}/{other}").status = "skipped"
+        elif kind == "forked" and state is not None:
+            state.status = "running"
+        elif kind == "merged" and state is not None:
+            run.merges[node] = MergeView(
+                tasks=[t.rsplit("/", 1)[-1] for t in _tasks_of(run, node)],
+                snapshots=list(message.snapshots or []),
+                changes=list(event.get("changes", [])),
+                conflicts=dict(event.get("conflicts", {})),
+                merged=message.score,
+                strategy=event.get("strategy", ""),
+                error=event.get("error"),
+            )
+            state.status = "failed" if event.get("error") else "done"
+            run.after[node] = message.score
+            changed.add("inspector")
+        elif kind == "child_entered" and state is not None:
+            state.status = "running"
+        elif kind == "child_left" and state is not None:
+            state.status = "failed" if event.get("error") else "done"
+            state.duration = event.get("duration")
+        elif kind == "retry_attempt" and state is not None:
+            error = event.get("error") or {}
+            state.attempts.append(
+                f"attempt {event.get('attempt')}/{event.get('max_attempts')}: {error.get('message')}"
+            )
+        elif kind in ("timed_out", "fallback_used", "circuit_state_changed") and state is not None:
+            state.notes.append(_describe(kind, event))
+        line = _timeline_line(kind, event)
+        if line is not None:
+            run.timeline.append(line)
+        return changed
+
+    def _paused(self, message: p.Paused) -> set[str]:
+        run = self._current(message.run)
+        if run is None:
+            return set()
+        run.status = "paused"
+        run.paused_at = message.node_id
+        run.held = list(message.held)
+        run.paused_score = message.score
+        run.timeline.append(("yellow", f"⏸ paused before {message.node_id}", message.node_id))
+        return {"graph", "inspector", "timeline", "status"}
+
+    def resumed(self) -> None:
+        if self.run is not None and self.run.status == "paused":
+            self.run.status = "running"
+            self.run.paused_at = None
+            self.run.held = []
+
+    def _ended(self, message: p.RunEnded) -> set[str]:
+        run = self._current(message.run)
+        if run is None:
+            return set()
+        run.status = message.status
+        run.held, run.paused_at = [], None
+        run.error = message.error
+        run.duration = message.duration
+        if message.score is not None:
+            run.score = message.score
+        style = (
+            "green"
+            if message.status == "done"
+            else "yellow"
+            if message.status in ("skipped", "stopped")
+            else "red"
+        )
+        run.timeline.append((style, f"■ run {message.status} in {message.duration * 1000:.1f} ms", ""))
+        return {"graph", "inspector", "timeline", "status"}
+
+
+def _tasks_of(run: RunRecord, group: str) -> list[str]:
+    return [n for n in run.nodes if n.startswith(group + "/") and "/" not in n[len(group) + 1 :]]
+
+
+def _describe(kind: str, event: dict[str, Any]) -> str:
+    if kind == "timed_out":
+        return f"timed out after {event.get('seconds')}s"
+    if kind == "fallback_used":
+        return f"fallback used: {event.get('value')}"
+    return f"circuit {event.get('circuit')}: {event.get('old')} → {event.get('new')}"
+
+
+_QUIET = frozenset({"note_started", "forked", "run_started", "run_finished"})
+
+
+def _timeline_line(kind: str, event: dict[str, Any]) -> tuple[str, str, str] | None:
+    """One readable line per event worth reading (starts are shown by the graph instead)."""
+    if kind in _QUIET:
+        return None
+    node = event.get("node_id", "")
+    indent = "  " * int(event.get("depth", 0))
+    if kind == "note_finished":
+        ms = f"{(event.get('duration') or 0) * 1000:.1f} ms"
+        marks = {"done": ("green", "✓"), "failed": ("red", "✗"), "skipped": ("yellow", "·")}
+        mark = marks.get(str(event.get("status")), ("", "•"))
+        error = event.get("error")
+        tail = f" — {error['type']}: {error['message']}" if error else ""
+        return (mark[0], f"{indent}{mark[1]} {node} {ms}{tail}", node)
+    if kind == "branch_taken":
+        return ("cyan", f"{indent}◇ {node} → {event.get('branch')} ({event.get('value')!r})", node)
+    if kind == "retry_attempt":
+        error = event.get("error") or {}
+        return (
+            "yellow",
+            f"{indent}↻ {node} attempt {event.get('attempt')} failed: {error.get('message')}",
+            node,
+        )
+    if kind == "merged":
+        overlap = ", ".join(event.get("conflicts") or {})
+        if event.get("error"):
+            return ("red", f"{indent}✗ {node} merge refused: {event['error'].get('message')}", node)
+        extra = f", combined {overlap} ({event.get('strategy')})" if overlap else ""
+        return ("magenta", f"{indent}⇉ {node} merged{extra}", node)
+    if kind in ("timed_out", "fallback_used", "circuit_state_changed", "skipped", "interrupted"):
+        return ("yellow", f"{indent}! {kind.replace('_', ' ')} at {node}", node)
+    return ("dim", f"{indent}{kind.replace('_', ' ')} {node}", node)
+
+
+def _default_choice(entries: list[p.CadenceEntry]) -> str | None:
+    """A module-level cadence first, then a factory that draws without arguments, then any."""
+    for choice in (
+        [e for e in entries if e.kind == "cadence"],
+        [e for e in entries if e.graph is not None],
+        entries,
+    ):
+        if choice:
+            return choice[0].name
+    return None

@@ -1,0 +1,758 @@
+"""Python values as JSON "value trees" for the score inspector, their diffs, and score input from JSON.
+
+A value tree node is a dict::
+
+    {"t": type name, "k": kind, "r": short repr,
+     "c": [[key, node], ...], "n": child count, "more": children after the shown ones}  # containers
+
+Kinds: ``scalar``, ``dataclass``, ``mapping``, ``sequence``, ``set``, ``atomic``, ``object`` and ``repr``
+(anything else, a cycle with ``"r": "<cycle>"``, or a container cut off by ``max_depth`` / ``max_nodes``,
+marked ``"deep": true``: :func:`expand` opens it). Building a tree never raises, and a container costs
+O(``max_items``) whatever its size.
+
+A node is named by the list of keys leading to it. :func:`diff_trees` joins them into one string with
+:func:`join_path`: keys joined by ``.``, a ``.`` inside a key written ``\\.``, a backslash ``\\\\`` and an
+empty key ``\\0``, so ``["a.b", "0"]`` is ``a\\.b.0``; :func:`split_path` reverses it.
+
+Exceptions: ``ValueError`` ← :class:`ScoreInputError` (score input that does not validate).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+import enum
+import functools
+import itertools
+import json
+import math
+import types
+import uuid
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
+from pathlib import PurePath
+from typing import Any, get_args, get_origin, get_type_hints
+
+import pydantic
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
+
+from cadence import Atomic, AtomicDict, AtomicList
+
+__all__ = [
+    "PATH_SEP",
+    "ScoreInputError",
+    "diff_trees",
+    "expand",
+    "join_path",
+    "score_schema",
+    "score_to_jsonable",
+    "split_path",
+    "validate_score",
+    "value_tree",
+]
+
+Node = dict[str, Any]
+#: What :func:`join_path` puts between keys (keys holding it are escaped: use join_path, not str.join).
+PATH_SEP = "."
+
+_SCALARS = (type(None), bool, int, float, str, bytes)
+_ATOMICS = (Atomic, AtomicList, AtomicDict)
+_NOT_SEQUENCES = (str, bytes, bytearray, memoryview, range)
+# Things with a __dict__ that is not their data: show them by repr.
+_NOT_OBJECTS = (
+    type,
+    types.ModuleType,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    enum.Enum,
+    BaseException,
+)
+# Bigger sets keep their iteration order: sorting them would cost more than the few items shown.
+_SORT_LIMIT = 10_000
+_MISSING: Any = object()
+
+
+class ScoreInputError(ValueError):
+    """Score input that does not validate; ``fields`` names the top-level fields at fault."""
+
+    def __init__(
+        self, message: str, fields: list[str] | None = None, problems: list[str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.fields: list[str] = fields or []
+        self.problems: list[str] = problems or [message]
+
+
+# ---------------------------------------------------------------------------- reprs and paths
+
+
+def _clean(text: str) -> str:
+    """Lone surrogates (from odd reprs or keys) would break UTF-8 encoding of the JSON."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _clip(text: str, limit: int) -> str:
+    return _clean(text[:limit] + "…" if len(text) > limit else text)
+
+
+def _describe_error(exc: BaseException) -> str:
+    try:
+        detail = str(exc)
+    except Exception:
+        detail = ""
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+def _safe_repr(value: Any, limit: int) -> str:
+    try:
+        text = repr(value)
+    except Exception as exc:
+        text = f"<{type(value).__name__} object (repr failed: {_describe_error(exc)})>"
+    return _clip(text, limit)
+
+
+def _scalar_repr(value: Any, limit: int) -> str:
+    """A string's repr keeps ``limit`` characters of its text (the quotes and escapes come on top)."""
+    if type(value) is str or type(value) is bytes:
+        return _clean(repr(value[:limit]) + "…" if len(value) > limit else repr(value))
+    return _safe_repr(value, limit)
+
+
+def join_path(keys: Iterable[str]) -> str:
+    """The keys of a node as one string (the format of :func:`diff_trees`' paths)."""
+    return PATH_SEP.join(key.replace("\\", "\\\\").replace(".", "\\.") if key else "\\0" for key in keys)
+
+
+def split_path(path: str) -> list[str]:
+    """The keys named by a :func:`join_path` string; ``""`` is the root (no keys)."""
+    if not path:
+        return []
+    keys: list[str] = []
+    current: list[str] = []
+    chars = iter(path)
+    for char in chars:
+        if char == ".":
+            keys.append("".join(current))
+            current = []
+        elif char == "\\":
+            escaped = next(chars, "\\")
+            if escaped != "0":  # "\0" is an empty key: it adds nothing
+                current.append(escaped)
+        else:
+            current.append(char)
+    keys.append("".join(current))
+    return keys
+
+
+# ---------------------------------------------------------------------------- reading values
+
+
+class _Unreadable:
+    """Stands for a field whose read raised."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def _read_field(obj: Any, name: str) -> Any:
+    """``getattr``, except on a ``.sync`` task's lazy view, whose reads would copy the field into it."""
+    try:
+        own = object.__getattribute__(obj, "__dict__")
+        base = object.__getattribute__(obj, "_cadence_base")
+    except AttributeError:
+        base = _MISSING
+    try:
+        if base is _MISSING:
+            return getattr(obj, name)
+        return own[name] if name in own else getattr(base, name)
+    except Exception as exc:
+        return _Unreadable(exc)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, _SCALARS):
+        return "scalar"
+    if isinstance(value, _ATOMICS):
+        return "atomic"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return "dataclass"
+    if isinstance(value, Mapping):
+        return "mapping"
+    if isinstance(value, list | tuple | deque) or (
+        isinstance(value, Sequence) and not isinstance(value, _NOT_SEQUENCES)
+    ):
+        return "sequence"
+    if isinstance(value, Set):
+        return "set"
+    if not isinstance(value, _NOT_OBJECTS) and getattr(value, "__dict__", None):  # attributes to show
+        return "object"
+    return "repr"
+
+
+def _ordered(items: Iterable[Any]) -> list[Any]:
+    """A set's items in display order: sorted, else sorted by repr, else as iterated."""
+    values = list(items)
+    if len(values) > _SORT_LIMIT:
+        return values
+    try:
+        return sorted(values)
+    except Exception:
+        pass
+    try:
+        return sorted(values, key=repr)
+    except Exception:
+        return values
+
+
+def _index(key: str, size: int) -> int | None:
+    if key.isascii() and key.isdigit() and int(key) < size:
+        return int(key)
+    return None
+
+
+# ---------------------------------------------------------------------------- value trees
+
+
+class _Builder:
+    def __init__(self, max_items: int, max_depth: int, max_repr: int, max_nodes: int) -> None:
+        self.max_items = max(max_items, 0)
+        self.max_depth = max_depth
+        self.max_repr = max_repr
+        self.nodes_left = max_nodes
+        self.ancestors: set[int] = set()  # ids of the containers on the current path, for cycles
+
+    def label(self, key: Any) -> str:
+        return _clean(key) if isinstance(key, str) else _safe_repr(key, self.max_repr)
+
+    def node(self, value: Any, depth: int = 0, offset: int = 0) -> Node:
+        self.nodes_left -= 1
+        try:
+            return self._node(value, depth, offset)
+        except Exception:  # a broken __len__, __iter__, __eq__...: show what repr can
+            return {"t": type(value).__name__, "k": "repr", "r": _safe_repr(value, self.max_repr)}
+
+    def _node(self, value: Any, depth: int, offset: int) -> Node:
+        name = type(value).__name__
+        if isinstance(value, _Unreadable):
+            return {"t": "?", "k": "repr", "r": f"<unreadable: {_clip(_describe_error(value.error), 150)}>"}
+        kind = _kind(value)
+        if kind == "scalar":
+            return {"t": name, "k": kind, "r": _scalar_repr(value, self.max_repr)}
+        if kind == "repr":
+            return {"t": name, "k": kind, "r": _safe_repr(value, self.max_repr)}
+        if id(value) in self.ancestors:
+            return {"t": name, "k": "repr", "r": "<cycle>"}
+        if depth >= self.max_depth or self.nodes_left < 0:
+            return {"t": name, "k": "repr", "r": self._cut_repr(value, kind), "deep": True}
+        self.ancestors.add(id(value))
+        try:
+            offset = max(offset, 0)
+            size, items = self._children(value, kind, offset)
+            children = [[key, self.node(child, depth + 1)] for key, _, child in items]
+        finally:
+            self.ancestors.discard(id(value))
+        node: Node = {"t": name, "k": kind, "r": self._summary(value, kind, items, children, size)}
+        node["c"] = children
+        node["n"] = size
+        more = size - offset - len(children)
+        if more > 0:
+            node["more"] = more
+        return node
+
+    def _children(self, value: Any, kind: str, offset: int) -> tuple[int, list[tuple[str, str, Any]]]:
+        """The child count and the (key, key as shown in the repr, value) of the children shown."""
+        stop = offset + self.max_items
+        if isinstance(value, Atomic):
+            return 1, [("value", "", value.get())][offset:stop]
+        if isinstance(value, AtomicList):
+            value, kind = value.get_all(), "sequence"
+        elif isinstance(value, AtomicDict):
+            value, kind = value.get_all(), "mapping"
+        if kind == "dataclass":
+            fields = dataclasses.fields(value)
+            return len(fields), [(f.name, f.name, _read_field(value, f.name)) for f in fields[offset:stop]]
+        if kind == "object":
+            names = list(itertools.islice(vars(value), offset, stop))
+            return len(vars(value)), [(self.label(k), self.label(k), _read_field(value, k)) for k in names]
+        if kind == "mapping":
+            pairs = itertools.islice(value.items(), offset, stop)
+            return len(value), [(self.label(k), _safe_repr(k, self.max_repr), v) for k, v in pairs]
+        size = len(value)
+        part: Sequence[Any]
+        if kind == "set":
+            part = _ordered(value)[offset:stop]
+        elif isinstance(value, list | tuple):
+            part = value[offset:stop]
+        elif isinstance(value, deque):
+            part = list(itertools.islice(value, offset, stop))
+        else:
+            part = [value[i] for i in range(offset, min(size, stop))]
+        return size, [(str(offset + i), "", v) for i, v in enumerate(part)]
+
+    @staticmethod
+    def _brackets(value: Any, kind: str) -> tuple[str, str]:
+        name = type(value).__name__
+        if kind in ("dataclass", "object") or isinstance(value, Atomic):
+            return f"{name}(", ")"
+        if kind == "sequence" or isinstance(value, AtomicList):
+            if type(value) is list:
+                return "[", "]"
+            return ("(", ")") if type(value) is tuple else (f"{name}([", "])")
+        if type(value) in (dict, set):
+            return "{", "}"
+        return f"{name}({{", "})"
+
+    def _cut_repr(self, value: Any, kind: str) -> str:
+        """A repr that costs O(1): the container is not opened."""
+        opening, closing = self._brackets(value, kind)
+        if kind in ("dataclass", "object") or isinstance(value, Atomic):
+            return f"{opening}…{closing}"
+        size = len(value)
+        return f"{opening}… {size} items{closing}" if size else f"{opening}{closing}"
+
+    def _summary(
+        self, value: Any, kind: str, items: list[tuple[str, str, Any]], children: list[Any], size: int
+    ) -> str:
+        """A container's repr, built from its children's so it stays short whatever the container holds."""
+        if kind == "object" and getattr(type(value), "__repr__", None) is not object.__repr__:
+            return _safe_repr(value, self.max_repr)
+        opening, closing = self._brackets(value, kind)
+        if type(value) is set and size == 0:
+            return "set()"
+        parts: list[str] = []
+        length = 0
+        for (_, shown, _), (_, child) in zip(items, children, strict=True):
+            sep = ": " if kind == "mapping" or isinstance(value, AtomicDict) else "="
+            parts.append(f"{shown}{sep}{child['r']}" if shown else child["r"])
+            length += len(parts[-1]) + 2
+            if length > self.max_repr:
+                break
+        if len(parts) < size:
+            parts.append("…")
+        return _clip(opening + ", ".join(parts) + closing, self.max_repr)
+
+
+def value_tree(
+    value: Any, *, max_items: int = 100, max_depth: int = 8, max_repr: int = 200, max_nodes: int = 5000
+) -> Node:
+    """The value tree of any object; never raises.
+
+    Args:
+        max_items: children shown per container (the rest are counted in ``"more"``).
+        max_depth: containers this deep are not opened (``"deep": true`` nodes).
+        max_repr: characters of a repr (and of a string's text) before it is cut with "…".
+        max_nodes: nodes made before further containers are left unopened (as ``"deep"`` nodes).
+    """
+    return _Builder(max_items, max_depth, max_repr, max_nodes).node(value)
+
+
+class _NoChild(Exception):
+    """Internal: the path leads nowhere; the message says why."""
+
+
+def _child(builder: _Builder, value: Any, key: str) -> Any:
+    """The child of ``value`` at ``key``, as :func:`value_tree` names it."""
+    kind = _kind(value)
+    name = type(value).__name__
+    if isinstance(value, Atomic):
+        if key == "value":
+            return value.get()
+        raise _NoChild(f"an {name} has one child, 'value'")
+    if isinstance(value, AtomicList | AtomicDict):
+        value = value.get_all()
+        kind = "sequence" if isinstance(value, list) else "mapping"
+    if kind == "dataclass":
+        fields = [f.name for f in dataclasses.fields(value)]
+        if key in fields:
+            return _read_field(value, key)
+        raise _NoChild(f"{name} has no field {key!r} (fields: {', '.join(map(repr, fields))})")
+    if kind == "object":
+        for attr in vars(value):
+            if builder.label(attr) == key:
+                return _read_field(value, attr)
+        raise _NoChild(f"the {name} has no attribute {key!r}")
+    if kind == "mapping":
+        try:
+            if key in value:
+                return value[key]
+        except Exception:  # a mapping that refuses str keys: look among the labels below
+            pass
+        for k, v in value.items():
+            if builder.label(k) == key:
+                return v
+        raise _NoChild(f"the {name} of {len(value)} items has no key {key!r}")
+    if kind in ("sequence", "set"):
+        items = _ordered(value) if kind == "set" else value
+        index = _index(key, len(items))
+        if index is None:
+            raise _NoChild(f"{key!r} is not an index of the {name} of {len(items)} items")
+        return items[index]
+    raise _NoChild(f"a {name} value has no children")
+
+
+def expand(
+    value: Any,
+    path: list[str],
+    *,
+    offset: int = 0,
+    max_items: int = 100,
+    max_depth: int = 8,
+    max_repr: int = 200,
+    max_nodes: int = 5000,
+) -> Node:
+    """The value tree of the part of ``value`` at ``path``, its children starting at ``offset``.
+
+    ``path`` holds keys as :func:`value_tree` gives them (built with the same ``max_repr``); paging a
+    big container is ``expand(value, path, offset=len_shown_so_far)``. Depth counts from the part.
+
+    Raises:
+        KeyError: ``path`` leads nowhere.
+    """
+    builder = _Builder(max_items, max_depth, max_repr, max_nodes)
+    current = value
+    for depth, key in enumerate(path):
+        try:
+            child = _child(builder, current, key)
+        except Exception as exc:
+            where = repr(join_path(path[:depth])) if depth else "the root"
+            detail = str(exc) if isinstance(exc, _NoChild) else f"reading it raised {_describe_error(exc)}"
+            msg = f"no value at path {join_path(path)!r}: under {where}, {detail}"
+            raise KeyError(msg) from None
+        builder.ancestors.add(id(current))
+        current = child
+    builder.ancestors.discard(id(current))  # a path around a cycle opens the value again
+    return builder.node(current, 0, offset)
+
+
+# ---------------------------------------------------------------------------- diffs
+
+
+def _complete(node: Node) -> bool:
+    return bool(len(node["c"]) == node.get("n", len(node["c"])))
+
+
+def _absent(key: str, node: Node) -> bool:
+    """Whether ``key`` is surely not a child of ``node`` (not just left out of a truncated tree)."""
+    if _complete(node):
+        return True
+    indexed = node.get("k") == "sequence" or (node.get("k") == "atomic" and node.get("t") == "AtomicList")
+    return bool(indexed and key.isascii() and key.isdigit() and int(key) >= int(node.get("n", 0)))
+
+
+def _diff_node(before: Node, after: Node, keys: list[str], out: dict[str, str]) -> bool:
+    """Record the differences inside one pair of nodes; return whether the node itself changed."""
+    b_children, a_children = before.get("c"), after.get("c")
+    if before.get("t") != after.get("t") or before.get("k") != after.get("k"):
+        cut = before.get("deep") or after.get("deep")
+        # A container cut off in one tree only (the node budget moved) cannot be compared.
+        changed = not (cut and before.get("t") == after.get("t"))
+    elif b_children is None or a_children is None:
+        changed = before.get("r") != after.get("r") or (b_children is None) != (a_children is None)
+    elif before.get("k") == "set":  # positions in a sorted set shift: compare the whole set
+        changed = before.get("n") != after.get("n") or [c[1].get("r") for c in b_children] != [
+            c[1].get("r") for c in a_children
+        ]
+    else:
+        changed = before.get("n") != after.get("n")
+        b_map: dict[str, Node] = dict(b_children)
+        a_map: dict[str, Node] = dict(a_children)
+        for key, b_child in b_map.items():
+            if key in a_map:
+                changed = _diff_node(b_child, a_map[key], [*keys, key], out) or changed
+            elif _absent(key, after):
+                out[join_path([*keys, key])] = "removed"
+                changed = True
+        for key in a_map.keys() - b_map.keys():
+            if _absent(key, before):
+                out[join_path([*keys, key])] = "added"
+                changed = True
+        if changed and keys:
+            out[join_path(keys)] = "changed"
+        return changed
+    if changed:
+        out[join_path(keys)] = "changed"
+    return changed
+
+
+def diff_trees(before: Node | None, after: Node) -> dict[str, str]:
+    """``{path: "added" | "removed" | "changed"}`` for every part that differs between two value trees.
+
+    Paths are :func:`join_path` strings. A container whose children differ is "changed" too, except the
+    root, which is reported (as ``""``) only when it is not a container on both sides. Children left
+    out of either tree (``max_items``, ``max_depth``) are not compared. ``before=None``: ``{}``.
+    """
+    if before is None:
+        return {}
+    out: dict[str, str] = {}
+    _diff_node(before, after, [], out)
+    return out
+
+
+# ---------------------------------------------------------------------------- score schema and input
+
+
+class _LenientSchema(GenerateJsonSchema):
+    """Fields of classes pydantic cannot describe (locks, clients...) accept any value in the schema."""
+
+    def handle_invalid_for_json_schema(
+        self, schema: core_schema.CoreSchema | core_schema.DataclassField, error_info: str
+    ) -> JsonSchemaValue:
+        return {}
+
+
+@functools.lru_cache(maxsize=64)
+def _wrapper_model(score_type: type) -> type[pydantic.BaseModel]:
+    """A model holding the score: the way to let its fields be arbitrary classes.
+
+    ``TypeAdapter(score_type, config=...)`` is refused for dataclasses, but a stdlib dataclass inside a
+    model follows the model's config.
+    """
+    config = pydantic.ConfigDict(arbitrary_types_allowed=True)
+    model: type[pydantic.BaseModel] = pydantic.create_model(
+        f"{score_type.__name__}Input", __config__=config, root=(score_type, ...)
+    )
+    return model
+
+
+@functools.lru_cache(maxsize=64)
+def _adapter(tp: Any) -> pydantic.TypeAdapter[Any]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pydantic.TypeAdapter(tp)
+
+
+def _atomic_fields(score_type: type) -> dict[str, tuple[type, Any]]:
+    """The init fields typed ``Atomic[T]``, ``AtomicList[T]``, ``AtomicDict[K, V]``: their class and the
+    type of their contents, which JSON input gives bare."""
+    if not dataclasses.is_dataclass(score_type):
+        return {}
+    try:
+        hints = get_type_hints(score_type)
+    except Exception:
+        return {}
+    found: dict[str, tuple[type, Any]] = {}
+    for f in dataclasses.fields(score_type):
+        hint = hints.get(f.name)
+        origin, args = get_origin(hint) or hint, get_args(hint)
+        if not f.init or origin not in _ATOMICS:
+            continue
+        if origin is Atomic:
+            found[f.name] = (Atomic, args[0] if args else Any)
+        elif origin is AtomicList:
+            found[f.name] = (AtomicList, types.GenericAlias(list, args or (Any,)))
+        else:
+            found[f.name] = (AtomicDict, types.GenericAlias(dict, args if len(args) == 2 else (Any, Any)))
+    return found
+
+
+def _wrapped_schema(score_type: type) -> dict[str, Any]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = _wrapper_model(score_type).model_json_schema(schema_generator=_LenientSchema)
+    defs: dict[str, Any] = full.get("$defs", {})
+    root: dict[str, Any] = full["properties"]["root"]
+    ref = root.get("$ref")
+    if not isinstance(ref, str):
+        return root
+    name = ref.rsplit("/", 1)[-1]
+    schema = dict(defs.pop(name))
+    if ref in json.dumps([schema, defs]):  # a score that holds scores of its own type
+        defs[name] = dict(schema)
+    for field_name, (_, contents) in _atomic_fields(score_type).items():
+        properties = schema.get("properties", {})
+        if field_name not in properties:
+            continue
+        try:
+            part = _adapter(contents).json_schema()
+        except Exception:
+            continue
+        defs.update(part.pop("$defs", {}))
+        properties[field_name] = {**properties[field_name], **part}
+    if defs:
+        schema["$defs"] = defs
+    return schema
+
+
+def score_schema(score_type: type) -> dict[str, Any] | None:
+    """The JSON schema of a dataclass score type, or None when pydantic cannot make one.
+
+    Fields of classes pydantic does not know (an ``Atomic``, a lock) do not spoil the rest: an
+    ``Atomic[int]`` is described as an int, other such fields as any value.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            schema: dict[str, Any] = _adapter(score_type).json_schema()
+        return schema
+    except Exception:
+        pass
+    if not dataclasses.is_dataclass(score_type):
+        return None
+    try:
+        return _wrapped_schema(score_type)
+    except Exception:
+        return None
+
+
+@functools.lru_cache(maxsize=64)
+def _validator(score_type: type) -> tuple[Callable[[Any], Any], int]:
+    """A function validating input into ``score_type`` and how many leading items of its errors' locations
+    to drop (1 when the score sits in :func:`_wrapper_model`)."""
+    try:
+        return _adapter(score_type).validate_python, 0
+    except pydantic.PydanticSchemaGenerationError:
+        pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = _wrapper_model(score_type)
+
+    def validate(data: Any) -> Any:
+        return model.model_validate({"root": data}).__dict__["root"]
+
+    return validate, 1
+
+
+def _problems(
+    exc: pydantic.ValidationError, prefix: tuple[str, ...] = (), skip: int = 0
+) -> list[tuple[str, str]]:
+    """(top-level field, message) for each error pydantic found."""
+    found: list[tuple[str, str]] = []
+    for error in exc.errors(include_url=False):
+        loc = prefix + tuple(str(part) for part in error["loc"][skip:])
+        text = f"field {'.'.join(loc)!r}: {error['msg']}" if loc else error["msg"]
+        if loc and error["type"] != "missing":
+            text += f" (got {_safe_repr(error.get('input'), 80)})"
+        found.append((loc[0] if loc else "", text))
+    return found
+
+
+def validate_score(score_type: type, data: Any) -> Any:
+    """An instance of the dataclass ``score_type`` built from JSON-like ``data`` (a dict), validated.
+
+    Values are converted the way pydantic does (``"3"`` for an int field is 3); ``__post_init__`` runs.
+    Fields typed ``Atomic[T]`` / ``AtomicList[T]`` / ``AtomicDict[K, V]`` take their contents, as
+    :func:`score_to_jsonable` writes them. Fields with ``init=False`` are computed, so input for them
+    is ignored.
+
+    Raises:
+        ScoreInputError: ``data`` is not a dict, names unknown fields, or has values of the wrong type.
+    """
+    type_name = getattr(score_type, "__name__", repr(score_type))
+    if not isinstance(data, Mapping):
+        msg = (
+            f"{type_name} input must be a JSON object of field values, "
+            f"not {type(data).__name__} {_safe_repr(data, 80)}"
+        )
+        raise ScoreInputError(msg, [], [msg])
+    data = dict(data)
+    problems: list[tuple[str, str]] = []
+    skipped: set[str] = set()
+    if dataclasses.is_dataclass(score_type):
+        fields = dataclasses.fields(score_type)
+        known = [f.name for f in fields if f.init]
+        for key in list(data):
+            if key in known:
+                continue
+            if key not in {f.name for f in fields}:
+                listing = ", ".join(map(repr, known)) or "none"
+                problems.append((str(key), f"field {key!r}: unknown field (the fields are {listing})"))
+            del data[key]
+        for name, (cls, contents) in _atomic_fields(score_type).items():
+            if name not in data or isinstance(data[name], cls):
+                continue
+            try:
+                data[name] = cls(_adapter(contents).validate_python(data[name]))
+            except pydantic.ValidationError as exc:
+                problems += _problems(exc, (name,))
+                skipped.add(name)
+            except Exception as exc:
+                problems.append((name, f"field {name!r}: {_describe_error(exc)}"))
+                skipped.add(name)
+    result: Any = None
+    try:
+        validate, skip = _validator(score_type)
+        result = validate(data)
+    except pydantic.ValidationError as exc:
+        problems += [p for p in _problems(exc, skip=skip) if p[0] not in skipped]
+    except Exception as exc:  # __post_init__ raising something pydantic does not wrap, or a bad type
+        problems.append(("", f"building {type_name} raised {_describe_error(exc)}"))
+    if problems:
+        fields_at_fault = list(dict.fromkeys(field for field, _ in problems if field))
+        texts = [text for _, text in problems]
+        msg = f"{type_name} input is invalid: {'; '.join(texts)}"
+        raise ScoreInputError(msg, fields_at_fault, texts)
+    return result
+
+
+# ---------------------------------------------------------------------------- plain JSON
+
+
+def _jsonable(value: Any, depth: int, max_depth: int, ancestors: set[int]) -> Any:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):  # str.__str__: a (str, Enum) member's text, not "Kind.member"
+        return _clean(str.__str__(value))
+    if isinstance(value, int):  # json cannot write ints of more than 4300 digits
+        return int(value) if value.bit_length() < 14_000 else _safe_repr(value, 1000)
+    if isinstance(value, float):  # pydantic reads "nan" and "inf" back
+        return float(value) if math.isfinite(value) else repr(float(value))
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    if isinstance(value, enum.Enum):
+        return _jsonable(value.value, depth + 1, max_depth, ancestors)
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal | uuid.UUID | PurePath):
+        return str(value)
+    if isinstance(value, pydantic.BaseModel):
+        return value.model_dump(mode="json")
+    kind = _kind(value)
+    if kind in ("scalar", "repr", "object") or isinstance(value, _Unreadable):
+        return _safe_repr(value, 1000)
+    if id(value) in ancestors:
+        return "<cycle>"
+    if depth >= max_depth:
+        return _safe_repr(value, 1000)
+    ancestors.add(id(value))
+    try:
+
+        def convert(item: Any) -> Any:
+            return _jsonable(item, depth + 1, max_depth, ancestors)
+
+        if isinstance(value, Atomic):
+            return convert(value.get())
+        if isinstance(value, AtomicList | AtomicDict):
+            return convert(value.get_all())
+        if kind == "dataclass":
+            return {f.name: convert(_read_field(value, f.name)) for f in dataclasses.fields(value)}
+        if kind == "mapping":
+            return {
+                _clean(k) if isinstance(k, str) else _safe_repr(k, 1000): convert(v) for k, v in value.items()
+            }
+        return [convert(item) for item in (_ordered(value) if kind == "set" else value)]
+    finally:
+        ancestors.discard(id(value))
+
+
+def score_to_jsonable(value: Any, *, max_depth: int = 100) -> Any:
+    """A score as plain JSON data (what :func:`validate_score` reads back); never raises.
+
+    Dataclasses become dicts of their fields, ``Atomic`` containers their contents, sets sorted lists,
+    enums their values, dates ISO strings, anything else (and anything deeper than ``max_depth``) its repr.
+    """
+    try:
+        return _jsonable(value, 0, max_depth, set())
+    except Exception:
+        return _safe_repr(value, 1000)

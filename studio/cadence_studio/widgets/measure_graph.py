@@ -1,0 +1,151 @@
+"""The measure graph: a cadence drawn with box-drawing characters, scrollable, with a selection."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding, BindingType
+from textual.events import Click
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..layout import Drawing, layout
+
+__all__ = ["MeasureGraph"]
+
+
+class MeasureGraph(ScrollView, can_focus=True):
+    """Draws ``describe()`` of the selected cadence with live node states."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "move(-1)", "Prev note", show=False),
+        Binding("down,j", "move(1)", "Next note", show=False),
+        Binding("space", "toggle_collapse", "Collapse", show=False),
+    ]
+
+    class NoteSelected(Message):
+        """The user selected a node of the graph."""
+
+        def __init__(self, node_id: str) -> None:
+            super().__init__()
+            self.node_id = node_id
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.graph_tree: dict[str, Any] | None = None
+        self.statuses: dict[str, dict[str, Any]] = {}
+        self.breakpoints: frozenset[str] = frozenset()
+        self.taken: dict[str, str] = {}
+        self.collapsed: set[str] = set()
+        self.selected: str | None = None
+        self.drawing: Drawing | None = None
+        self._strips: list[Strip] = []
+        self.message_text = ""
+
+    def show(
+        self,
+        tree: dict[str, Any] | None,
+        *,
+        statuses: dict[str, dict[str, Any]] | None = None,
+        breakpoints: frozenset[str] = frozenset(),
+        taken: dict[str, str] | None = None,
+        message: str = "",
+    ) -> None:
+        """Draw ``tree`` (or ``message`` when there is nothing to draw)."""
+        if tree is not self.graph_tree:
+            self.collapsed = {c for c in self.collapsed if tree and c.startswith(tree["id"])}
+        self.graph_tree = tree
+        self.statuses = statuses or {}
+        self.breakpoints = breakpoints
+        self.taken = taken or {}
+        self.message_text = message
+        self._redraw()
+
+    def _redraw(self) -> None:
+        if self.graph_tree is None:
+            self.drawing = None
+            self._strips = []
+            self.virtual_size = Size(0, 0)
+            self.refresh()
+            return
+        if self.selected is None or (self.drawing and self.selected not in self.drawing.boxes):
+            self.selected = None
+        self.drawing = layout(
+            self.graph_tree,
+            statuses=self.statuses,
+            collapsed=frozenset(self.collapsed),
+            selected=self.selected,
+            breakpoints=self.breakpoints,
+            taken=self.taken,
+            width=self.size.width or None,
+        )
+        if self.selected is None and self.drawing.order:
+            self.selected = self.drawing.order[0]
+            self.drawing = layout(
+                self.graph_tree,
+                statuses=self.statuses,
+                collapsed=frozenset(self.collapsed),
+                selected=self.selected,
+                breakpoints=self.breakpoints,
+                taken=self.taken,
+                width=self.size.width or None,
+            )
+        console = self.app.console
+        self._strips = [Strip(list(line.render(console, end=""))) for line in self.drawing.lines]
+        self.virtual_size = Size(self.drawing.width, self.drawing.height)
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = y + scroll_y
+        width = self.size.width
+        if not self._strips:
+            if y == 1 and self.message_text:
+                return Strip([Segment(f"  {self.message_text}"[:width], Style(dim=True))])
+            return Strip.blank(width)
+        if index >= len(self._strips):
+            return Strip.blank(width)
+        return self._strips[index].crop(scroll_x, scroll_x + width).extend_cell_length(width)
+
+    def select(self, node_id: str, *, announce: bool = True) -> None:
+        """Select a node, scroll it into view and tell the screen."""
+        if self.drawing is None or node_id not in self.drawing.boxes:
+            return
+        self.selected = node_id
+        self._redraw()
+        box = self.drawing.boxes[node_id]
+        self.scroll_to_region(Region(box.x, box.y, box.width, box.height), animate=False, force=True)
+        if announce:
+            self.post_message(self.NoteSelected(node_id))
+
+    def action_move(self, delta: int) -> None:
+        if self.drawing is None or not self.drawing.order:
+            return
+        order = self.drawing.order
+        index = order.index(self.selected) if self.selected in order else -1
+        self.select(order[max(0, min(len(order) - 1, index + delta))])
+
+    def action_toggle_collapse(self) -> None:
+        if self.selected is None:
+            return
+        if self.selected in self.collapsed:
+            self.collapsed.discard(self.selected)
+        else:
+            self.collapsed.add(self.selected)
+        self._redraw()
+
+    def on_click(self, event: Click) -> None:
+        if self.drawing is None:
+            return
+        x = event.x + self.scroll_offset.x
+        y = event.y + self.scroll_offset.y
+        hits = [(b.width * b.height, node) for node, b in self.drawing.boxes.items() if b.contains(x, y)]
+        if hits:
+            self.select(min(hits)[1])  # the innermost box (a note inside a child frame)
+
+    def on_resize(self) -> None:
+        self._redraw()
