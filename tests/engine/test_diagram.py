@@ -12,7 +12,6 @@ import os
 import re
 import stat
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,13 +116,6 @@ def weird() -> Cadence[Order]:
         .child(WEIRD_NAMES[7], inner, take_label)
         .then(WEIRD_NAMES[8], pack)
     )
-
-
-@pytest.fixture(scope="session")
-def mermaid() -> Iterator[MermaidRenderer]:
-    renderer = MermaidRenderer()
-    yield renderer
-    renderer.close()
 
 
 EDGE = re.compile(r"^ *(n\d+) -->(?:\|(\w+)\|)? (n\d+)$", flags=re.MULTILINE)
