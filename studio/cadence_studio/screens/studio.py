@@ -195,6 +195,9 @@ class StudioScreen(Screen[None]):
 
     def _show_inspector(self) -> None:
         session = self.session
+        if session.load_error is not None:
+            self._show_load_error()
+            return
         entry = session.entry
         node_id = self.focus_node
         run = session.run if session.run is not None and entry and session.run.entry == entry.name else None

@@ -1,0 +1,295 @@
+"""Pilot tests of every studio interaction, against a scripted worker client."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cadence_studio import protocol as p
+from cadence_studio.app import StudioApp, make_app
+from cadence_studio.screens import studio as studio_module
+from cadence_studio.screens.studio import StudioScreen
+from cadence_studio.widgets.measure_graph import MeasureGraph
+from cadence_studio.widgets.merge_view import MergePanel
+from cadence_studio.widgets.score_tree import ScoreTree
+from tests.studio.scripted import ScriptedClient, event, factory_entry, order_tree
+
+SIZE = (160, 48)
+
+
+def app_with(client: ScriptedClient) -> StudioApp:
+    return make_app("tests", client=client, watch=False)
+
+
+def screen(app: StudioApp) -> StudioScreen:
+    assert isinstance(app.screen, StudioScreen)
+    return app.screen
+
+
+def status_text(app: StudioApp) -> str:
+    return str(screen(app).query_one("#status").render())
+
+
+def finish_run(client: ScriptedClient, number: int = 1) -> None:
+    client.push(
+        event(number, "run_started", "order", order_tree()),
+        event(number, "note_started", "order/load", order_tree()),
+        event(
+            number, "note_finished", "order/load", order_tree(items=["book"]), status="done", duration=0.002
+        ),
+        event(
+            number,
+            "merged",
+            "order/enrich",
+            order_tree(items=["book", "pen"], total=12),
+            changes=[{"total": 12}, {"items": ["book", "pen"]}],
+            conflicts={},
+            strategy="fail_on_conflict",
+        ),
+        event(number, "branch_taken", "order/route", value=True, branch="true"),
+        event(
+            number,
+            "retry_attempt",
+            "order/payment/charge",
+            attempt=1,
+            max_attempts=3,
+            error={"type": "ConnectionError", "message": "reset"},
+        ),
+        p.RunEnded(
+            run=number,
+            status="done",
+            score=order_tree(items=["book", "pen"], total=13, paid=True),
+            duration=0.01,
+        ),
+    )
+
+
+async def test_opens_on_the_catalog_and_draws_the_graph() -> None:
+    """The cadence list and the measure graph come from the worker's catalog."""
+    client = ScriptedClient()
+    app = app_with(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        graph = screen(app).query_one(MeasureGraph)
+        assert graph.drawing is not None
+        assert "order/enrich/price" in graph.drawing.boxes
+        assert "ready" in status_text(app)
+        assert client.starts == 1
+
+
+async def test_r_runs_and_events_update_graph_status_and_inspector() -> None:
+    """r sends Run; events mark nodes done, the timeline fills, the status shows the result."""
+    client = ScriptedClient()
+    app = app_with(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        run = client.commands(p.Run)
+        assert [r.target for r in run] == ["order"]
+        finish_run(client)
+        await pilot.pause()
+        graph = screen(app).query_one(MeasureGraph)
+        assert graph.statuses["order/load"]["status"] == "done"
+        assert graph.taken == {"order/route": "true"}
+        assert "done" in status_text(app)
+        timeline = screen(app).query_one("#timeline")
+        assert timeline.shown >= 3  # type: ignore[attr-defined]
+
+
+async def test_stepping_keys_send_step_over_and_continue() -> None:
+    """n starts paused then steps; o steps over; c continues; a pause selects the held note."""
+    client = ScriptedClient()
+    app = app_with(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        (run,) = client.commands(p.Run)
+        assert run.pause_at_start is True
+        client.push(
+            p.Paused(
+                run=1, kind="note", node_id="order/load", name="load", held=["order/load"], score=order_tree()
+            )
+        )
+        await pilot.pause()
+        assert "paused before order/load" in status_text(app)
+        assert screen(app).query_one(MeasureGraph).selected == "order/load"
+        await pilot.press("n")
+        client.push(
+            p.Paused(run=1, kind="fork", node_id="order/enrich", name="enrich", held=["order/enrich"])
+        )
+        await pilot.pause()
+        await pilot.press("o")
+        await pilot.press("c")
+        kinds = [type(c).__name__ for c in client.sent]
+        assert kinds == ["Run", "Step", "StepOver", "Continue"]
+
+
+async def test_b_toggles_a_breakpoint_on_the_selected_note() -> None:
+    """b sends the breakpoints; the next run carries them; the graph marks them."""
+    client = ScriptedClient()
+    app = app_with(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        graph = screen(app).query_one(MeasureGraph)
+        graph.focus()
+        await pilot.press("down")
+        selected = graph.selected
+        assert selected is not None
+        await pilot.press("b")
+        assert client.commands(p.SetBreakpoints)[-1].ids == [selected]
+        assert selected in graph.breakpoints
+        await pilot.press("r")
+        assert client.commands(p.Run)[-1].breakpoints == [selected]
+        await pilot.press("b")
+        assert client.commands(p.SetBreakpoints)[-1].ids == []
+
+
+async def test_x_stops_and_replaces_a_worker_that_does_not_stop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """x sends Stop; when no run_ended comes in time, the worker is replaced."""
+    monkeypatch.setattr(studio_module, "STOP_GRACE", 0.05)
+    client = ScriptedClient()
+    app = app_with(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.press("x")
+        await pilot.pause(0.2)
+        assert client.commands(p.Stop)
+        assert client.starts == 2
+        assert "stopped" in status_text(app)
+
+
+async def test_a_load_failure_is_shown_and_cleared_by_a_good_reload() -> None:
+    """An import error shows its message and hint; a reload with good code clears it."""
+    failure = p.LoadFailed(
+        target="tests",
+        error=p.ErrorInfo(
+            type="SyntaxError", message="'(' was never closed", traceback="  File x.py, line 2"
+        ),
+        hint="fix the line and save",
+    )
+    client = ScriptedClient(load_failure=failure)
+    app = app_with(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "could not load" in status_text(app)
+        note = str(screen(app).query_one("#note").render())
+        assert "never closed" in note
+        client.load_failure = None
+        await screen(app).reload("x.py changed")
+        await pilot.pause()
+        assert "ready" in status_text(app)
+        assert screen(app).query_one(MeasureGraph).drawing is not None
+
+
+async def test_reload_keeps_breakpoints() -> None:
+    """After the worker is replaced (code changed), breakpoints by node id stay."""
+    client = ScriptedClient()
+    app = app_with(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen(app).session.breakpoints.add("order/route")
+        await screen(app).reload("order.py changed")
+        await pilot.pause()
+        await pilot.press("r")
+        assert client.commands(p.Run)[-1].breakpoints == ["order/route"]
+        assert "order/route" in screen(app).query_one(MeasureGraph).breakpoints
+
+
+async def test_a_worker_that_dies_mid_run_is_reported() -> None:
+    """worker_exited during a run marks it crashed; the studio stays up."""
+    client = ScriptedClient()
+    app = app_with(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        client.push(p.WorkerExited(returncode=7, stderr="Traceback…\nSystemExit: 7\n"))
+        await pilot.pause()
+        assert "crashed" in status_text(app)
+        assert app.is_running
+
+
+async def test_time_travel_and_merge_view() -> None:
+    """Selecting a finished note shows the score after it; a .sync group shows each copy and the merge."""
+    client = ScriptedClient()
+    app = app_with(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        finish_run(client)
+        await pilot.pause()
+        graph = screen(app).query_one(MeasureGraph)
+        graph.select("order/load")
+        await pilot.pause()
+        tree = screen(app).query_one(ScoreTree)
+        assert "score after order/load" in str(tree.root.label)
+        graph.select("order/enrich")
+        await pilot.pause()
+        merge = screen(app).query_one(MergePanel)
+        rendered = str(merge.render())
+        assert rendered  # a table was rendered
+        session = screen(app).session
+        assert session.run is not None
+        assert session.run.merges["order/enrich"].changes == [{"total": 12}, {"items": ["book", "pen"]}]
+
+
+async def test_input_dialog_sets_the_next_runs_score() -> None:
+    """i opens the score as JSON; the edited score goes with the next run."""
+    client = ScriptedClient()
+    app = app_with(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("i")
+        await pilot.pause()
+        area = app.screen.query_one("#json")
+        area.text = json.dumps({"user": "u-99"})  # type: ignore[attr-defined]
+        await pilot.click("#ok")
+        await pilot.pause()
+        await pilot.press("r")
+        assert client.commands(p.Run)[-1].score == {"user": "u-99"}
+
+
+async def test_factory_arguments_are_asked_for() -> None:
+    """A factory with required parameters asks for them before its first run."""
+    client = ScriptedClient(entries=[factory_entry()])
+    app = app_with(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        app.screen.query_one("#arg-user").value = "u-5"  # type: ignore[attr-defined]
+        await pilot.click("#ok")
+        await pilot.pause()
+        assert client.commands(p.Run)[-1].args == {"user": "u-5"}
+
+
+async def test_export_dialog_writes_the_diagram(tmp_path: Path) -> None:
+    """e asks for a format and a file and writes the diagram there."""
+    client = ScriptedClient()
+    app = app_with(client)
+    target = tmp_path / "order.mmd"
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#format").value = "mermaid"  # type: ignore[attr-defined]
+        await pilot.pause()
+        app.screen.query_one("#path").value = str(target)  # type: ignore[attr-defined]
+        await pilot.click("#ok")
+        for _ in range(20):
+            await pilot.pause(0.05)
+            if target.exists():
+                break
+    assert target.read_text().startswith("flowchart")
+
+
+async def test_narrow_terminal_hides_the_cadence_list() -> None:
+    """At 80 columns the cadence list gives its room to the graph."""
+    client = ScriptedClient()
+    app = app_with(client)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert not screen(app).query_one("#cadences").display
+        assert screen(app).query_one(MeasureGraph).size.width > 30
