@@ -295,19 +295,33 @@ class Worker:
 
     def _paused(self, number: int) -> Any:
         def on_pause(point: Checkpoint) -> None:
-            held = [h.node_id for h in self.controller.held] if self.controller else []
-            self.channel.send(
-                p.Paused(
-                    run=number,
-                    kind=point.kind,
-                    node_id=point.node_id,
-                    name=point.name,
-                    held=held,
-                    score=tree(point.score),
-                )
-            )
+            held = self.controller.held if self.controller else [point]
+            self._report_pause(number, held)
 
         return on_pause
+
+    def _report_pause(self, number: int, held: list[Checkpoint]) -> None:
+        """Tell the UI where the run is held: the oldest held checkpoint is the one a step releases."""
+        if not held:
+            return
+        first = held[0]
+        self.channel.send(
+            p.Paused(
+                run=number,
+                kind=first.kind,
+                node_id=first.node_id,
+                name=first.name,
+                held=[h.node_id for h in held],
+                score=tree(first.score),
+            )
+        )
+
+    async def _after_step(self) -> None:
+        """After a step: if other parallel notes are still held, say so (no new pause may come)."""
+        await asyncio.sleep(0.02)
+        ctl = self.controller
+        if ctl is not None and ctl.held and self.task is not None and not self.task.done():
+            self._report_pause(self.run_no, ctl.held)
 
     async def _run(self, number: int, cadence: Cadence[Any], score: Any, controller: StepController) -> None:
         final: dict[str, Any] = {}
@@ -373,9 +387,11 @@ class Worker:
             case p.Step():
                 if ctl:
                     ctl.step()
+                    await self._after_step()
             case p.StepOver():
                 if ctl:
                     ctl.step_over()
+                    await self._after_step()
             case p.Continue():
                 if ctl:
                     ctl.resume()

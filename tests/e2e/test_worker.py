@@ -111,17 +111,29 @@ async def test_breakpoint_step_and_continue(shop: WorkerClient) -> None:
 
 
 async def test_steps_through_a_sync_group_one_task_at_a_time(shop: WorkerClient) -> None:
-    """Stepping pauses at the fork, then at each parallel note."""
+    """Stepping pauses at the fork, then at each parallel note in turn (all three held at once)."""
     await next_of(shop, p.Catalog)
     await shop.send(p.Run(target="checkout", pause_at_start=True))
-    held = []
-    for _ in range(5):
+    visited: list[str] = []
+    held_sets: list[list[str]] = []
+    while len(visited) < 6:
         paused = await next_of(shop, p.Paused)
-        held.append(paused.node_id)
+        if visited and paused.node_id == visited[-1]:
+            held_sets[-1] = paused.held  # more parallel notes arrived at their checkpoints
+            continue
+        visited.append(paused.node_id)
+        held_sets.append(paused.held)
+        await asyncio.sleep(0.1)  # let every parallel note reach its checkpoint
         await shop.send(p.Step())
-    assert held == [
+    assert visited == [
         "checkout/load_cart",
         "checkout/enrich",
+        "checkout/enrich/fetch_customer",
+        "checkout/enrich/check_inventory",
+        "checkout/enrich/score_fraud_risk",
+        "checkout/risk_review",
+    ]
+    assert held_sets[2] == [
         "checkout/enrich/fetch_customer",
         "checkout/enrich/check_inventory",
         "checkout/enrich/score_fraud_risk",

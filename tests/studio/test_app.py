@@ -285,11 +285,14 @@ async def test_export_dialog_writes_the_diagram(tmp_path: Path) -> None:
     assert target.read_text().startswith("flowchart")
 
 
-async def test_narrow_terminal_hides_the_cadence_list() -> None:
-    """At 80 columns the cadence list gives its room to the graph."""
+async def test_narrow_terminal_stacks_graph_and_inspector() -> None:
+    """Under 120 columns the inspector goes under a full-width graph and the timeline hides."""
     client = ScriptedClient()
     app = app_with(client)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert not screen(app).query_one("#cadences").display
-        assert screen(app).query_one(MeasureGraph).size.width > 30
+        graph = screen(app).query_one(MeasureGraph)
+        inspector = screen(app).query_one("#inspector")
+        assert graph.size.width > 70
+        assert inspector.region.y > graph.region.y
+        assert not screen(app).query_one("#timeline").display

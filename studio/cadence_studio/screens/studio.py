@@ -11,10 +11,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static, TabbedContent, TabPane
-from textual.widgets.option_list import Option
+from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPane
 
 from .. import protocol as p
 from ..client import Client
@@ -61,11 +60,11 @@ class StudioScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        with Horizontal(id="top"):
+            yield Select[str]([], prompt="cadence", compact=True, allow_blank=True, id="cadences")
+            yield Static(id="status")
         with Horizontal(id="body"):
-            yield OptionList(id="cadences")
-            with Vertical(id="center"):
-                yield Static(id="status")
-                yield MeasureGraph(id="graph")
+            yield MeasureGraph(id="graph")
             with TabbedContent(id="inspector"):
                 with TabPane("Score", id="tab-score"):
                     yield ScoreTree(id="score-tree")
@@ -83,7 +82,6 @@ class StudioScreen(Screen[None]):
     async def on_mount(self) -> None:
         self.title = "Cadence Studio"
         self.sub_title = self.session.target
-        self.query_one("#cadences", OptionList).border_title = "Cadences"
         self.query_one("#inspector", TabbedContent).border_title = "Inspector"
         self.query_one("#timeline", Timeline).border_title = "Timeline"
         self.query_one("#graph", MeasureGraph).border_title = "Graph"
@@ -141,15 +139,20 @@ class StudioScreen(Screen[None]):
     # ------------------------------------------------------------------ drawing
 
     def _fill_cadences(self) -> None:
-        options = self.query_one("#cadences", OptionList)
-        options.clear_options()
-        for entry in self.session.entries:
-            label = Text(entry.name, style="bold" if entry.kind == "cadence" else "")
-            if entry.kind == "factory":
-                label.append("()", style="dim")
-            options.add_option(Option(label, id=entry.name))
-        if self.session.selected is not None:
-            options.highlighted = [e.name for e in self.session.entries].index(self.session.selected)
+        picker = self.query_one("#cadences", Select)
+        with picker.prevent(Select.Changed):
+            picker.set_options(
+                (
+                    Text(
+                        e.name + ("()" if e.kind == "factory" else ""),
+                        style="bold" if e.kind == "cadence" else "",
+                    ),
+                    e.name,
+                )
+                for e in self.session.entries
+            )
+            if self.session.selected is not None:
+                picker.value = self.session.selected
 
     def _draw_graph(self) -> None:
         graph = self.query_one("#graph", MeasureGraph)
@@ -258,10 +261,10 @@ class StudioScreen(Screen[None]):
 
     # ------------------------------------------------------------------ user events
 
-    @on(OptionList.OptionHighlighted, "#cadences")
-    def _cadence_chosen(self, event: OptionList.OptionHighlighted) -> None:
-        name = event.option.id
-        if name and name != self.session.selected:
+    @on(Select.Changed, "#cadences")
+    def _cadence_chosen(self, event: Select.Changed) -> None:
+        name = event.value
+        if isinstance(name, str) and name != self.session.selected:
             self.session.selected = name
             self.focus_node = None
             self._draw_graph()

@@ -1,11 +1,10 @@
-"""A ``.sync`` group side by side: what each task changed, the merged result, the conflicts."""
+"""A ``.sync`` group: what each task changed, the merged result, and where tasks disagreed."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
@@ -14,7 +13,7 @@ from ..session import MergeView
 __all__ = ["MergePanel"]
 
 
-def _short(value: Any, limit: int = 60) -> str:
+def _short(value: Any, limit: int = 300) -> str:
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -27,7 +26,7 @@ def _field_of(tree: Any, name: str) -> Any:
 
 
 class MergePanel(Static):
-    """Renders a :class:`MergeView` (or says how to get one)."""
+    """Renders a :class:`MergeView` field by field (fits a narrow pane), or says how to get one."""
 
     def show(self, group: str | None, merge: MergeView | None) -> None:
         self.update(self.render_merge(group, merge))
@@ -39,30 +38,36 @@ class MergePanel(Static):
                 "Select a .sync group (or one of its notes) after it ran to see each copy and the merge.",
                 style="dim",
             )
-        table = Table(title=f"⇉ {group}  ·  {merge.strategy}", expand=True, show_lines=False)
-        table.add_column("field", style="bold")
-        for task in merge.tasks or [f"task {i}" for i in range(len(merge.changes))]:
-            table.add_column(task)
-        table.add_column("merged", style="bold")
+        tasks = merge.tasks or [f"task {i}" for i in range(len(merge.changes))]
+        parts: list[RenderableType] = [
+            Text.assemble(("⇉ ", "magenta"), (group, "bold"), (f"  merge: {merge.strategy}", "dim")),
+            Text(f"{len(tasks)} copies: {', '.join(tasks)}", style="dim"),
+            Text(""),
+        ]
         fields: list[str] = []
         for changed in merge.changes:
             fields.extend(f for f in changed if f not in fields)
-        for name in fields:
-            conflict = name in merge.conflicts
-            cells = [
-                Text(_short(changed[name]), style="red" if conflict else "green")
-                if name in changed
-                else Text("·", style="dim")
-                for changed in merge.changes
-            ]
-            merged = _field_of(merge.merged, name)
-            merged_cell = Text("refused", style="bold red") if merge.error else Text(_short(merged or ""))
-            table.add_row(Text(name, style="red" if conflict else ""), *cells, merged_cell)
         if not fields:
-            table.add_row(Text("(no task changed anything)", style="dim"), *["" for _ in merge.changes], "")
-        parts: list[RenderableType] = [table]
-        if merge.conflicts:
-            parts.append(Text(f"conflicting fields: {', '.join(merge.conflicts)}", style="bold red"))
+            parts.append(Text("no task changed anything", style="dim"))
+        for name in fields:
+            several = name in merge.conflicts
+            note = ("  written by several tasks", "yellow") if several else ("", "")
+            parts.append(Text.assemble((name, "bold red" if several and merge.error else "bold"), note))
+            for task, changed in zip(tasks, merge.changes, strict=False):
+                if name in changed:
+                    line = Text.assemble(("  ", ""), (f"{task}: ", "cyan"), _short(changed[name]))
+                    line.no_wrap, line.overflow = True, "ellipsis"
+                    parts.append(line)
+            if not merge.error:
+                merged = Text.assemble(("  = ", "green"), _short(_field_of(merge.merged, name) or ""))
+                merged.no_wrap, merged.overflow = True, "ellipsis"
+                parts.append(merged)
         if merge.error:
-            parts.append(Text(f"{merge.error.get('type')}: {merge.error.get('message')}", style="red"))
+            parts += [
+                Text(""),
+                Text(
+                    f"merge refused — {merge.error.get('type')}: {merge.error.get('message')}",
+                    style="bold red",
+                ),
+            ]
         return Group(*parts)
