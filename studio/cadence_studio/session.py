@@ -208,7 +208,9 @@ class Session:
         run.paused_at = message.node_id
         run.held = list(message.held)
         run.paused_score = message.score
-        run.timeline.append(("yellow", f"⏸ paused before {message.node_id}", message.node_id))
+        line = ("yellow", f"⏸ paused before {message.node_id}", message.node_id)
+        if not run.timeline or run.timeline[-1] != line:
+            run.timeline.append(line)
         return {"graph", "inspector", "timeline", "status"}
 
     def resumed(self) -> None:

@@ -81,7 +81,7 @@ class MeasureGraph(ScrollView, can_focus=True):
             selected=self.selected,
             breakpoints=self.breakpoints,
             taken=self.taken,
-            width=self.size.width or None,
+            width=self.scrollable_content_region.width or None,
         )
         if self.selected is None and self.drawing.order:
             self.selected = self.drawing.order[0]
@@ -92,7 +92,7 @@ class MeasureGraph(ScrollView, can_focus=True):
                 selected=self.selected,
                 breakpoints=self.breakpoints,
                 taken=self.taken,
-                width=self.size.width or None,
+                width=self.scrollable_content_region.width or None,
             )
         console = self.app.console
         self._strips = [Strip(list(line.render(console, end=""))) for line in self.drawing.lines]

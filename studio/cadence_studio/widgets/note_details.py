@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -44,6 +45,15 @@ def _badge(policy: dict[str, Any]) -> str:
     return f"@{kind}"
 
 
+def _shown_path(file: str) -> str:
+    """A source path relative to the folder the studio runs in, when it is inside it."""
+    path = Path(file)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return file
+
+
 class NoteDetails(Static):
     """Renders one node's definition and run state."""
 
@@ -65,7 +75,7 @@ class NoteDetails(Static):
         parts.append(title)
         info = node.get("note") or node.get("condition") or node.get("merge")
         if info:
-            where = f"{info.get('file')}:{info.get('line')}" if info.get("file") else "(no source)"
+            where = f"{_shown_path(info['file'])}:{info.get('line')}" if info.get("file") else "(no source)"
             parts.append(
                 Text(
                     f"{info.get('module')}.{info.get('qualname')}  "
