@@ -22,7 +22,7 @@ $(MERMAID_STAMP):
 	touch $(MERMAID_STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python examples/shop.py
+	$(BIN)/cadence-studio examples/shop.py
 
 test: $(STAMP) $(MERMAID_STAMP)
 	$(BIN)/python -m pytest
@@ -38,6 +38,7 @@ check: lint types test
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/studio.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
