@@ -103,8 +103,8 @@ class StudioScreen(Screen[None]):
             self._fill_cadences()
         if isinstance(message, p.WorkerError):
             self.notify(message.message, title="Refused", severity="error", timeout=8)
-        if isinstance(message, p.WorkerExited) and self.session.run is not None:
-            self.runs_sent = 0
+        if isinstance(message, p.WorkerExited):
+            self._worker_exited(message)
         if isinstance(message, p.RunEnded) and message.status == "stopped":
             self._stop_deadline = None
         if "graph" in changed or "catalog" in changed:
@@ -118,6 +118,21 @@ class StudioScreen(Screen[None]):
             log.sync([("", text.rstrip("\n"), "") for _, text in self.session.logs])
         if changed & {"status", "graph", "catalog"}:
             self._update_status()
+
+    def _worker_exited(self, message: p.WorkerExited) -> None:
+        """The worker died (a note called os._exit, a crash): report it and start a new one."""
+        self.runs_sent = 0
+        if self.session.load_error is not None:  # it ends after reporting a load error; a save restarts it
+            return
+        if self.session.ready is None:  # it never came up: starting again would only loop
+            tail = message.stderr.strip().splitlines()[-1:] or [f"exit code {message.returncode}"]
+            self.notify(
+                f"the worker could not start: {tail[0]}", title="Worker", severity="error", timeout=10
+            )
+            return
+        self.session.ready = None
+        self.notify(f"the worker exited (code {message.returncode}); starting a new one", severity="warning")
+        self.run_worker(self.client.restart(), group="restart")
 
     @work(exclusive=True, group="watch")
     async def watch_files(self) -> None:
