@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 M = TypeVar("M")
 
 
-async def next_of(client: WorkerClient, kind: type[M], timeout: float = 15.0) -> M:  # noqa: ASYNC109
+async def next_of(client: WorkerClient, kind: type[M], timeout: float = 15.0) -> M:
     """The next message of ``kind`` (others are skipped)."""
 
     async def find() -> M:
@@ -32,7 +32,7 @@ async def next_of(client: WorkerClient, kind: type[M], timeout: float = 15.0) ->
 async def collect_until(
     client: WorkerClient,
     done: Callable[[p.Message], bool],
-    timeout: float = 15.0,  # noqa: ASYNC109
+    timeout: float = 15.0,
 ) -> list[p.Message]:
     seen: list[p.Message] = []
 
