@@ -18,6 +18,8 @@ __all__ = [
     "Describe",
     "ErrorInfo",
     "EventMessage",
+    "Expand",
+    "Expanded",
     "LoadFailed",
     "Log",
     "Message",
@@ -94,6 +96,14 @@ class Stop(_Wire):
     type: Literal["stop"] = "stop"
 
 
+class Expand(_Wire):
+    """More of the live score (the paused one, or the last run's result) at ``path``, from ``offset``."""
+
+    type: Literal["expand"] = "expand"
+    path: list[str]
+    offset: int = 0
+
+
 class Shutdown(_Wire):
     """End the worker."""
 
@@ -101,7 +111,7 @@ class Shutdown(_Wire):
 
 
 Command = Annotated[
-    Describe | Run | Step | StepOver | Continue | SetBreakpoints | Stop | Shutdown,
+    Describe | Run | Step | StepOver | Continue | SetBreakpoints | Stop | Expand | Shutdown,
     Field(discriminator="type"),
 ]
 
@@ -203,6 +213,16 @@ class RunEnded(_Wire):
     duration: float = 0.0
 
 
+class Expanded(_Wire):
+    """The answer to :class:`Expand`: the value tree at ``path`` with children from ``offset``."""
+
+    type: Literal["expanded"] = "expanded"
+    path: list[str]
+    offset: int
+    tree: Any = None
+    error: str | None = None
+
+
 class Log(_Wire):
     """Text the user's code printed (its stdout and stderr go here, never into the protocol)."""
 
@@ -228,7 +248,16 @@ class WorkerError(_Wire):
 
 
 Message = Annotated[
-    Ready | LoadFailed | Catalog | EventMessage | Paused | RunEnded | Log | WorkerError | WorkerExited,
+    Ready
+    | LoadFailed
+    | Catalog
+    | EventMessage
+    | Paused
+    | RunEnded
+    | Expanded
+    | Log
+    | WorkerError
+    | WorkerExited,
     Field(discriminator="type"),
 ]
 

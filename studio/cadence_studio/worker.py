@@ -32,7 +32,7 @@ from cadence.events import Event, RunFinished
 from . import protocol as p
 from .errors import LoadError, StudioError, TargetError
 from .loader import Found, find_cadences, import_target, parse_target
-from .values import ScoreInputError, score_schema, score_to_jsonable, validate_score, value_tree
+from .values import ScoreInputError, expand, score_schema, score_to_jsonable, validate_score, value_tree
 
 __all__ = ["Worker", "error_info", "main"]
 
@@ -177,6 +177,7 @@ class Worker:
         self.task: asyncio.Task[None] | None = None
         self.controller: StepController | None = None
         self.breakpoints: set[str] = set()
+        self.live: Any = None  # the score "more" is loaded from: the paused one, or the last result
 
     # ------------------------------------------------------------------ loading
 
@@ -305,6 +306,7 @@ class Worker:
         if not held:
             return
         first = held[0]
+        self.live = first.score
         self.channel.send(
             p.Paused(
                 run=number,
@@ -341,6 +343,7 @@ class Worker:
                 final["error"] = event.error
 
         start = time.perf_counter()
+        self.live = score
         try:
             result = await cadence.run(score, controller=controller, listeners=[listener])
         except asyncio.CancelledError:
@@ -362,6 +365,7 @@ class Worker:
             )
             return
         handled = final.get("error")
+        self.live = result
         self.channel.send(
             p.RunEnded(
                 run=number,
@@ -371,6 +375,15 @@ class Worker:
                 duration=time.perf_counter() - start,
             )
         )
+
+    def _expand(self, command: p.Expand) -> p.Expanded:
+        if self.live is None:
+            return p.Expanded(path=command.path, offset=command.offset, error="no score to load from yet")
+        try:
+            part = expand(display(self.live), command.path, offset=command.offset)
+        except KeyError as error:
+            return p.Expanded(path=command.path, offset=command.offset, error=str(error.args[0]))
+        return p.Expanded(path=command.path, offset=command.offset, tree=part)
 
     async def stop(self) -> None:
         task, self.task = self.task, None
@@ -403,6 +416,8 @@ class Worker:
                 await self.stop()
             case p.Describe():
                 self.send_catalog()
+            case p.Expand():
+                self.channel.send(self._expand(command))
             case p.Shutdown():
                 await self.stop()
                 return False

@@ -134,3 +134,39 @@ async def test_saving_a_file_reloads_keeps_breakpoints_and_shows_syntax_errors(t
         module.write_text(source)
         await until(lambda: "ready" in status(app), "the error to clear")
         assert app.is_running
+
+
+async def test_big_values_are_truncated_and_load_on_demand(tmp_path: Path) -> None:
+    """A 100,000-item list shows 100 items; asking for more loads the next page from the worker."""
+    from cadence_studio.widgets.score_tree import Row, ScoreTree
+
+    (tmp_path / "big.py").write_text(
+        textwrap.dedent(
+            """
+            from dataclasses import dataclass, field
+            from cadence import Cadence, Score
+
+            @dataclass
+            class S(Score):
+                rows: list = field(default_factory=list)
+
+            def fill(s):
+                s.rows = list(range(100_000))
+
+            big = Cadence("big", S()).then("fill", fill)
+            """
+        )
+    )
+    app = make_app("big.py", cwd=tmp_path, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: screen(app).query_one(MeasureGraph).drawing is not None, "the graph")
+        await pilot.press("r")
+        await until(lambda: "done in" in status(app), "the run")
+        tree = screen(app).query_one(ScoreTree)
+        rows = next(n for n in tree.root.children if n.data == Row(("rows",)))
+        assert len(rows.children) == 101  # 100 items and the "… more" row
+        more = rows.children[-1]
+        assert more.data == Row(("rows",), 100)
+        tree.post_message(ScoreTree.MoreRequested(["rows"], 100))
+        await until(lambda: len(rows.children) == 201, "the next page")
+        assert rows.children[100].data == Row(("rows", "100"))

@@ -101,6 +101,8 @@ class StudioScreen(Screen[None]):
         changed = self.session.apply(message)
         if isinstance(message, p.Catalog):
             self._fill_cadences()
+        if isinstance(message, p.Expanded):
+            self._expanded(message)
         if isinstance(message, p.WorkerError):
             self.notify(message.message, title="Refused", severity="error", timeout=8)
         if isinstance(message, p.WorkerExited):
@@ -223,11 +225,13 @@ class StudioScreen(Screen[None]):
         if run is None:
             tree.show(entry.score if entry else None, title="initial score")
         elif run.paused_at is not None and node_id in (run.paused_at, *run.held):
-            tree.show(run.paused_score, title=f"score before {node_id}")
+            tree.show(run.paused_score, title=f"score before {node_id}", live=node_id == run.paused_at)
         elif node_id in run.after:
             tree.show(run.after[node_id], run.before.get(node_id), title=f"score after {node_id}")
+        elif run.finished:
+            tree.show(run.score, title=f"score ({run.status})", live=True)
         else:
-            tree.show(run.score, title="score now" if not run.finished else f"score ({run.status})")
+            tree.show(run.score, title="score now")
         graph_tree = entry.graph if entry else None
         node = find_node(graph_tree, node_id)
         state = run.nodes.get(node_id) if run and node_id else None
@@ -285,6 +289,16 @@ class StudioScreen(Screen[None]):
             self._draw_graph()
             self._show_inspector()
             self._update_status()
+
+    @on(ScoreTree.MoreRequested)
+    async def _load_more(self, event: ScoreTree.MoreRequested) -> None:
+        await self.client.send(p.Expand(path=event.path, offset=event.offset))
+
+    def _expanded(self, message: p.Expanded) -> None:
+        if message.error is not None or not isinstance(message.tree, dict):
+            self.notify(message.error or "nothing to load", severity="warning")
+            return
+        self.query_one("#score-tree", ScoreTree).add_more(message.path, message.offset, message.tree)
 
     @on(MeasureGraph.NoteSelected)
     def _note_selected(self, event: MeasureGraph.NoteSelected) -> None:
