@@ -296,3 +296,32 @@ async def test_narrow_terminal_stacks_graph_and_inspector() -> None:
         assert graph.size.width > 70
         assert inspector.region.y > graph.region.y
         assert not screen(app).query_one("#timeline").display
+
+
+async def test_keys_panel_palette_commands_and_quit() -> None:
+    """? shows the keys, the palette offers every action, q quits."""
+    client = ScriptedClient()
+    app = app_with(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen.query("HelpPanel")
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert not app.screen.query("HelpPanel")
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {
+            "Run",
+            "Step",
+            "Step over",
+            "Continue",
+            "Toggle breakpoint",
+            "Stop",
+            "Edit input",
+            "Export diagram",
+            "Theme",
+        } <= titles
+        await pilot.press("q")
+        await pilot.pause()
+    assert client.closed
