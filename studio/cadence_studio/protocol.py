@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 __all__ = [
     "CadenceEntry",
     "Catalog",
+    "CheckScore",
     "Command",
     "Continue",
     "Describe",
@@ -28,6 +29,7 @@ __all__ = [
     "Ready",
     "Run",
     "RunEnded",
+    "ScoreChecked",
     "SetBreakpoints",
     "Shutdown",
     "Step",
@@ -104,6 +106,14 @@ class Expand(_Wire):
     offset: int = 0
 
 
+class CheckScore(_Wire):
+    """Validate an initial score for ``target`` against its score type, without running."""
+
+    type: Literal["check_score"] = "check_score"
+    target: str
+    score: dict[str, Any]
+
+
 class Shutdown(_Wire):
     """End the worker."""
 
@@ -111,7 +121,7 @@ class Shutdown(_Wire):
 
 
 Command = Annotated[
-    Describe | Run | Step | StepOver | Continue | SetBreakpoints | Stop | Expand | Shutdown,
+    Describe | Run | Step | StepOver | Continue | SetBreakpoints | Stop | Expand | CheckScore | Shutdown,
     Field(discriminator="type"),
 ]
 
@@ -223,6 +233,15 @@ class Expanded(_Wire):
     error: str | None = None
 
 
+class ScoreChecked(_Wire):
+    """The answer to :class:`CheckScore`: ``error`` names the bad fields, or is None."""
+
+    type: Literal["score_checked"] = "score_checked"
+    target: str
+    error: str | None = None
+    fields: list[str] = Field(default_factory=list)
+
+
 class Log(_Wire):
     """Text the user's code printed (its stdout and stderr go here, never into the protocol)."""
 
@@ -255,6 +274,7 @@ Message = Annotated[
     | Paused
     | RunEnded
     | Expanded
+    | ScoreChecked
     | Log
     | WorkerError
     | WorkerExited,

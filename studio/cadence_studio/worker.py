@@ -270,14 +270,10 @@ class Worker:
         number = self.run_no
         try:
             cadence = self._cadence_for(run)
-            base = cadence.get_score()
             if run.score is not None:
-                if base is None:
-                    msg = f"cadence {cadence.name!r} has no score type to validate the input against"
-                    raise StudioError(msg)
-                score = validate_score(type(base), run.score)
+                score = self._input_score(cadence, run.score)
             else:
-                score = copy.deepcopy(base)
+                score = copy.deepcopy(cadence.get_score())
         except (StudioError, ScoreInputError) as error:
             self.channel.send(p.WorkerError(message=str(error)))
             self.channel.send(p.RunEnded(run=number, status="refused", error=error_info(error)))
@@ -376,6 +372,23 @@ class Worker:
             )
         )
 
+    def _check_score(self, command: p.CheckScore) -> p.ScoreChecked:
+        try:
+            cadence = self._cadence_for(p.Run(target=command.target))
+            self._input_score(cadence, command.score)
+        except ScoreInputError as error:
+            return p.ScoreChecked(target=command.target, error=str(error), fields=list(error.fields))
+        except Exception as error:
+            return p.ScoreChecked(target=command.target, error=str(error))
+        return p.ScoreChecked(target=command.target)
+
+    def _input_score(self, cadence: Cadence[Any], data: dict[str, Any]) -> Any:
+        base = cadence.get_score()
+        if base is None:
+            msg = f"cadence {cadence.name!r} has no score type to validate the input against"
+            raise StudioError(msg)
+        return validate_score(type(base), data)
+
     def _expand(self, command: p.Expand) -> p.Expanded:
         if self.live is None:
             return p.Expanded(path=command.path, offset=command.offset, error="no score to load from yet")
@@ -418,6 +431,8 @@ class Worker:
                 self.send_catalog()
             case p.Expand():
                 self.channel.send(self._expand(command))
+            case p.CheckScore():
+                self.channel.send(self._check_score(command))
             case p.Shutdown():
                 await self.stop()
                 return False

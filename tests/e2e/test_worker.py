@@ -291,3 +291,15 @@ def test_protocol_round_trips() -> None:
         assert p.decode_command(p.encode(item)) == item
     message = p.Paused(run=1, kind="note", node_id="a/b", name="b", held=["a/b"])
     assert p.decode_message(p.encode(message)) == message
+
+
+async def test_check_score_names_the_bad_field_without_running(shop: WorkerClient) -> None:
+    """CheckScore validates an edited score against the score type and runs nothing."""
+    await next_of(shop, p.Catalog)
+    await shop.send(p.CheckScore(target="checkout", score={"user_id": "u-1", "subtotal": "lots"}))
+    checked = await next_of(shop, p.ScoreChecked)
+    assert checked.fields == ["subtotal"]
+    assert checked.error is not None
+    assert "subtotal" in checked.error
+    await shop.send(p.CheckScore(target="checkout", score={"user_id": "u-1"}))
+    assert (await next_of(shop, p.ScoreChecked)).error is None

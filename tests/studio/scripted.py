@@ -151,6 +151,10 @@ class ScriptedClient:
 
     async def send(self, command: BaseModel) -> None:
         self.sent.append(command)
+        if isinstance(command, p.CheckScore):  # as the worker would: unknown fields are refused by name
+            unknown = sorted(set(command.score) - {"user", "items", "total", "paid"})
+            error = f"field {unknown[0]!r}: no such field" if unknown else None
+            self.push(p.ScoreChecked(target=command.target, error=error, fields=unknown))
         if self.on_command is not None:
             self.on_command(self, command)
 

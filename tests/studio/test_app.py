@@ -235,8 +235,8 @@ async def test_time_travel_and_merge_view() -> None:
         assert session.run.merges["order/enrich"].changes == [{"total": 12}, {"items": ["book", "pen"]}]
 
 
-async def test_input_dialog_sets_the_next_runs_score() -> None:
-    """i opens the score as JSON; the edited score goes with the next run."""
+async def test_input_dialog_checks_and_sets_the_next_runs_score() -> None:
+    """i opens the score as JSON; a bad field is refused by name; a good score goes with the next run."""
     client = ScriptedClient()
     app = app_with(client)
     async with app.run_test(size=SIZE) as pilot:
@@ -244,9 +244,13 @@ async def test_input_dialog_sets_the_next_runs_score() -> None:
         await pilot.press("i")
         await pilot.pause()
         area = app.screen.query_one("#json")
+        area.text = json.dumps({"colour": "red"})  # type: ignore[attr-defined]
+        await pilot.click("#ok")
+        await pilot.pause(0.2)
+        assert "'colour'" in str(app.screen.query_one("#error").render())
         area.text = json.dumps({"user": "u-99"})  # type: ignore[attr-defined]
         await pilot.click("#ok")
-        await pilot.pause()
+        await pilot.pause(0.2)
         await pilot.press("r")
         assert client.commands(p.Run)[-1].score == {"user": "u-99"}
 

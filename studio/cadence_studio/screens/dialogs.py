@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -84,12 +85,15 @@ class ArgsDialog(_Dialog):
 
 
 class ScoreDialog(_Dialog):
-    """Edits the initial score as JSON; the worker validates it against the score's type."""
+    """Edits the initial score as JSON; ``check`` (the worker) validates it against the score's type."""
 
-    def __init__(self, title: str, text: str) -> None:
+    def __init__(
+        self, title: str, text: str, check: Callable[[dict[str, Any]], Awaitable[str | None]]
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.text = text
+        self.check = check
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -116,6 +120,14 @@ class ScoreDialog(_Dialog):
             if not isinstance(data, dict):
                 self.show_error("the score must be a JSON object of field values")
                 return
+            self.run_worker(self._checked(data), exclusive=True)
+
+    async def _checked(self, data: dict[str, Any]) -> None:
+        self.show_error("checking…")
+        problem = await self.check(data)
+        if problem:
+            self.show_error(problem)
+        else:
             self.dismiss(data)
 
 

@@ -28,6 +28,7 @@ from .dialogs import ArgsDialog, ExportDialog, ScoreDialog
 __all__ = ["StudioScreen"]
 
 STOP_GRACE = 1.0  # seconds a stopped run may take before its worker is replaced
+CHECK_TIMEOUT = 3.0  # seconds to wait for the worker to check an edited score
 
 
 class StudioScreen(Screen[None]):
@@ -57,6 +58,7 @@ class StudioScreen(Screen[None]):
         self.args: dict[str, dict[str, Any]] = {}
         self.inputs: dict[str, dict[str, Any]] = {}
         self.focus_node: str | None = None
+        self._checks: dict[str, asyncio.Future[str | None]] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -101,6 +103,10 @@ class StudioScreen(Screen[None]):
         changed = self.session.apply(message)
         if isinstance(message, p.Catalog):
             self._fill_cadences()
+        if isinstance(message, p.ScoreChecked):
+            waiting = self._checks.pop(message.target, None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(message.error)
         if isinstance(message, p.Expanded):
             self._expanded(message)
         if isinstance(message, p.WorkerError):
@@ -411,9 +417,8 @@ class StudioScreen(Screen[None]):
         if entry is None:
             return
         current = self.inputs.get(entry.name) or entry.score_json or {}
-        dialog = ScoreDialog(
-            f"Initial score of {entry.name} ({entry.score_type})", json.dumps(current, indent=2)
-        )
+        title = f"Initial score of {entry.name} ({entry.score_type})"
+        dialog = ScoreDialog(title, json.dumps(current, indent=2), self._checker(entry.name))
 
         def done(data: dict[str, Any] | None) -> None:
             if data is None:
@@ -428,6 +433,18 @@ class StudioScreen(Screen[None]):
                 self.notify("the next run starts from the cadence's own score")
 
         self.app.push_screen(dialog, done)
+
+    def _checker(self, name: str) -> Any:
+        async def check(data: dict[str, Any]) -> str | None:
+            waiting: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+            self._checks[name] = waiting
+            await self.client.send(p.CheckScore(target=name, score=data))
+            try:
+                return await asyncio.wait_for(waiting, CHECK_TIMEOUT)
+            except TimeoutError:  # the worker is busy (a run holds it): the run checks it instead
+                return None
+
+        return check
 
     def action_edit_args(self) -> None:
         entry = self.session.entry
