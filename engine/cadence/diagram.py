@@ -21,7 +21,16 @@ from typing import IO, Any, Protocol, TypeAlias
 
 from .exceptions import DiagramError
 
-__all__ = ["DiagramError", "print_cadence", "render_svg", "save_diagram", "to_dot", "to_mermaid", "to_text"]
+__all__ = [
+    "DiagramError",
+    "badges",
+    "print_cadence",
+    "render_svg",
+    "save_diagram",
+    "to_dot",
+    "to_mermaid",
+    "to_text",
+]
 
 
 class Describable(Protocol):
@@ -184,22 +193,26 @@ def _join(*parts: str) -> str:
     return "\n".join(part for part in parts if part)
 
 
-def _badges(info: Mapping[str, Any]) -> str:
-    """Resilience decorators as short badges, outermost first: ``↻3 ◷2s ↪ ⚡payments``."""
-    badges = []
+def badges(info: Mapping[str, Any], *, circuit_names: bool = True) -> list[str]:
+    """A note's resilience decorators as short badges, outermost first: ``↻3 ◷2s ↪ ⚡payments``."""
+    out = []
     for policy in info.get("resilience") or []:
         kind = policy.get("kind")
         if kind == "retry":
-            badges.append(f"↻{policy.get('max_attempts', '')}")
+            out.append(f"↻{policy.get('max_attempts', '')}")
         elif kind == "timeout":
-            badges.append(f"◷{policy.get('seconds', 0):g}s")
+            out.append(f"◷{policy.get('seconds', 0):g}s")
         elif kind == "fallback":
-            badges.append("↪")
+            out.append("↪")
         elif kind == "circuit_breaker":
-            badges.append(f"⚡{policy.get('name') or ''}")
+            out.append(f"⚡{policy.get('name') or ''}" if circuit_names else "⚡")
         elif kind:
-            badges.append(str(kind))
-    return " ".join(badges)
+            out.append(str(kind))
+    return out
+
+
+def _badges(info: Mapping[str, Any]) -> str:
+    return " ".join(badges(info))
 
 
 def _tooltip(info: Mapping[str, Any]) -> str | None:

@@ -21,6 +21,8 @@ from typing import Any, TypeAlias
 from rich.cells import cell_len, get_character_cell_size
 from rich.text import Span, Text
 
+from cadence.diagram import badges
+
 __all__ = ["MAX_LABEL_CELLS", "Box", "Drawing", "format_duration", "layout", "note_badges"]
 
 #: Names wider than this many cells are cut with "…" (the full name stays in ``Box.label``).
@@ -102,18 +104,7 @@ class Drawing:
 
 def note_badges(info: Mapping[str, Any]) -> list[str]:
     """A note's resilience decorators as badges, outermost first: ``↻3``, ``◷2s``, ``↪``, ``⚡``."""
-    badges = []
-    for policy in info.get("resilience") or ():
-        kind = policy.get("kind")
-        if kind == "retry":
-            badges.append(f"↻{policy.get('max_attempts', '')}")
-        elif kind == "timeout":
-            badges.append(f"◷{policy.get('seconds', 0):g}s")
-        elif kind == "fallback":
-            badges.append("↪")
-        elif kind == "circuit_breaker":
-            badges.append("⚡")
-    return badges
+    return badges(info, circuit_names=False)
 
 
 def format_duration(seconds: float) -> str:

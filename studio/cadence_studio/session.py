@@ -11,7 +11,7 @@ from typing import Any
 
 from . import protocol as p
 
-__all__ = ["MergeView", "NodeState", "RunRecord", "Session"]
+__all__ = ["MergeView", "NodeState", "RunRecord", "Session", "status_style"]
 
 
 @dataclasses.dataclass
@@ -229,15 +229,16 @@ class Session:
         run.duration = message.duration
         if message.score is not None:
             run.score = message.score
-        style = (
-            "green"
-            if message.status == "done"
-            else "yellow"
-            if message.status in ("skipped", "stopped")
-            else "red"
-        )
+        style = status_style(message.status)
         run.timeline.append((style, f"■ run {message.status} in {message.duration * 1000:.1f} ms", ""))
         return {"graph", "inspector", "timeline", "status"}
+
+
+def status_style(status: str) -> str:
+    """The colour a run's final status is shown in."""
+    if status == "done":
+        return "green"
+    return "yellow" if status in ("skipped", "interrupted", "stopped") else "red"
 
 
 def _tasks_of(run: RunRecord, group: str) -> list[str]:

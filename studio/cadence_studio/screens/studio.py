@@ -17,7 +17,7 @@ from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPa
 
 from .. import protocol as p
 from ..client import Client
-from ..session import Session
+from ..session import Session, status_style
 from ..widgets.measure_graph import MeasureGraph
 from ..widgets.merge_view import MergePanel
 from ..widgets.note_details import NoteDetails, find_node
@@ -274,13 +274,7 @@ class StudioScreen(Screen[None]):
         elif run.status == "running":
             self._status(f"▶ run {run.number} of {run.entry} running…", "bold")
         else:
-            style = (
-                "bold green"
-                if run.status == "done"
-                else "bold red"
-                if run.status in ("failed", "crashed")
-                else "yellow"
-            )
+            style = f"bold {status_style(run.status)}"
             error = f" — {run.error.type}: {run.error.message}" if run.error else ""
             self._status(f"■ {run.entry}: {run.status} in {run.duration * 1000:.1f} ms{error}", style)
 

@@ -73,7 +73,7 @@ class MeasureGraph(ScrollView, can_focus=True):
             self.refresh()
             return
         if self.selected is None or (self.drawing and self.selected not in self.drawing.boxes):
-            self.selected = None
+            self.selected = self.graph_tree["id"]  # the cadence itself: the first box of every drawing
         self.drawing = layout(
             self.graph_tree,
             statuses=self.statuses,
@@ -83,17 +83,6 @@ class MeasureGraph(ScrollView, can_focus=True):
             taken=self.taken,
             width=self.scrollable_content_region.width or None,
         )
-        if self.selected is None and self.drawing.order:
-            self.selected = self.drawing.order[0]
-            self.drawing = layout(
-                self.graph_tree,
-                statuses=self.statuses,
-                collapsed=frozenset(self.collapsed),
-                selected=self.selected,
-                breakpoints=self.breakpoints,
-                taken=self.taken,
-                width=self.scrollable_content_region.width or None,
-            )
         console = self.app.console
         self._strips = [Strip(list(line.render(console, end=""))) for line in self.drawing.lines]
         self.virtual_size = Size(self.drawing.width, self.drawing.height)
