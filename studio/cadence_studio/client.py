@@ -29,6 +29,8 @@ class Client(Protocol):
 
     def messages(self) -> AsyncIterator[p.Message]: ...
 
+    def pending(self) -> list[p.Message]: ...
+
     async def restart(self) -> None: ...
 
     async def close(self, *, grace: float = 0.0) -> None: ...
@@ -103,6 +105,13 @@ class WorkerClient:
     async def messages(self) -> AsyncIterator[p.Message]:
         while True:
             yield await self._queue.get()
+
+    def pending(self) -> list[p.Message]:
+        """Every message already received and not yet taken, without waiting."""
+        out = []
+        while not self._queue.empty():
+            out.append(self._queue.get_nowait())
+        return out
 
     async def restart(self) -> None:
         """Replace the worker (after a hang, a crash or a change of the user's files)."""

@@ -178,6 +178,7 @@ class Worker:
         self.controller: StepController | None = None
         self.breakpoints: set[str] = set()
         self.live: Any = None  # the score "more" is loaded from: the paused one, or the last result
+        self._reported: list[str] = []  # the held checkpoints the UI was last told about
 
     # ------------------------------------------------------------------ loading
 
@@ -285,6 +286,7 @@ class Worker:
             self.channel.send(p.RunEnded(run=number, status="failed", error=error_info(error)))
             return
         self.breakpoints = set(run.breakpoints)
+        self._reported = []
         self.controller = StepController(
             breakpoints=self.breakpoints, pause_at_start=run.pause_at_start, on_pause=self._paused(number)
         )
@@ -302,6 +304,10 @@ class Worker:
         if not held:
             return
         first = held[0]
+        ids = [h.node_id for h in held]
+        if ids == self._reported:
+            return
+        self._reported = ids
         self.live = first.score
         self.channel.send(
             p.Paused(
@@ -309,7 +315,7 @@ class Worker:
                 kind=first.kind,
                 node_id=first.node_id,
                 name=first.name,
-                held=[h.node_id for h in held],
+                held=ids,
                 score=tree(first.score),
             )
         )
@@ -412,14 +418,17 @@ class Worker:
                 await self.start(command)
             case p.Step():
                 if ctl:
+                    self._reported = []
                     ctl.step()
                     await self._after_step()
             case p.StepOver():
                 if ctl:
+                    self._reported = []
                     ctl.step_over()
                     await self._after_step()
             case p.Continue():
                 if ctl:
+                    self._reported = []
                     ctl.resume()
             case p.SetBreakpoints():
                 self.breakpoints = set(command.ids)

@@ -162,6 +162,12 @@ class ScriptedClient:
         while True:
             yield await self.queue.get()
 
+    def pending(self) -> list[p.Message]:
+        out = []
+        while not self.queue.empty():
+            out.append(self.queue.get_nowait())
+        return out
+
     async def restart(self) -> None:
         await self.start()
 

@@ -96,10 +96,30 @@ class StudioScreen(Screen[None]):
     @work(exclusive=True, group="pump")
     async def pump(self) -> None:
         async for message in self.client.messages():
-            self.receive(message)
+            # Everything already queued is applied first and drawn once: a fast run sends
+            # thousands of events, and the screen should follow them, not replay each.
+            self.receive(message, *self.client.pending())
+            await asyncio.sleep(0)  # let keys (x, q) in between batches
 
-    def receive(self, message: p.Message) -> None:
-        """Apply one worker message and redraw what it changed."""
+    def receive(self, *messages: p.Message) -> None:
+        """Apply worker messages in order and redraw, once, what they changed."""
+        changed: set[str] = set()
+        for message in messages:
+            changed |= self._apply(message)
+        if "graph" in changed or "catalog" in changed:
+            self._draw_graph()
+        if "inspector" in changed:
+            self._show_inspector()
+        if "timeline" in changed and self.session.run is not None:
+            self.query_one("#timeline", Timeline).sync(self.session.run.timeline)
+        if "log" in changed:
+            log = self.query_one("#log", Timeline)
+            log.sync([("", text.rstrip("\n"), "") for _, text in self.session.logs])
+        if changed & {"status", "graph", "catalog"}:
+            self._update_status()
+
+    def _apply(self, message: p.Message) -> set[str]:
+        """One message into the session, plus what it asks of the screen besides redrawing."""
         changed = self.session.apply(message)
         if isinstance(message, p.Catalog):
             self._fill_cadences()
@@ -113,19 +133,7 @@ class StudioScreen(Screen[None]):
             self.notify(message.message, title="Refused", severity="error", timeout=8)
         if isinstance(message, p.WorkerExited):
             self._worker_exited(message)
-        if isinstance(message, p.RunEnded) and message.status == "stopped":
-            self._stop_deadline = None
-        if "graph" in changed or "catalog" in changed:
-            self._draw_graph()
-        if "inspector" in changed:
-            self._show_inspector()
-        if "timeline" in changed and self.session.run is not None:
-            self.query_one("#timeline", Timeline).sync(self.session.run.timeline)
-        if "log" in changed:
-            log = self.query_one("#log", Timeline)
-            log.sync([("", text.rstrip("\n"), "") for _, text in self.session.logs])
-        if changed & {"status", "graph", "catalog"}:
-            self._update_status()
+        return changed
 
     def _worker_exited(self, message: p.WorkerExited) -> None:
         """The worker died (a note called os._exit, a crash): report it and start a new one."""
@@ -192,17 +200,17 @@ class StudioScreen(Screen[None]):
             graph.show(None, message=f"{entry.name}() needs arguments: press r to fill them in")
             return
         run = session.run if session.run is not None and session.run.entry == entry.name else None
+        follow = run.paused_at if run is not None and run.paused_at != graph.selected else None
         graph.show(
             entry.graph,
             statuses=run.statuses() if run else None,
             breakpoints=frozenset(session.breakpoints),
             taken={node: taken for node, (_, taken) in run.branches.items()} if run else None,
+            select=follow,
         )
         graph.border_title = f"{entry.name}"
-        if run is not None and run.paused_at and run.paused_at != graph.selected:
-            graph.select(run.paused_at, announce=False)
-            self.focus_node = run.paused_at
-            self._show_inspector()
+        if follow is not None:
+            self.focus_node = follow
 
     def _show_load_error(self) -> None:
         failed = self.session.load_error
@@ -257,7 +265,8 @@ class StudioScreen(Screen[None]):
         return parent["id"] if parent is not None and parent["kind"] == "sync" else None
 
     def _status(self, text: str, style: str = "") -> None:
-        self.query_one("#status", Static).update(Text(text, style=style))
+        # one line, always: no need to lay the screen out again for it
+        self.query_one("#status", Static).update(Text(text, style=style, no_wrap=True), layout=False)
 
     def _update_status(self) -> None:
         session = self.session

@@ -43,7 +43,7 @@ class MeasureGraph(ScrollView, can_focus=True):
         self.collapsed: set[str] = set()
         self.selected: str | None = None
         self.drawing: Drawing | None = None
-        self._strips: list[Strip] = []
+        self._strips: dict[int, Strip] = {}
         self.message_text = ""
 
     def show(
@@ -54,8 +54,9 @@ class MeasureGraph(ScrollView, can_focus=True):
         breakpoints: frozenset[str] = frozenset(),
         taken: dict[str, str] | None = None,
         message: str = "",
+        select: str | None = None,
     ) -> None:
-        """Draw ``tree`` (or ``message`` when there is nothing to draw)."""
+        """Draw ``tree`` (or ``message`` when there is nothing to draw), selecting ``select``."""
         if tree is not self.graph_tree:
             self.collapsed = {c for c in self.collapsed if tree and c.startswith(tree["id"])}
         self.graph_tree = tree
@@ -63,12 +64,17 @@ class MeasureGraph(ScrollView, can_focus=True):
         self.breakpoints = breakpoints
         self.taken = taken or {}
         self.message_text = message
+        if select is not None:
+            self.selected = select
         self._redraw()
+        if select is not None and self.drawing is not None and select in self.drawing.boxes:
+            box = self.drawing.boxes[select]
+            self.scroll_to_region(Region(box.x, box.y, box.width, box.height), animate=False, force=True)
 
     def _redraw(self) -> None:
         if self.graph_tree is None:
             self.drawing = None
-            self._strips = []
+            self._strips = {}
             self.virtual_size = Size(0, 0)
             self.refresh()
             return
@@ -83,8 +89,7 @@ class MeasureGraph(ScrollView, can_focus=True):
             taken=self.taken,
             width=self.scrollable_content_region.width or None,
         )
-        console = self.app.console
-        self._strips = [Strip(list(line.render(console, end=""))) for line in self.drawing.lines]
+        self._strips = {}  # rendered lazily, only the lines that are shown
         self.virtual_size = Size(self.drawing.width, self.drawing.height)
         self.refresh()
 
@@ -92,13 +97,17 @@ class MeasureGraph(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         index = y + scroll_y
         width = self.size.width
-        if not self._strips:
+        drawing = self.drawing
+        if drawing is None:
             if y == 1 and self.message_text:
                 return Strip([Segment(f"  {self.message_text}"[:width], Style(dim=True))])
             return Strip.blank(width)
-        if index >= len(self._strips):
+        if index >= len(drawing.lines):
             return Strip.blank(width)
-        return self._strips[index].crop(scroll_x, scroll_x + width).extend_cell_length(width)
+        strip = self._strips.get(index)
+        if strip is None:
+            strip = self._strips[index] = Strip(list(drawing.lines[index].render(self.app.console, end="")))
+        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width)
 
     def select(self, node_id: str, *, announce: bool = True) -> None:
         """Select a node, scroll it into view and tell the screen."""

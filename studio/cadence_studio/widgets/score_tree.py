@@ -46,9 +46,14 @@ class ScoreTree(Tree[Row]):
         self.show_root = True
         self.guide_depth = 3
         self.live = False
+        self._shown: tuple[Any, Any, str, bool] | None = None
 
     def show(self, value: Any, before: Any = None, *, title: str = "score", live: bool = False) -> None:
         """Replace the tree with ``value``; mark what differs from ``before``."""
+        last = self._shown
+        if last is not None and last[0] is value and last[1] is before and last[2:] == (title, live):
+            return  # the same trees again: keep the rows (and what the user opened)
+        self._shown = (value, before, title, live)
         self.clear()
         self.live = live
         marks = diff_trees(before, value) if before is not None and value is not None else {}
