@@ -182,9 +182,10 @@ Handled = Callable[[p.Message, float, float], None]
 class TimedClient(WorkerClient):
     """The real worker client, timestamping each message: decoded, taken by the screen, applied.
 
-    ``StudioScreen.pump`` asks for the next message right after ``receive`` returns, so the moment the
-    generator resumes after a ``yield`` is the moment the screen finished applying that message.
-    ``arrived`` is when the client's reader decoded the line and queued it (the worker's reply is in).
+    ``StudioScreen.pump`` takes one message, then everything already queued (``pending``), applies the
+    batch and asks for the next message, so the moment the generator resumes after a ``yield`` is the
+    moment the screen finished applying the whole batch. ``arrived`` is when the client's reader
+    decoded the line and queued it (the worker's reply is in).
     """
 
     def __init__(self, target: str, *, cwd: Path) -> None:
@@ -193,6 +194,7 @@ class TimedClient(WorkerClient):
         self.count = 0
         self.on_handled: Handled | None = None
         self._queued: dict[int, float] = {}
+        self._batch: list[tuple[p.Message, float]] = []
         put = self._queue.put_nowait
 
         def stamped(message: p.Message) -> None:
@@ -201,15 +203,21 @@ class TimedClient(WorkerClient):
 
         self._queue.put_nowait = stamped  # type: ignore[method-assign,assignment]
 
+    def pending(self) -> list[p.Message]:
+        taken = super().pending()
+        self._batch.extend((m, self._queued.pop(id(m), time.perf_counter())) for m in taken)
+        return taken
+
     async def messages(self) -> AsyncIterator[p.Message]:
         async for message in super().messages():
-            arrived = self._queued.pop(id(message), time.perf_counter())
+            self._batch = [(message, self._queued.pop(id(message), time.perf_counter()))]
             yield message
             handled = time.perf_counter()
-            self.count += 1
-            self.first.setdefault(message.type, (arrived, handled))
-            if self.on_handled is not None:
-                self.on_handled(message, arrived, handled)
+            for item, arrived in self._batch:
+                self.count += 1
+                self.first.setdefault(item.type, (arrived, handled))
+                if self.on_handled is not None:
+                    self.on_handled(item, arrived, handled)
 
 
 class PaintClock:
@@ -370,7 +378,13 @@ async def measure_steps(target: str, cwd: Path, steps: int) -> tuple[list[StepSa
         screen = studio(app)
         probe: _Probe | None = None
 
-        def check(_message: p.Message, arrived: float, handled: float) -> None:
+        arrivals = {"paused": 0.0}
+
+        def check(message: p.Message | None, arrived: float, handled: float) -> None:
+            if isinstance(message, p.Paused) and probe is not None and arrived >= probe.pressed:
+                arrivals["paused"] = arrived
+            if message is None:  # a deferred redraw: the pause it shows arrived earlier
+                arrived = arrivals["paused"]
             if probe is None or probe.state is not None or probe.ended:
                 return
             run = screen.session.run
@@ -384,6 +398,15 @@ async def measure_steps(target: str, cwd: Path, steps: int) -> tuple[list[StepSa
                 probe.done.set()
 
         client.on_handled = check
+        # The screen may draw after the message that changed it (it batches redraws): check then too.
+        draw = screen._draw_dirty
+
+        def drawn() -> None:
+            draw()
+            now = time.perf_counter()
+            check(None, now, now)
+
+        screen._draw_dirty = drawn  # type: ignore[method-assign]
         attempts = 0
         while len(samples) < steps:
             attempts += 1

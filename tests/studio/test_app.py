@@ -226,10 +226,9 @@ async def test_time_travel_and_merge_view() -> None:
         tree = screen(app).query_one(ScoreTree)
         assert "score after order/load" in str(tree.root.label)
         graph.select("order/enrich")
+        screen(app).query_one("#inspector").active = "tab-parallel"  # type: ignore[attr-defined]
         await pilot.pause()
-        merge = screen(app).query_one(MergePanel)
-        rendered = str(merge.render())
-        assert rendered  # a table was rendered
+        assert screen(app).query_one(MergePanel).group == "order/enrich"
         session = screen(app).session
         assert session.run is not None
         assert session.run.merges["order/enrich"].changes == [{"total": 12}, {"items": ["book", "pen"]}]

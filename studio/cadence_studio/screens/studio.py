@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -13,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPane
 
 from .. import protocol as p
@@ -29,6 +31,8 @@ __all__ = ["StudioScreen"]
 
 STOP_GRACE = 1.0  # seconds a stopped run may take before its worker is replaced
 CHECK_TIMEOUT = 3.0  # seconds to wait for the worker to check an edited score
+DRAW_WAIT_FACTOR = 3.0  # after a redraw that took t, the next waits 3t (the screen keeps up with any run)
+MAX_DRAW_WAIT = 1.0
 
 
 class StudioScreen(Screen[None]):
@@ -59,6 +63,9 @@ class StudioScreen(Screen[None]):
         self.inputs: dict[str, dict[str, Any]] = {}
         self.focus_node: str | None = None
         self._checks: dict[str, asyncio.Future[str | None]] = {}
+        self._dirty: set[str] = set()
+        self._next_draw = 0.0
+        self._draw_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -102,10 +109,28 @@ class StudioScreen(Screen[None]):
             await asyncio.sleep(0)  # let keys (x, q) in between batches
 
     def receive(self, *messages: p.Message) -> None:
-        """Apply worker messages in order and redraw, once, what they changed."""
-        changed: set[str] = set()
+        """Apply worker messages in order; redraw what they changed, at most as often as drawing allows.
+
+        Drawing a big graph takes a while: the next redraw waits a few times that long, so a fast run
+        of thousands of notes is followed, not replayed event by event (the messages keep flowing).
+        """
         for message in messages:
-            changed |= self._apply(message)
+            self._dirty |= self._apply(message)
+        wait = self._next_draw - time.perf_counter()
+        if wait <= 0:
+            self._draw_dirty()
+        elif self._draw_timer is None:
+            self._draw_timer = self.set_timer(wait, self._draw_dirty)
+
+    def _draw_dirty(self) -> None:
+        self._draw_timer = None
+        changed, self._dirty = self._dirty, set()
+        started = time.perf_counter()
+        self._redraw(changed)
+        cost = time.perf_counter() - started
+        self._next_draw = time.perf_counter() + min(MAX_DRAW_WAIT, DRAW_WAIT_FACTOR * cost)
+
+    def _redraw(self, changed: set[str]) -> None:
         if "graph" in changed or "catalog" in changed:
             self._draw_graph()
         if "inspector" in changed:
@@ -235,6 +260,19 @@ class StudioScreen(Screen[None]):
         entry = session.entry
         node_id = self.focus_node
         run = session.run if session.run is not None and entry and session.run.entry == entry.name else None
+        # Only the pane on show is filled; the others are when their tab is opened (no hidden work).
+        active = self.query_one("#inspector", TabbedContent).active
+        graph_tree = entry.graph if entry else None
+        if active == "tab-note":
+            node = find_node(graph_tree, node_id)
+            state = run.nodes.get(node_id) if run and node_id else None
+            branch = run.branches.get(node_id) if run and node_id else None
+            self.query_one("#note", NoteDetails).show(node, state, branch)
+            return
+        if active == "tab-parallel":
+            group = self._group_of(node_id, graph_tree)
+            self.query_one("#merge", MergePanel).show(group, run.merges.get(group) if run and group else None)
+            return
         tree = self.query_one("#score-tree", ScoreTree)
         if run is None:
             tree.show(entry.score if entry else None, title="initial score")
@@ -246,13 +284,10 @@ class StudioScreen(Screen[None]):
             tree.show(run.score, title=f"score ({run.status})", live=True)
         else:
             tree.show(run.score, title="score now")
-        graph_tree = entry.graph if entry else None
-        node = find_node(graph_tree, node_id)
-        state = run.nodes.get(node_id) if run and node_id else None
-        branch = run.branches.get(node_id) if run and node_id else None
-        self.query_one("#note", NoteDetails).show(node, state, branch)
-        group = self._group_of(node_id, graph_tree)
-        self.query_one("#merge", MergePanel).show(group, run.merges.get(group) if run and group else None)
+
+    @on(TabbedContent.TabActivated, "#inspector")
+    def _pane_opened(self) -> None:
+        self._show_inspector()
 
     @staticmethod
     def _group_of(node_id: str | None, graph: dict[str, Any] | None) -> str | None:

@@ -28,7 +28,10 @@ def _field_of(tree: Any, name: str) -> Any:
 class MergePanel(Static):
     """Renders a :class:`MergeView` field by field (fits a narrow pane), or says how to get one."""
 
+    group: str | None = None
+
     def show(self, group: str | None, merge: MergeView | None) -> None:
+        self.group = group if merge is not None else None
         self.update(self.render_merge(group, merge))
 
     @staticmethod
