@@ -90,7 +90,9 @@ class MeasureGraph(ScrollView, can_focus=True):
             width=self.scrollable_content_region.width or None,
         )
         self._strips = {}  # rendered lazily, only the lines that are shown
-        self.virtual_size = Size(self.drawing.width, self.drawing.height)
+        size = Size(self.drawing.width, self.drawing.height)
+        if size != self.virtual_size:  # a new size lays the screen out again; same size only repaints
+            self.virtual_size = size
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
