@@ -35,6 +35,10 @@ def test_list_shows_cadences_factories_and_measures() -> None:
     assert "enrich  sync (merge: smart_merge)" in done.stdout
     as_json = json.loads(studio("list", "examples/shop.py", "--json").stdout)
     assert {e["name"] for e in as_json["entries"]} >= {"checkout", "create_checkout_cadence"}
+    one = json.loads(studio("list", "examples/shop.py:checkout", "--json").stdout)
+    assert [e["name"] for e in one["entries"]] == ["checkout"]
+    dotted = studio("list", "examples.shop:checkout")
+    assert dotted.returncode == 0, dotted.stderr
 
 
 def test_run_json_streams_events_and_exits_zero() -> None:

@@ -96,6 +96,10 @@ async def test_r_runs_and_events_update_graph_status_and_inspector() -> None:
         assert "done" in status_text(app)
         timeline = screen(app).query_one("#timeline")
         assert timeline.shown >= 3  # type: ignore[attr-defined]
+        run = screen(app).session.run
+        assert run is not None
+        assert run.nodes["order/payment/charge"].attempts == ["attempt 1/3: reset"]
+        assert any("↻ order/payment/charge attempt 1 failed" in text for _, text, _ in run.timeline)
 
 
 async def test_stepping_keys_send_step_over_and_continue() -> None:
