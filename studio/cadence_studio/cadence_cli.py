@@ -1,0 +1,160 @@
+"""``cadence``: check and draw cadences from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cadence import Cadence, __version__, diagram
+
+from .errors import LoadError, TargetError
+from .loader import Found, find_cadences, import_target, parse_target
+from .validate import validate
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="cadence",
+    help="Check and draw Cadence cadences.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+class DiagramFormat(StrEnum):
+    mermaid = "mermaid"
+    dot = "dot"
+    svg = "svg"
+    png = "png"
+    text = "text"
+
+
+def _fail(message: str, hint: str = "", code: int = 2) -> typer.Exit:
+    print(f"error: {message}", file=sys.stderr)
+    if hint:
+        print(f"hint: {hint}", file=sys.stderr)
+    return typer.Exit(code)
+
+
+def _load(target: str, cwd: Path) -> list[Found]:
+    try:
+        parsed = parse_target(target)
+        module = import_target(parsed, cwd=cwd)
+        return find_cadences(module, parsed.name, label=parsed.spec)
+    except TargetError as error:
+        raise _fail(str(error)) from None
+    except LoadError as error:
+        raise _fail(str(error), error.hint) from None
+
+
+def _built(found: Found) -> Cadence[Any]:
+    if found.kind == "cadence":
+        return found.obj  # type: ignore[no-any-return]
+    try:
+        made = found.obj()
+    except TypeError as error:
+        raise _fail(
+            f"{found.name}() needs arguments ({error}); point at a module-level cadence instead"
+        ) from None
+    if not isinstance(made, Cadence):
+        raise _fail(f"{found.name}() returned {type(made).__name__}, not a Cadence")
+    return made
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"cadence {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Check and draw Cadence cadences."""
+
+
+@app.command("diagram")
+def diagram_command(
+    target: Annotated[str, typer.Argument(help="MODULE:ATTR or path/file.py:ATTR")],
+    fmt: Annotated[
+        DiagramFormat | None,
+        typer.Option("-f", "--format", help="Default: from -o's extension, else mermaid."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write here instead of stdout.")
+    ] = None,
+    cwd: Annotated[Path, typer.Option("--cwd", help="Folder to import from.")] = Path("."),
+) -> None:
+    """Draw a cadence as Mermaid, DOT, SVG, PNG or a text tree.
+
+    Examples: cadence diagram myapp.cadences:checkout -f mermaid;
+    cadence diagram examples/shop.py:checkout -o checkout.svg
+    """
+    found = _load(target, cwd)
+    if len(found) != 1:
+        names = ", ".join(f.name for f in found) or "none"
+        raise _fail(f"{target!r} has {len(found)} cadences ({names}); add ':NAME' to pick one")
+    graph = _built(found[0]).describe()
+    try:
+        if output is not None:
+            chosen = fmt.value if fmt is not None and fmt is not DiagramFormat.text else None
+            if fmt is DiagramFormat.text:
+                output.write_text(diagram.to_text(graph))
+            else:
+                diagram.save_diagram(graph, output, format=chosen)
+            print(f"wrote {output}", file=sys.stderr)
+            return
+        kind = fmt or DiagramFormat.mermaid
+        if kind is DiagramFormat.png:
+            raise _fail("PNG is binary: write it to a file with -o checkout.png")
+        text = {
+            DiagramFormat.mermaid: lambda: diagram.to_mermaid(graph),
+            DiagramFormat.dot: lambda: diagram.to_dot(graph),
+            DiagramFormat.svg: lambda: diagram.render_svg(graph),
+            DiagramFormat.text: lambda: diagram.to_text(graph),
+        }[kind]()
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    except (ValueError, diagram.DiagramError) as error:
+        raise _fail(str(error)) from None
+
+
+@app.command("validate")
+def validate_command(
+    target: Annotated[str, typer.Argument(help="MODULE or MODULE:ATTR (also path/file.py[:ATTR])")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable findings.")] = False,
+    cwd: Annotated[Path, typer.Option("--cwd", help="Folder to import from.")] = Path("."),
+) -> None:
+    """Check every cadence of a module; exit 1 on errors, 0 when there are only warnings.
+
+    Examples: cadence validate myapp.cadences; cadence validate examples/shop.py:checkout --json
+    """
+    found = _load(target, cwd)
+    results: dict[str, list[dict[str, str]]] = {}
+    for item in found:
+        results[item.name] = [f.as_dict() for f in validate(_built(item))]
+    errors = sum(f["level"] == "error" for fs in results.values() for f in fs)
+    warnings = sum(f["level"] == "warning" for fs in results.values() for f in fs)
+    if as_json:
+        print(json.dumps({"cadences": results, "errors": errors, "warnings": warnings}, indent=2))
+    else:
+        if not found:
+            print(f"no cadences in {target!r}: define a Cadence at module level or a function -> Cadence")
+        for name, findings in results.items():
+            print(f"{'✗' if any(f['level'] == 'error' for f in findings) else '✓'} {name}")
+            for f in findings:
+                print(f"  {f['level']}: {f['where']}: {f['message']}")
+        print(f"{errors} error(s), {warnings} warning(s)")
+    raise typer.Exit(1 if errors else 0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``cadence``."""
+    app(args=argv, prog_name="cadence")

@@ -1,0 +1,125 @@
+"""`cadence validate` and `cadence diagram`, run as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests._tools.renderers import MermaidRenderer, run_dot
+
+ROOT = Path(__file__).resolve().parents[2]
+
+FLAWED = """
+    from dataclasses import dataclass
+    from cadence import Cadence, Score
+
+    @dataclass
+    class S(Score):
+        n: int = 0
+
+    def one(s):
+        s.n = 1
+
+    def two_args(s, extra):
+        pass
+
+    def bad_merge(parent):
+        pass
+
+    def bad_strategy(original, snapshots):
+        return {}
+
+    inner = Cadence("inner", S()).then("one", one)
+    empty = Cadence("empty", S())
+    dupes = Cadence("dupes", S()).then("step", one).then("step", one)
+    lonely = Cadence("lonely", S()).sync("fan", [one])
+    merges = (
+        Cadence("merges", S())
+        .child("sub", inner, bad_merge)
+        .sync("fan", [one, one], merge_strategy=bad_strategy)
+        .then("greedy", two_args)
+    )
+"""
+
+
+def cadence(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from cadence_studio.cadence_cli import main; main()", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_validate_a_good_module_exits_zero() -> None:
+    """examples/shop.py has no findings."""
+    done = cadence("validate", "examples/shop.py")
+    assert done.returncode == 0, done.stderr
+    assert "0 error(s), 0 warning(s)" in done.stdout
+
+
+def test_validate_finds_each_mistake(tmp_path: Path) -> None:
+    """Empty cadences, duplicate ids, wrong arities are errors (exit 1); a one-task .sync is a warning."""
+    (tmp_path / "flawed.py").write_text(textwrap.dedent(FLAWED))
+    done = cadence("validate", "flawed.py", "--json", cwd=tmp_path)
+    assert done.returncode == 1
+    report = json.loads(done.stdout)
+    messages = {name: [f["message"] for f in fs] for name, fs in report["cadences"].items()}
+    assert any("no measures" in m for m in messages["empty"])
+    assert any("share the id 'dupes/step'" in m for m in messages["dupes"])
+    assert [f["level"] for f in report["cadences"]["lonely"]] == ["warning"]
+    assert any("(parent_score, child_score)" in m for m in messages["merges"])
+    assert any("(original, snapshots, changes)" in m for m in messages["merges"])
+    assert any("two_args cannot be called with the score alone" in m for m in messages["merges"])
+    only_warnings = cadence("validate", "flawed.py:lonely", cwd=tmp_path)
+    assert only_warnings.returncode == 0
+    assert "warning: lonely/fan" in only_warnings.stdout
+
+
+def test_validate_names_missing_attributes_and_modules(tmp_path: Path) -> None:
+    """A missing name or module is an error on stderr with a suggestion."""
+    (tmp_path / "flawed.py").write_text(textwrap.dedent(FLAWED))
+    missing = cadence("validate", "flawed.py:dupez", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "no Cadence named 'dupez'" in missing.stderr
+    assert "try 'flawed.py:dupes'" in missing.stderr
+    nomodule = cadence("validate", "no_such_module_here", cwd=tmp_path)
+    assert nomodule.returncode == 2
+    assert "no module named 'no_such_module_here'" in nomodule.stderr
+
+
+def test_diagram_text_formats_pass_the_real_renderers(mermaid: MermaidRenderer) -> None:
+    """Mermaid (default) and DOT on stdout are valid for the real tools."""
+    mmd = cadence("diagram", "examples/shop.py:checkout")
+    assert mmd.returncode == 0, mmd.stderr
+    mermaid.render(mmd.stdout)
+    dot = cadence("diagram", "examples/shop.py:checkout", "-f", "dot")
+    assert dot.returncode == 0, dot.stderr
+    run_dot(dot.stdout)
+    text = cadence("diagram", "examples/shop.py:checkout", "-f", "text")
+    assert "├─ enrich  sync (merge: smart_merge)" in text.stdout
+
+
+def test_diagram_to_files_by_extension(tmp_path: Path) -> None:
+    """-o picks the format from the extension: SVG and PNG through Graphviz."""
+    for name, magic in (("c.svg", b"<svg"), ("c.png", b"\x89PNG")):
+        done = cadence("diagram", "examples/shop.py:checkout", "-o", str(tmp_path / name))
+        assert done.returncode == 0, done.stderr
+        assert magic in (tmp_path / name).read_bytes()[:400]
+    bad = cadence("diagram", "examples/shop.py:checkout", "-o", str(tmp_path / "c.jpeg"))
+    assert bad.returncode == 2
+    assert ".svg" in bad.stderr
+
+
+def test_version_and_help() -> None:
+    """--version prints the version; --help on each command shows examples."""
+    assert cadence("--version").stdout.startswith("cadence 0.")
+    for command in ("diagram", "validate"):
+        helped = cadence(command, "--help")
+        assert helped.returncode == 0
+        assert "Example" in helped.stdout
