@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import copy
 import time
@@ -69,7 +70,7 @@ def _raise_note_error(name: str, error: Exception) -> NoReturn:
     raise wrapped from error
 
 
-class Measure:
+class Measure(abc.ABC):
     """One step of a cadence."""
 
     kind: ClassVar[str] = "measure"
@@ -81,12 +82,13 @@ class Measure:
     pick: Callable[[Any], tuple[Task, ...] | Awaitable[tuple[Task, ...]] | None] | None = None
     can_interrupt: bool = False
 
+    @abc.abstractmethod
     def run(self, level: Level, score: Any) -> Awaitable[Any]:
         """Run on ``score``; the awaitable gives the score after this measure."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def describe(self, parent_id: str) -> dict[str, Any]:
-        raise NotImplementedError
+        """This measure as a describe() node under ``parent_id``."""
 
     def node_id(self, level: Level) -> str:
         return "" if level.plain else f"{level.node_id}/{self.seg}"

@@ -12,6 +12,7 @@ and ``Drawing.order`` for clicks, scrolling and keyboard navigation.
 
 from __future__ import annotations
 
+import abc
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -223,7 +224,7 @@ class _Context:
         return [(text, _STYLES[status])]
 
 
-class _Element:
+class _Element(abc.ABC):
     """A measured piece of the graph; its spine enters at the top and leaves at the bottom at ``anchor``."""
 
     width: int
@@ -232,9 +233,9 @@ class _Element:
     #: What a stack draws on the row above this element: an arrow, a line, or nothing (it has a spine).
     connector: str | None = "▼"
 
+    @abc.abstractmethod
     def paint(self, canvas: _Canvas, x: int, y: int, tail: bool, dim: str) -> None:
         """Paint at ``(x, y)``; ``tail``: the spine goes on below; ``dim``: a style for everything."""
-        raise NotImplementedError
 
 
 class _Node(_Element):
