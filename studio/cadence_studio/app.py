@@ -26,14 +26,19 @@ class StudioApp(App[None]):
         Binding("question_mark", "toggle_keys", "Keys"),
     ]
 
-    def __init__(self, target: str, client: Client, *, watch: Path | None = None) -> None:
+    def __init__(
+        self, target: str, client: Client, *, project: Path | None = None, watch: Path | None = None
+    ) -> None:
         super().__init__()
         self.target = target
         self.client = client
         self.watch_dir = watch
+        self.project = (project or Path.cwd()).resolve()
 
     def on_mount(self) -> None:
-        self.push_screen(StudioScreen(self.client, Session(self.target), watch=self.watch_dir))
+        self.push_screen(
+            StudioScreen(self.client, Session(self.target), project=self.project, watch=self.watch_dir)
+        )
 
     async def on_unmount(self) -> None:
         await self.client.close(grace=0.5)
@@ -57,6 +62,7 @@ class StudioApp(App[None]):
                 ("Edit input", "Edit the initial score as JSON", screen.action_edit_input),
                 ("Edit arguments", "The factory's arguments", screen.action_edit_args),
                 ("Export diagram", "Mermaid, DOT, SVG or PNG", screen.action_export),
+                ("New note", "Scaffold a note and its test next to the module", screen.action_new_note),
             ):
                 yield SystemCommand(title, help_text, action)
 
@@ -69,5 +75,6 @@ def make_app(
     return StudioApp(
         target,
         client if client is not None else WorkerClient(target, cwd=cwd),
+        project=cwd,
         watch=cwd if watch else None,
     )

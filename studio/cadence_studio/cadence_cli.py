@@ -1,8 +1,9 @@
-"""``cadence``: check and draw cadences from the command line."""
+"""``cadence``: start projects, add notes and cadences, check and draw them from the command line."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -12,7 +13,8 @@ import typer
 
 from cadence import Cadence, __version__, diagram
 
-from .errors import LoadError, TargetError
+from . import scaffold
+from .errors import LoadError, ScaffoldError, TargetError
 from .loader import Found, find_cadences, import_target, parse_target
 from .validate import validate
 
@@ -20,10 +22,20 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="cadence",
-    help="Check and draw Cadence cadences.",
+    help="Start projects, add notes and cadences, check and draw them.",
     no_args_is_help=True,
     add_completion=False,
 )
+new_app = typer.Typer(
+    name="new",
+    help=(
+        "Add a note or a cadence (with its test) to the project.\n\n"
+        "Examples: cadence new note process-payment --retry 3; cadence new cadence checkout -o my_service"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(new_app)
 
 
 class DiagramFormat(StrEnum):
@@ -78,7 +90,7 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    """Check and draw Cadence cadences."""
+    """Start projects, add notes and cadences, check and draw them."""
 
 
 @app.command("diagram")
@@ -153,6 +165,96 @@ def validate_command(
                 print(f"  {f['level']}: {f['where']}: {f['message']}")
         print(f"{errors} error(s), {warnings} warning(s)")
     raise typer.Exit(1 if errors else 0)
+
+
+def _written(done: scaffold.Scaffolded) -> None:
+    """Print the files a scaffolding call wrote (relative to the current folder) and its hint."""
+    for path in done.files:
+        print(f"wrote {os.path.relpath(path)}")
+    print()
+    print(done.hint)
+
+
+Force = Annotated[bool, typer.Option("-f", "--force", help="Overwrite files that exist already.")]
+OutputDir = Annotated[
+    Path, typer.Option("-o", "--output", help="Folder to write to, inside the current one. Default: here.")
+]
+
+
+@app.command("init")
+def init_command(
+    directory: Annotated[Path, typer.Argument(help="Folder of the new project (created if missing).")] = Path(
+        "."
+    ),
+    name: Annotated[
+        str | None, typer.Option("--name", help="Project name. Default: the folder's name.")
+    ] = None,
+    force: Force = False,
+) -> None:
+    """Start a project: a package with a cadence, its notes, a passing test and a pyproject.toml.
+
+    Examples: cadence init my-service; cadence init . --name my-service
+    """
+    try:
+        done = scaffold.init_project(directory, name=name, force=force)
+    except ScaffoldError as error:
+        raise _fail(str(error)) from None
+    _written(done)
+
+
+@new_app.command("cadence")
+def new_cadence_command(
+    name: Annotated[str, typer.Argument(help="Python name of the cadence (kebab-case is converted).")],
+    output: OutputDir = Path("."),
+    force: Force = False,
+) -> None:
+    """Add a cadence module (a Score, two notes, the cadence and its factory) and its test.
+
+    Examples: cadence new cadence checkout; cadence new cadence refund-order -o my_service
+    """
+    try:
+        done = scaffold.new_cadence(name, directory=output, root=Path.cwd(), force=force)
+    except ScaffoldError as error:
+        raise _fail(str(error)) from None
+    _written(done)
+
+
+@new_app.command("note")
+def new_note_command(
+    name: Annotated[str, typer.Argument(help="Python name of the note (kebab-case is converted).")],
+    output: OutputDir = Path("."),
+    force: Force = False,
+    retry: Annotated[
+        int | None, typer.Option("--retry", metavar="N", help="@retry with N attempts (transient errors).")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", metavar="S", help="@timeout of S seconds per attempt.")
+    ] = None,
+    fallback: Annotated[
+        str | None,
+        typer.Option("--fallback", metavar="V", help="@fallback storing V (a literal, else a string)."),
+    ] = None,
+    sync: Annotated[bool, typer.Option("--sync", help="A plain def note instead of async def.")] = False,
+) -> None:
+    """Add a note module and its test; print the line that adds it to a cadence.
+
+    Examples: cadence new note process-payment; cadence new note charge_card -o my_service --retry 3
+    --timeout 2 --fallback 0; cadence new note score_risk --sync
+    """
+    try:
+        done = scaffold.new_note(
+            name,
+            directory=output,
+            root=Path.cwd(),
+            is_async=not sync,
+            retry=retry,
+            timeout=timeout,
+            fallback=fallback,
+            force=force,
+        )
+    except ScaffoldError as error:
+        raise _fail(str(error)) from None
+    _written(done)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["LoadError", "StudioError", "TargetError"]
+__all__ = ["LoadError", "ScaffoldError", "StudioError", "TargetError"]
 
 
 class StudioError(Exception):
@@ -19,3 +19,7 @@ class LoadError(StudioError):
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)
         self.hint = hint
+
+
+class ScaffoldError(StudioError):
+    """A template could not be rendered: a bad name, a path outside the project, an existing file."""

@@ -133,6 +133,7 @@ class ScriptedClient:
     starts: int = 0
     closed: bool = False
     load_failure: p.LoadFailed | None = None
+    module_file: str | None = None
 
     def __post_init__(self) -> None:
         self.queue: asyncio.Queue[p.Message] = asyncio.Queue()
@@ -142,7 +143,7 @@ class ScriptedClient:
         if self.load_failure is not None:
             self.push(self.load_failure)
             return
-        self.push(p.Ready(target="tests", module="tests", file=None, pid=1))
+        self.push(p.Ready(target="tests", module="tests", file=self.module_file, pid=1))
         self.push(p.Catalog(entries=self.entries))
 
     def push(self, *messages: p.Message) -> None:

@@ -10,6 +10,7 @@ import pytest
 from cadence_studio import protocol as p
 from cadence_studio.app import StudioApp, make_app
 from cadence_studio.screens import studio as studio_module
+from cadence_studio.screens.dialogs import CodeDialog
 from cadence_studio.screens.studio import StudioScreen
 from cadence_studio.widgets.measure_graph import MeasureGraph
 from cadence_studio.widgets.merge_view import MergePanel
@@ -332,3 +333,32 @@ async def test_keys_panel_palette_commands_and_quit() -> None:
         await pilot.press("q")
         await pilot.pause()
     assert client.closed
+
+
+async def test_new_note_dialog_scaffolds_next_to_the_module(tmp_path: Path) -> None:
+    """N asks for a note; its file and test are written next to the module and shown with the line to add."""
+    module = tmp_path / "orders.py"
+    module.write_text("# the user's module\n")
+    client = ScriptedClient(module_file=str(module))
+    app = make_app("orders.py", cwd=tmp_path, client=client, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("N")
+        await pilot.pause()
+        app.screen.query_one("#name").value = "process-payment"  # type: ignore[attr-defined]
+        app.screen.query_one("#retry").value = "3"  # type: ignore[attr-defined]
+        await pilot.click("#ok")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if (tmp_path / "process_payment.py").exists() and isinstance(app.screen, CodeDialog):
+                break
+        code = (tmp_path / "process_payment.py").read_text()
+        assert "@retry(3" in code
+        assert isinstance(app.screen, CodeDialog)
+        assert "process_payment" in app.screen.hint
+        logs = "".join(text for _, text in screen_of(app).session.logs)
+        assert "process_payment.py" in logs
+
+
+def screen_of(app: StudioApp) -> StudioScreen:
+    return next(s for s in app.screen_stack if isinstance(s, StudioScreen))

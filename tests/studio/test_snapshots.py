@@ -8,6 +8,7 @@ from textual.pilot import Pilot
 
 from cadence_studio import protocol as p
 from cadence_studio.app import make_app
+from cadence_studio.screens.studio import StudioScreen
 from cadence_studio.widgets.measure_graph import MeasureGraph
 from tests.studio.scripted import ScriptedClient, event, order_tree
 
@@ -16,9 +17,19 @@ def studio(client: ScriptedClient) -> Any:
     return make_app("tests/order.py", client=client, watch=False)
 
 
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait until the screen has drawn everything it received (it paces its redraws)."""
+    for _ in range(100):
+        await pilot.pause(0.01)
+        screen = pilot.app.screen
+        if not isinstance(screen, StudioScreen) or screen.up_to_date:
+            break
+    await pilot.pause()
+
+
 def test_graph_with_every_measure_kind(snap_compare: Any) -> None:
     """then, sync, split and child drawn before any run."""
-    assert snap_compare(studio(ScriptedClient()), terminal_size=(120, 36))
+    assert snap_compare(studio(ScriptedClient()), terminal_size=(120, 36), run_before=settle)
 
 
 def test_paused_run(snap_compare: Any) -> None:
@@ -40,7 +51,7 @@ def test_paused_run(snap_compare: Any) -> None:
                 score=order_tree(items=["book"]),
             ),
         )
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(studio(client), terminal_size=(120, 36), run_before=pause)
 
@@ -73,10 +84,10 @@ def test_sync_merge_view(snap_compare: Any) -> None:
                 strategy="fail_on_conflict",
             ),
         )
-        await pilot.pause()
+        await settle(pilot)
         pilot.app.screen.query_one(MeasureGraph).select("order/enrich")
         pilot.app.screen.query_one("#inspector").active = "tab-parallel"  # type: ignore[attr-defined]
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(studio(client), terminal_size=(120, 36), run_before=merged)
 
@@ -120,14 +131,14 @@ def test_failed_note(snap_compare: Any) -> None:
                 ),
             ),
         )
-        await pilot.pause()
+        await settle(pilot)
         pilot.app.screen.query_one(MeasureGraph).select("order/enrich/stock")
         pilot.app.screen.query_one("#inspector").active = "tab-note"  # type: ignore[attr-defined]
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(studio(client), terminal_size=(120, 36), run_before=failed)
 
 
 def test_narrow_terminal(snap_compare: Any) -> None:
     """80×24: the graph on top, the inspector under it."""
-    assert snap_compare(studio(ScriptedClient()), terminal_size=(80, 24))
+    assert snap_compare(studio(ScriptedClient()), terminal_size=(80, 24), run_before=settle)

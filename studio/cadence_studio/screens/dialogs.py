@@ -11,17 +11,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, Select, TextArea
 
 from .. import protocol as p
 
-__all__ = ["ArgsDialog", "ExportDialog", "ScoreDialog"]
+__all__ = ["ArgsDialog", "CodeDialog", "ExportDialog", "NewNoteDialog", "ScoreDialog"]
 
 
 class _Dialog(ModalScreen[Any]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_none", "Cancel")]
     DEFAULT_CSS = """
-    _Dialog, ArgsDialog, ScoreDialog, ExportDialog { align: center middle; }
+    _Dialog, ArgsDialog, ScoreDialog, ExportDialog, NewNoteDialog, CodeDialog { align: center middle; }
+    #dialog .options { height: auto; }
+    #dialog .options Input { width: 1fr; }
+    #dialog TextArea.code { height: 12; }
+    #dialog TextArea.hint { height: 4; }
     #dialog { width: 80%; max-width: 100; height: auto; max-height: 90%; border: thick $accent;
               background: $surface; padding: 1 2; }
     #dialog Label.title { text-style: bold; margin-bottom: 1; }
@@ -172,3 +176,69 @@ class ExportDialog(_Dialog):
             self.show_error("give a file name")
             return
         self.dismiss((str(self.query_one("#format", Select).value), path))
+
+
+class NewNoteDialog(_Dialog):
+    """Asks for a new note's name, kind and decorators; returns the options (the screen scaffolds)."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("New note", classes="title")
+            yield Label("name (kebab-case is fine: process-payment)")
+            yield Input(id="name", placeholder="process_payment")
+            with Horizontal(classes="options"):
+                yield Checkbox("async", value=True, id="async")
+            yield Label("@retry attempts · @timeout seconds · @fallback value (each optional)")
+            with Horizontal(classes="options"):
+                yield Input(id="retry", placeholder="retry: 3", type="integer")
+                yield Input(id="timeout", placeholder="timeout: 2.0", type="number")
+                yield Input(id="fallback", placeholder="fallback: None")
+            yield Label("", id="error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Create", id="ok", variant="primary")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id != "ok":
+            self.dismiss(None)
+            return
+        name = self.query_one("#name", Input).value.strip()
+        if not name:
+            self.show_error("give the note a name")
+            return
+        retry = self.query_one("#retry", Input).value.strip()
+        timeout = self.query_one("#timeout", Input).value.strip()
+        fallback = self.query_one("#fallback", Input).value.strip()
+        self.dismiss(
+            {
+                "name": name,
+                "is_async": self.query_one("#async", Checkbox).value,
+                "retry": int(retry) if retry else None,
+                "timeout": float(timeout) if timeout else None,
+                "fallback": fallback or None,
+            }
+        )
+
+
+class CodeDialog(_Dialog):
+    """Shows generated files and what to do next."""
+
+    def __init__(self, title: str, files: list[tuple[str, str]], hint: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.files = files
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self.title_text, classes="title")
+            for path, code in self.files:
+                yield Label(path)
+                yield TextArea(code, language="python", read_only=True, classes="code")
+            yield Label("Add to your cadence:", classes="title")
+            yield TextArea(self.hint, language="python", read_only=True, classes="hint")
+            with Horizontal(classes="buttons"):
+                yield Button("Close", id="ok", variant="primary")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None)

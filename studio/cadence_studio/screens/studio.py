@@ -25,7 +25,7 @@ from ..widgets.merge_view import MergePanel
 from ..widgets.note_details import NoteDetails, find_node
 from ..widgets.score_tree import ScoreTree
 from ..widgets.timeline import Timeline
-from .dialogs import ArgsDialog, ExportDialog, ScoreDialog
+from .dialogs import ArgsDialog, CodeDialog, ExportDialog, NewNoteDialog, ScoreDialog
 
 __all__ = ["StudioScreen"]
 
@@ -33,6 +33,7 @@ STOP_GRACE = 1.0  # seconds a stopped run may take before its worker is replaced
 CHECK_TIMEOUT = 3.0  # seconds to wait for the worker to check an edited score
 DRAW_WAIT_FACTOR = 3.0  # after a redraw that took t, the next waits 3t (the screen keeps up with any run)
 MAX_DRAW_WAIT = 1.0
+PACE_ABOVE = 0.02  # seconds: redraws cheaper than this follow every batch at once
 
 
 class StudioScreen(Screen[None]):
@@ -50,13 +51,17 @@ class StudioScreen(Screen[None]):
         Binding("i", "edit_input", "Input", tooltip="Edit the initial score (JSON)"),
         Binding("a", "edit_args", "Args", show=False, tooltip="Edit the factory's arguments"),
         Binding("e", "export", "Export", tooltip="Export the diagram"),
+        Binding("N", "new_note", "New note", show=False, tooltip="Scaffold a new note next to the module"),
         Binding("tab", "app.focus_next", "Focus", show=False),
     ]
 
-    def __init__(self, client: Client, session: Session, *, watch: Path | None = None) -> None:
+    def __init__(
+        self, client: Client, session: Session, *, project: Path | None = None, watch: Path | None = None
+    ) -> None:
         super().__init__()
         self.client = client
         self.session = session
+        self.project = (project or Path.cwd()).resolve()  # new files must stay inside it
         self.watch_dir = watch
         self.runs_sent = 0
         self.args: dict[str, dict[str, Any]] = {}
@@ -122,13 +127,20 @@ class StudioScreen(Screen[None]):
         elif self._draw_timer is None:
             self._draw_timer = self.set_timer(wait, self._draw_dirty)
 
+    @property
+    def up_to_date(self) -> bool:
+        """Whether everything received has been drawn (no redraw waiting)."""
+        return not self._dirty and self._draw_timer is None
+
     def _draw_dirty(self) -> None:
         self._draw_timer = None
         changed, self._dirty = self._dirty, set()
         started = time.perf_counter()
         self._redraw(changed)
         cost = time.perf_counter() - started
-        self._next_draw = time.perf_counter() + min(MAX_DRAW_WAIT, DRAW_WAIT_FACTOR * cost)
+        # Cheap draws (small cadences) are never held back; costly ones space themselves out.
+        wait = DRAW_WAIT_FACTOR * cost if cost > PACE_ABOVE else 0.0
+        self._next_draw = time.perf_counter() + min(MAX_DRAW_WAIT, wait)
 
     def _redraw(self, changed: set[str]) -> None:
         if "graph" in changed or "catalog" in changed:
@@ -521,3 +533,54 @@ class StudioScreen(Screen[None]):
             self.app.call_from_thread(self.notify, str(error), title="Export failed", severity="error")
             return
         self.app.call_from_thread(self.notify, f"wrote {written}", title="Exported")
+
+    def action_new_note(self) -> None:
+        """Scaffold a note (and its test) next to the loaded module; the save reloads the studio."""
+        ready = self.session.ready
+        if ready is None or ready.file is None:
+            self.notify("load a module first: the note goes next to it", severity="warning")
+            return
+        directory = Path(ready.file).parent
+
+        def done(options: dict[str, Any] | None) -> None:
+            if options is not None:
+                self.scaffold_note(directory, options)
+
+        self.app.push_screen(NewNoteDialog(), done)
+
+    @work(thread=True, group="scaffold")
+    def scaffold_note(self, directory: Path, options: dict[str, Any]) -> None:
+        from ..errors import ScaffoldError
+        from ..scaffold import new_note
+
+        root = self.project
+        try:
+            made = new_note(
+                options["name"],
+                directory=directory,
+                root=root,
+                is_async=options["is_async"],
+                retry=options["retry"],
+                timeout=options["timeout"],
+                fallback=options["fallback"],
+            )
+        except ScaffoldError as error:
+            self.app.call_from_thread(self.notify, str(error), title="New note", severity="error", timeout=10)
+            return
+        shown = [(_relative(path, root), path.read_text()) for path in made.files]
+        self.app.call_from_thread(self._scaffolded, shown, made.hint)
+
+    def _scaffolded(self, shown: list[tuple[str, str]], hint: str) -> None:
+        for name, _ in shown:
+            self.session.logs.append(("studio", f"created {name}\n"))
+        self._dirty.add("log")  # the Log pane lists the new files
+        self.receive()
+        self.notify(f"created {', '.join(name for name, _ in shown)}", title="New note")
+        self.app.push_screen(CodeDialog(f"Created {', '.join(name for name, _ in shown)}", shown, hint))
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,554 @@
+"""Scaffolding: render ``templates/`` into a project, safely.
+
+Each folder of ``templates/`` is a *kind* (``project``, ``cadence``, ``note``, ``test``, and any folder
+added later). File contents and file and folder names are :class:`string.Template` text; a trailing
+``.tmpl`` is dropped from a rendered name (it keeps linters and pytest off template sources).
+
+Rendering refuses what would hurt the project: names that are not Python identifiers, target paths
+outside the root (``../../x``, absolute paths, symlinks that point out), existing files unless forced.
+It is atomic: every file is rendered in memory first, then each is written to a temporary file in its
+folder and renamed into place; if anything fails, the files and folders the call created are removed
+and the files it overwrote are put back.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import keyword
+import math
+import os
+import re
+import secrets
+import sys
+import textwrap
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+import cadence_studio
+
+from .errors import ScaffoldError
+
+__all__ = [
+    "Scaffolded",
+    "identifier",
+    "init_project",
+    "new_cadence",
+    "new_note",
+    "render",
+    "template_kinds",
+    "templates_dir",
+]
+
+# Removed from a rendered file name: ``$name.py.tmpl`` → ``charge_card.py``.
+_TEMPLATE_SUFFIX = ".tmpl"
+
+# Modules a generated module must not shadow: the engine, the test runner, and its own imports.
+_TAKEN_MODULES = frozenset({"cadence", "cadence_studio", "conftest", "pytest"})
+# A distribution name (PEP 508): letters, digits, ``.``, ``_``, ``-``; alphanumeric at both ends.
+_PROJECT_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Scaffolded:
+    """What a scaffolding call wrote, and what to do next."""
+
+    files: list[Path]
+    hint: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    """One rendered file, not yet written."""
+
+    path: Path
+    data: bytes
+    source: str
+
+
+# ---------------------------------------------------------------------------- templates
+
+
+def templates_dir() -> Path:
+    """The templates folder: inside the installed package (a wheel), else the repository's."""
+    shipped = Path(cadence_studio.__file__).parent / "templates"
+    if shipped.is_dir():
+        return shipped
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+def template_kinds(templates: Path | None = None) -> list[str]:
+    """The kinds that can be rendered: one per folder of the templates folder."""
+    base = templates if templates is not None else templates_dir()
+    if not base.is_dir():
+        return []
+    return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def identifier(text: str) -> str:
+    """``text`` as a Python identifier: ``process-payment`` → ``process_payment``.
+
+    Raises:
+        ScaffoldError: what is still not an identifier (spaces, a leading digit, a keyword, non-ASCII).
+    """
+    name = text.strip().replace("-", "_")
+    if not name:
+        msg = "a name is needed; give one such as 'process_payment'"
+        raise ScaffoldError(msg)
+    if name[0].isdigit():
+        msg = f"{text!r} starts with a digit, which a Python name cannot; put a word first: 'step_{name}'"
+        raise ScaffoldError(msg)
+    if not (name.isascii() and name.isidentifier()):
+        bad = "".join(sorted({c for c in name if not (c.isascii() and (c.isalnum() or c == "_"))}))
+        cleaned = re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_")
+        fix = f"; try {cleaned!r}" if cleaned.isidentifier() and not cleaned[0].isdigit() else ""
+        msg = (
+            f"{text!r} is not a Python identifier (it contains {bad!r}); "
+            f"use ASCII letters, digits, '_' or '-'{fix}"
+        )
+        raise ScaffoldError(msg)
+    if keyword.iskeyword(name):
+        msg = f"{text!r} is a Python keyword; pick another name, e.g. '{name}_step'"
+        raise ScaffoldError(msg)
+    if not name.strip("_"):
+        msg = f"{text!r} has no letters; give it a name that says what it does"
+        raise ScaffoldError(msg)
+    return name
+
+
+def render(
+    kind: str,
+    target_dir: Path,
+    variables: Mapping[str, str],
+    *,
+    root: Path,
+    force: bool = False,
+    templates: Path | None = None,
+) -> list[Path]:
+    """Render every file of template ``kind`` into ``target_dir`` (relative to ``root``) and return them.
+
+    Args:
+        kind: a folder of the templates folder.
+        target_dir: where to write; a relative path is taken from ``root``.
+        variables: the ``$placeholders``' values.
+        root: nothing is written outside this folder.
+        force: overwrite existing files.
+        templates: the templates folder (default: :func:`templates_dir`).
+
+    Raises:
+        ScaffoldError: unknown kind, missing variable, a path outside ``root``, existing files without
+            ``force``, or a write that failed (then nothing of this call is left behind).
+    """
+    return _write(_plan(kind, target_dir, variables, root=root, templates=templates), force=force)
+
+
+# ---------------------------------------------------------------------------- note, cadence, project
+
+
+def new_note(
+    name: str,
+    *,
+    directory: Path,
+    root: Path,
+    is_async: bool = True,
+    retry: int | None = None,
+    timeout: float | None = None,
+    fallback: str | None = None,
+    force: bool = False,
+    templates: Path | None = None,
+) -> Scaffolded:
+    """Write the note ``name`` (``directory/name.py``) and its test; ``hint`` says how to use it.
+
+    Args:
+        retry: attempts for ``@retry`` (transient errors: ``ConnectionError``, ``TimeoutError``).
+        timeout: seconds for ``@timeout``, per attempt.
+        fallback: value for ``@fallback``, stored on the score once the note gives up: a Python
+            literal (``0``, ``'guest'``, ``None``, ``[]``), or any other text taken as a string.
+    """
+    name = _module_name(name)
+    decorators: list[str] = []
+    applied: list[str] = []  # decorator kinds, outermost first, as ``describe()`` lists them
+    if fallback is not None:
+        decorators.append(f'@fallback({_literal(fallback)}, field="{name}_result")')
+        applied.append("fallback")
+    if retry is not None:
+        if isinstance(retry, bool) or not isinstance(retry, int) or retry < 1:
+            msg = f"retry={retry!r} is not a number of attempts; give 1 or more, e.g. --retry 3"
+            raise ScaffoldError(msg)
+        decorators.append(f"@retry({retry}, delay=0.1, on=(ConnectionError, TimeoutError))")
+        applied.append("retry")
+    if timeout is not None:
+        if not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
+            msg = f"timeout={timeout!r} is not a positive number of seconds; give e.g. --timeout 2"
+            raise ScaffoldError(msg)
+        decorators.append(f"@timeout({float(timeout)!r})")
+        applied.append("timeout")
+    stdlib = ["import asyncio"] if is_async else []
+    stdlib.append("from dataclasses import dataclass")
+    variables = {
+        **_names(name),
+        "imports": "\n".join(stdlib)
+        + f"\n\nfrom cadence import {', '.join(['Score', *sorted([*applied, 'note'])])}",
+        "decorators": "".join(f"{line}\n" for line in decorators),
+        "decorator_doc": _decorator_doc(fallback is not None, retry is not None, timeout is not None),
+        "def_": "async def" if is_async else "def",
+        "await_": "await " if is_async else "",
+        "stand_in": (
+            "await asyncio.sleep(0)  # a real note awaits a service or a query here"
+            if is_async
+            else "# a real note calls a service or computes here"
+        ),
+    }
+    module = _module_path(_target(directory, root), name)
+    test = {
+        **_names(name),
+        "module": module,
+        "subject": f"``{name}`` alone in a cadence",
+        "cadence": f'Cadence("test_{name}", {variables["class_name"]}Score()).then("{name}", {name})',
+        "described": _source([(name, applied)]),
+        "failure_doc": (
+            "When the work fails, the fallback value is stored instead."
+            if fallback is not None
+            else "When the work fails, the run ends with a NoteError carrying the cause."
+        ),
+        "outcome_check": _outcome_check(fallback),
+    }
+    files = _scaffold("note", directory, root, variables, test, force=force, templates=templates)
+    hint = f'from {module} import {name}\n.then("{name}", {name})'
+    return Scaffolded(files, hint)
+
+
+def new_cadence(
+    name: str, *, directory: Path, root: Path, force: bool = False, templates: Path | None = None
+) -> Scaffolded:
+    """Write the cadence ``name`` (``directory/name.py``) and its test; ``hint`` says how to open it."""
+    name = _module_name(name)
+    if name == "validate_request":
+        msg = f"{name!r} is the name of a note in the cadence template; pick another, e.g. 'check_request'"
+        raise ScaffoldError(msg)
+    names = _names(name)
+    module = _module_path(_target(directory, root), name)
+    test = {
+        **names,
+        "module": module,
+        "subject": f"The module-level ``{name}`` cadence",
+        "cadence": name,
+        "described": _source([("validate_request", []), (f"do_{name}", [])]),
+        "failure_doc": "When the work fails, the run ends with a NoteError carrying the cause.",
+        "outcome_check": _outcome_check(None),
+    }
+    files = _scaffold("cadence", directory, root, names, test, force=force, templates=templates)
+    hint = f"from {module} import {name}\nopen it in the studio: cadence-studio {module}"
+    return Scaffolded(files, hint)
+
+
+def init_project(
+    directory: Path, *, name: str | None = None, force: bool = False, templates: Path | None = None
+) -> Scaffolded:
+    """Write a working project into ``directory``: a package with a cadence, its notes and a test.
+
+    ``name`` (default: the folder's name) is the distribution name; the package is its identifier
+    in lower case (``my-service`` → ``my_service``).
+    """
+    project = (name if name is not None else Path(os.path.abspath(directory)).name).strip()
+    if not _PROJECT_NAME.match(project):
+        msg = (
+            f"{project!r} is not a project name (letters, digits, '.', '_' and '-', starting and ending "
+            "with a letter or digit); give one with --name, e.g. --name my-service"
+        )
+        raise ScaffoldError(msg)
+    package = _module_name(project.replace(".", "_").lower())
+    variables = {"project": project, "package": package}
+    plans = _plan("project", Path(), variables, root=directory, templates=templates)
+    files = _write(plans, force=force)
+    where = "" if Path(os.path.abspath(directory)) == Path.cwd() else f"cd {directory} && "
+    hint = f"{where}python -m pytest\nopen it in the studio: cadence-studio {package}.cadences"
+    return Scaffolded(files, hint)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _scaffold(
+    kind: str,
+    directory: Path,
+    root: Path,
+    variables: Mapping[str, str],
+    test_variables: Mapping[str, str],
+    *,
+    force: bool,
+    templates: Path | None,
+) -> list[Path]:
+    """Render ``kind`` and its test together, so that both are written or neither."""
+    tests = directory / "tests"
+    test_dir = tests if _target(tests, root).is_dir() else directory
+    plans = _plan(kind, directory, variables, root=root, templates=templates)
+    plans += _plan("test", test_dir, test_variables, root=root, templates=templates)
+    return _write(plans, force=force)
+
+
+def _names(name: str) -> dict[str, str]:
+    """``name``, ``title``, ``class_name``: ``charge_card`` → ``Charge card``, ``ChargeCard``."""
+    words = [w for w in name.split("_") if w]
+    return {
+        "name": name,
+        "title": " ".join(words).capitalize(),
+        "class_name": "".join(w[:1].upper() + w[1:] for w in words),
+    }
+
+
+def _module_name(text: str) -> str:
+    """An identifier that can also name a module of the project without shadowing another."""
+    name = identifier(text)
+    if name in _TAKEN_MODULES or name in sys.stdlib_module_names:
+        owner = "the standard library" if name in sys.stdlib_module_names else "the tools"
+        msg = f"{name!r} is a module of {owner}, which a module of that name would hide; try '{name}_step'"
+        raise ScaffoldError(msg)
+    if name.startswith("test"):
+        msg = f"{name!r} starts with 'test', so pytest would collect it as a test; pick another name"
+        raise ScaffoldError(msg)
+    if name.startswith("__"):
+        msg = f"{name!r} starts with '__', which Python reserves for special names; pick another name"
+        raise ScaffoldError(msg)
+    return name
+
+
+def _value(text: str) -> object:
+    """``text`` read as a Python literal (``0``, ``'guest'``, ``[]``); anything else is the string itself."""
+    try:
+        return ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return text
+
+
+def _literal(text: str) -> str:
+    """Python source of the value of ``text`` (see :func:`_value`)."""
+    return _source(_value(text))
+
+
+def _source(value: object) -> str:
+    """Python source of a literal, strings double-quoted as ``ruff format`` writes them."""
+    if isinstance(value, str):
+        text = repr(value)
+        return f'"{text[1:-1]}"' if text.startswith("'") and '"' not in value else text
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_source, value)) + "]"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(map(_source, value)) + (",)" if len(value) == 1 else ")")
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_source(k)}: {_source(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, set | frozenset) and value:
+        return "{" + ", ".join(sorted(map(_source, value))) + "}"
+    return repr(value)
+
+
+def _outcome_check(fallback: str | None) -> str:
+    """The end of the generated ``assert _outcome() ...``: the fallback value, else the error type."""
+    if fallback is None:
+        return "is ValueError"
+    value = _value(fallback)
+    singleton = value is None or isinstance(value, bool)
+    return f"{'is' if singleton else '=='} {_source(value)}"
+
+
+def _decorator_doc(fallback: bool, retry: bool, timeout: bool) -> str:
+    """The docstring paragraph that explains the generated decorators, outermost first."""
+    parts = []
+    if fallback:
+        parts.append("``@fallback`` stores its value once the note gives up")
+    if retry:
+        parts.append("``@retry`` repeats an attempt that failed on a transient error (a timeout included)")
+    if timeout:
+        parts.append("``@timeout`` bounds each attempt")
+    if not parts:
+        return ""
+    return "\n\n" + textwrap.fill(
+        "Decorators wrap those below them, outermost first: " + "; ".join(parts) + ".", 100
+    )
+
+
+def _target(directory: Path, root: Path) -> Path:
+    """``directory`` taken from ``root`` when relative."""
+    return directory if directory.is_absolute() else root / directory
+
+
+def _module_path(directory: Path, module: str) -> str:
+    """The dotted import path of ``directory/module.py``: up through the folders with ``__init__.py``."""
+    parts = [module]
+    here = Path(os.path.realpath(directory))
+    while (here / "__init__.py").is_file() and here.parent != here:
+        parts.insert(0, here.name)
+        here = here.parent
+    return ".".join(parts)
+
+
+def _inside(path: Path, root: Path, shown: Path) -> None:
+    """Refuse ``path`` unless it is under ``root`` once ``..`` and symlinks are resolved."""
+    real_root = Path(os.path.realpath(root))
+    if not Path(os.path.realpath(path)).is_relative_to(real_root):
+        msg = f"{str(shown)!r} is outside {str(root)!r}; write inside the project, a folder under it"
+        raise ScaffoldError(msg)
+
+
+def _shown(path: Path) -> str:
+    """``path`` as the user would type it: relative to the current folder when it is under it."""
+    absolute = Path(os.path.abspath(path))
+    return str(absolute.relative_to(Path.cwd())) if absolute.is_relative_to(Path.cwd()) else str(path)
+
+
+def _sources(folder: Path) -> Iterator[Path]:
+    """The template files of ``folder``, in a stable order (caches and hidden files left out)."""
+    for source in sorted(folder.rglob("*")):
+        rel = source.relative_to(folder).parts
+        if source.is_file() and not any(p == "__pycache__" or p.startswith(".") for p in rel):
+            yield source
+
+
+def _substitute(text: str, variables: Mapping[str, str], where: str) -> str:
+    try:
+        return Template(text).substitute(variables)
+    except KeyError as error:
+        key = error.args[0]
+        msg = (
+            f"template {where!r} uses ${key} but no value was given for {key!r}; "
+            f"pass it in the variables (given: {', '.join(sorted(variables)) or 'none'})"
+        )
+        raise ScaffoldError(msg) from None
+    except ValueError as error:
+        msg = f"template {where!r} has an invalid placeholder ({error}); write $$ for a literal '$'"
+        raise ScaffoldError(msg) from None
+
+
+def _plan(
+    kind: str,
+    target_dir: Path,
+    variables: Mapping[str, str],
+    *,
+    root: Path,
+    templates: Path | None,
+) -> list[_Planned]:
+    """Render ``kind`` in memory and check every target path; nothing is written."""
+    base = templates if templates is not None else templates_dir()
+    kinds = template_kinds(base)
+    if kind not in kinds:
+        msg = (
+            f"unknown template kind {kind!r} (found: {', '.join(map(repr, kinds)) or 'none'}); "
+            f"pick one of those or add a folder {str(base / 'KIND')!r}"
+        )
+        raise ScaffoldError(msg)
+    target = _target(target_dir, root)
+    _inside(target, root, target_dir)
+    plans: list[_Planned] = []
+    for source in _sources(base / kind):
+        where = f"{kind}/{source.relative_to(base / kind).as_posix()}"
+        parts = [_substitute(p, variables, where) for p in source.relative_to(base / kind).parts]
+        parts[-1] = parts[-1].removesuffix(_TEMPLATE_SUFFIX)
+        if any(not p or p in (".", "..") or "/" in p or "\\" in p for p in parts):
+            msg = (
+                f"template {where!r} renders to the path {'/'.join(parts)!r}; give names without '/' or '..'"
+            )
+            raise ScaffoldError(msg)
+        path = target.joinpath(*parts)
+        _inside(path, root, Path(_shown(path)))
+        try:
+            text = source.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            msg = f"cannot read template {where!r} ({error}); templates are UTF-8 text files"
+            raise ScaffoldError(msg) from None
+        plans.append(_Planned(path, _substitute(text, variables, where).encode(), where))
+    return plans
+
+
+def _existing(plans: Sequence[_Planned], force: bool) -> list[Path]:
+    """The targets that exist already; refused unless ``force`` (a folder in the way, always)."""
+    seen: dict[str, str] = {}
+    for plan in plans:
+        key = os.path.realpath(plan.path)
+        if key in seen:
+            msg = f"templates {seen[key]!r} and {plan.source!r} both render to {str(plan.path)!r}; rename one"
+            raise ScaffoldError(msg)
+        seen[key] = plan.source
+    folders = [p.path for p in plans if p.path.is_dir()]
+    if folders:
+        msg = f"{', '.join(map(_shown, folders))} is a folder; move it away or pick another name"
+        raise ScaffoldError(msg)
+    existing = [p.path for p in plans if p.path.exists() or p.path.is_symlink()]
+    if existing and not force:
+        listed = ", ".join(_shown(p) for p in existing)
+        msg = f"{len(existing)} file(s) exist already: {listed}; pass --force (force=True) to overwrite them"
+        raise ScaffoldError(msg)
+    return existing
+
+
+def _make_dirs(folder: Path, created: list[Path]) -> None:
+    """Create ``folder`` and its missing parents, recording each one created (top first)."""
+    missing: list[Path] = []
+    here = folder
+    while not here.exists():
+        missing.append(here)
+        here = here.parent
+    for new in reversed(missing):
+        new.mkdir()
+        created.append(new)
+
+
+def _write_temp(plan: _Planned, temps: list[Path]) -> Path:
+    """Write ``plan``'s bytes to a new hidden file next to its target (mode from the umask)."""
+    temp = plan.path.with_name(f".{plan.path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    temps.append(temp)
+    with os.fdopen(fd, "wb") as stream:
+        stream.write(plan.data)
+    return temp
+
+
+def _commit(temp: Path, target: Path) -> None:
+    """Move a written temporary file into place (atomic on one file system)."""
+    os.replace(temp, target)
+
+
+def _write(plans: Sequence[_Planned], *, force: bool) -> list[Path]:
+    """Write every plan or none: temporary files first, then renames; undo all on any failure."""
+    existing = set(_existing(plans, force))
+    created: list[Path] = []
+    temps: list[Path] = []
+    backups: dict[Path, Path] = {}
+    done: list[Path] = []
+    try:
+        staged = []
+        for plan in plans:
+            _make_dirs(plan.path.parent, created)
+            staged.append((_write_temp(plan, temps), plan.path))
+        for temp, path in staged:
+            if path in existing:
+                backup = path.with_name(f".{path.name}.{secrets.token_hex(4)}.bak")
+                os.replace(path, backup)
+                backups[path] = backup
+            _commit(temp, path)
+            done.append(path)
+    except BaseException as error:
+        _undo(temps, done, backups, created)
+        if isinstance(error, OSError):
+            what = error.filename or "a file"
+            msg = f"could not write {what} ({error.strerror or error}); nothing was written, try again"
+            raise ScaffoldError(msg) from error
+        raise
+    for backup in backups.values():
+        with contextlib.suppress(OSError):
+            backup.unlink()
+    return [plan.path for plan in plans]
+
+
+def _undo(temps: list[Path], done: list[Path], backups: dict[Path, Path], created: list[Path]) -> None:
+    """Remove what a failed write created and put back what it replaced."""
+    for path in [*temps, *done]:
+        with contextlib.suppress(OSError):
+            path.unlink()
+    for path, backup in backups.items():
+        with contextlib.suppress(OSError):
+            os.replace(backup, path)
+    for folder in reversed(created):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
