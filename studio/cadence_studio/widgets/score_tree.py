@@ -84,10 +84,11 @@ class ScoreTree(Tree[Row]):
             seen.add(key)
             label = _label(str(key), child, mark)
             if child.get("c"):
-                branch = node.add(label, data=Row(tuple(child_keys)))
+                opened = mark is not None or (
+                    depth < 1 and len(child.get("c") or []) <= _AUTO_EXPAND_CHILDREN
+                )
+                branch = node.add(label, data=Row(tuple(child_keys)), expand=opened)
                 self._fill(branch, child, child_keys, marks, _child(before, key), depth + 1)
-                if mark is not None or (depth < 1 and len(child.get("c") or []) <= _AUTO_EXPAND_CHILDREN):
-                    branch.expand()
             elif child.get("deep") and self.live:
                 node.add_leaf(
                     label.append("  (enter: load)", style="dim italic"), data=Row(tuple(child_keys), 0)
