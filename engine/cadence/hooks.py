@@ -1,7 +1,9 @@
 """Hooks: objects told about each cadence and note as a run goes (built on the event stream).
 
-A hook may implement any of the :class:`CadenceHooks` methods, sync or async. A hook that raises
-never changes a run's outcome: it is logged once and ignored for the rest of that run.
+A hook may implement any of the :class:`CadenceHooks` methods, sync or async, and ``on_event(event)``
+to receive every event of the run (:mod:`cadence.events`) before the classic methods are called.
+A hook that raises never changes a run's outcome: it is logged once and ignored for the rest of
+that run.
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ import inspect
 import logging
 import sys
 import threading
-import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import IO, Any
 
 from . import events as ev
+from ._spans import SpanBuilder
 from .exceptions import Skip
 
 __all__ = [
@@ -63,6 +65,9 @@ class CadenceHooks:
     def on_retry(self, name: str, score: Any, attempt: int, max_attempts: int, error: BaseException) -> Any:
         return None
 
+    # ``on_event(event)`` (sync or async) is optional too: define it to receive every event of a
+    # run. It is not defined here so that plain hooks cost nothing per event.
+
 
 class HooksManager:
     """Calls a list of hooks for the events of one run; a hook that raises is dropped for that run."""
@@ -91,7 +96,8 @@ class HooksManager:
                 log.exception("hook %r raised in %s; it is disabled for the rest of this run", hook, method)
 
     async def handle(self, event: ev.Event) -> None:
-        """Translate one event into hook calls."""
+        """Give the event to every hook's ``on_event`` and translate it into the classic hook calls."""
+        await self.call("on_event", event)
         if isinstance(event, ev.NoteStarted):
             await self.call("before_note", event.name, event.score)
         elif isinstance(event, ev.NoteFinished):
@@ -217,45 +223,21 @@ class DebugHooks(CadenceHooks):
 
 
 class TracingHooks(CadenceHooks):
-    """Opens a span per cadence and note with an OpenTelemetry-style ``tracer`` (``start_span``).
+    """A span per cadence run, ``.child`` measure and note, built from the event stream (``on_event``).
 
-    Spans are kept per run (by :func:`current_run_id`), so one instance serves concurrent runs.
+    With a real OpenTelemetry tracer (``trace.get_tracer(...)``) spans carry the real start and end
+    times, notes nest under their cadence span (``.sync`` notes are siblings), a child cadence nests
+    under its ``.child`` span, a failure sets an error status and records an exception event, and
+    note spans carry ``cadence.node_id`` and ``cadence.retry.attempts``; merges are span events on
+    the cadence span, which carries ``cadence.merge.conflicts``. Any object with
+    ``start_span(name, attributes=...)`` whose spans have ``end()`` works too (without nesting).
+
+    State is kept per run (by ``run_id``), so one instance serves concurrent runs.
     """
 
     def __init__(self, tracer: Any) -> None:
         self.tracer = tracer
-        self._spans: dict[tuple[str | None, str], list[Any]] = defaultdict(list)
-        self._lock = threading.Lock()
+        self._builder = SpanBuilder(tracer)
 
-    def _start(self, kind: str, name: str) -> None:
-        span = self.tracer.start_span(f"{kind} {name}", attributes={f"cadence.{kind}": name})
-        with self._lock:
-            self._spans[(current_run_id(), name)].append((span, time.perf_counter()))
-
-    def _end(self, name: str, error: BaseException | None) -> None:
-        with self._lock:
-            stack = self._spans.get((current_run_id(), name))
-            if not stack:
-                return
-            span, _ = stack.pop()
-            if not stack:
-                del self._spans[(current_run_id(), name)]
-        if error is not None:
-            record: Callable[..., Any] | None = getattr(span, "record_exception", None)
-            if record is not None:
-                record(error)
-        span.end()
-
-    def before_cadence(self, name: str, score: Any) -> None:
-        self._start("cadence", name)
-
-    def after_cadence(
-        self, name: str, score: Any, duration: float, error: BaseException | None = None
-    ) -> None:
-        self._end(name, error)
-
-    def before_note(self, name: str, score: Any) -> None:
-        self._start("note", name)
-
-    def after_note(self, name: str, score: Any, duration: float, error: BaseException | None = None) -> None:
-        self._end(name, error)
+    def on_event(self, event: ev.Event) -> None:
+        self._builder.on_event(event)

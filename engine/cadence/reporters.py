@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import IO, Any
 
-__all__ = ["Reporter", "console_reporter", "json_reporter"]
+from . import events as ev
+from ._spans import SpanBuilder
+
+__all__ = ["OpenTelemetryReporter", "PrometheusReporter", "Reporter", "console_reporter", "json_reporter"]
 
 Reporter = Callable[[str, float, Any], Any]
 
@@ -28,3 +32,143 @@ def json_reporter(note_name: str, elapsed: float, score: Any, *, file: IO[str] |
         "timestamp": time.time(),
     }
     print(json.dumps(record), file=file or sys.stdout)
+
+
+class PrometheusReporter:
+    """Prometheus metrics of cadence runs (``pip install 'cadence-studio[prometheus]'``).
+
+    Attach it as hooks, ``cadence.with_hooks(reporter)``, to get every metric (it reads the event
+    stream through ``on_event``)::
+
+        {prefix}_note_duration_seconds{cadence, note}          histogram
+        {prefix}_cadence_duration_seconds{cadence}             histogram (child cadences too)
+        {prefix}_notes_total{cadence, note, status}            done, failed, skipped, cancelled
+        {prefix}_cadence_runs_total{cadence, status}           done, failed, skipped, interrupted, cancelled
+        {prefix}_errors_total{cadence, note, error_type}       failed notes by exception type
+        {prefix}_retries_total{cadence, note}                  retry attempts
+        {prefix}_in_flight{cadence}                            runs in progress (never negative)
+
+    ``cadence.with_reporter(reporter.report)`` (the classic ``(name, elapsed, score)`` signature)
+    only observes durations, in ``{prefix}_reported_duration_seconds{name}``: that signature does
+    not say whether a name is a note or a cadence.
+
+    Several reporters with different prefixes share one registry; a second reporter with a prefix
+    already registered in that registry raises :class:`ValueError` (reuse the first one instead).
+    State is kept per run (by ``run_id``), so one instance serves any number of concurrent runs.
+    """
+
+    def __init__(
+        self,
+        prefix: str = "cadence",
+        registry: Any = None,
+        *,
+        buckets: tuple[float, ...] | None = None,
+    ) -> None:
+        try:
+            import prometheus_client as prom
+        except ImportError as exc:
+            msg = "PrometheusReporter needs prometheus_client: pip install 'cadence-studio[prometheus]'"
+            raise ImportError(msg) from exc
+        self.prefix = prefix
+        self.registry = prom.REGISTRY if registry is None else registry
+        extra: dict[str, Any] = {"buckets": buckets} if buckets is not None else {}
+        made: list[Any] = []
+
+        def metric(kind: Any, name: str, doc: str, labels: tuple[str, ...], **kw: Any) -> Any:
+            try:
+                m = kind(f"{prefix}_{name}", doc, labels, registry=self.registry, **kw)
+            except ValueError as exc:
+                for done in made:  # leave the registry as it was
+                    self.registry.unregister(done)
+                if "Duplicated" in str(exc):
+                    msg = (
+                        f"a PrometheusReporter with prefix {prefix!r} is already registered in this "
+                        f"registry ({prefix}_{name} exists); use another prefix or reuse that reporter"
+                    )
+                    raise ValueError(msg) from exc
+                raise
+            made.append(m)
+            return m
+
+        self.note_duration = metric(
+            prom.Histogram, "note_duration_seconds", "Note durations", ("cadence", "note"), **extra
+        )
+        self.cadence_duration = metric(
+            prom.Histogram, "cadence_duration_seconds", "Cadence run durations", ("cadence",), **extra
+        )
+        self.notes = metric(prom.Counter, "notes", "Notes run, by status", ("cadence", "note", "status"))
+        self.runs = metric(prom.Counter, "cadence_runs", "Cadence runs, by status", ("cadence", "status"))
+        self.errors = metric(
+            prom.Counter, "errors", "Failed notes, by error type", ("cadence", "note", "error_type")
+        )
+        self.retries = metric(prom.Counter, "retries", "Retry attempts", ("cadence", "note"))
+        self.in_flight = metric(prom.Gauge, "in_flight", "Cadence runs in progress", ("cadence",))
+        self.reported = metric(
+            prom.Histogram,
+            "reported_duration_seconds",
+            "Durations given to the classic reporter signature",
+            ("name",),
+            **extra,
+        )
+        self._lock = threading.Lock()
+        self._open: dict[str, tuple[str, str]] = {}  # run_id -> (root node id, cadence) counted in flight
+
+    def report(self, note_name: str, elapsed: float, score: Any) -> None:
+        """The classic reporter: ``cadence.with_reporter(reporter.report)`` (durations only)."""
+        self.reported.labels(note_name).observe(elapsed)
+
+    def on_event(self, event: ev.Event) -> None:
+        """Update the metrics from one event (the hook entry point)."""
+        if isinstance(event, ev.NoteFinished):
+            self.note_duration.labels(event.cadence, event.name).observe(event.duration)
+            self.notes.labels(event.cadence, event.name, event.status).inc()
+            if event.status == "failed" and event.error is not None:
+                self.errors.labels(event.cadence, event.name, type(event.error).__name__).inc()
+        elif isinstance(event, ev.RetryAttempt):
+            self.retries.labels(event.cadence, event.name).inc()
+        elif isinstance(event, ev.RunStarted):
+            with self._lock:
+                if event.run_id in self._open:
+                    return
+                self._open[event.run_id] = (event.node_id, event.cadence)
+            self.in_flight.labels(event.cadence).inc()
+        elif isinstance(event, ev.RunFinished):
+            self.cadence_duration.labels(event.cadence).observe(event.duration)
+            self.runs.labels(event.cadence, event.status).inc()
+            with self._lock:
+                if self._open.get(event.run_id) != (event.node_id, event.cadence):
+                    return
+                del self._open[event.run_id]
+            self.in_flight.labels(event.cadence).dec()
+
+
+class OpenTelemetryReporter:
+    """OpenTelemetry spans of cadence runs (``pip install 'cadence-studio[opentelemetry]'``).
+
+    Attach it with ``cadence.with_hooks(reporter)``. It makes a span per cadence run (``cadence
+    NAME``), ``.child`` measure (``child NAME``, the child cadence's span under it) and note
+    (``note NAME``) with the real start and end times; note spans are children of their cadence
+    span and ``.sync`` notes are siblings. A failed note or run gets an error status and an
+    exception event. Attributes: ``cadence.node_id``, ``cadence.run_id``, ``cadence.status``,
+    ``cadence.retry.attempts`` on notes, ``cadence.merge.conflicts`` on cadence spans (each merge
+    is also a ``merge`` span event there), ``cadence.service`` = ``service_name``.
+
+    ``service_name`` names the tracer (the instrumentation scope); the ``service.name`` resource
+    belongs to the ``tracer_provider`` (the global one when ``None``). State is kept per run (by
+    ``run_id``), so one instance serves concurrent runs.
+    """
+
+    def __init__(self, service_name: str = "cadence", tracer_provider: Any = None) -> None:
+        try:
+            from opentelemetry import trace
+        except ImportError as exc:
+            msg = "OpenTelemetryReporter needs opentelemetry: pip install 'cadence-studio[opentelemetry]'"
+            raise ImportError(msg) from exc
+        self.service_name = service_name
+        provider = trace.get_tracer_provider() if tracer_provider is None else tracer_provider
+        self.tracer = provider.get_tracer(service_name)
+        self._builder = SpanBuilder(self.tracer, attributes={"cadence.service": service_name})
+
+    def on_event(self, event: ev.Event) -> None:
+        """Update the spans from one event (the hook entry point)."""
+        self._builder.on_event(event)

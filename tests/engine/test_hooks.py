@@ -553,3 +553,62 @@ async def test_tracing_hooks_open_and_close_nested_spans() -> None:
         "end cadence flow",
     ]
     assert tracer.spans[2].errors == [BOOM]
+
+
+class EventHook:
+    """A hook with ``on_event`` only (sync or async)."""
+
+    def __init__(self, *, is_async: bool = False) -> None:
+        self.kinds: list[str] = []
+        self.is_async = is_async
+
+    def on_event(self, event: ev.Event) -> Any:
+        if not self.is_async:
+            self.kinds.append(event.kind)
+            return None
+
+        async def record() -> None:
+            await asyncio.sleep(0)
+            self.kinds.append(event.kind)
+
+        return record()
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+async def test_on_event_receives_every_event_of_the_run(is_async: bool) -> None:
+    """A hook defining ``on_event`` (sync or async) gets the whole stream, children included."""
+    hook = EventHook(is_async=is_async)
+    everything: list[str] = []
+    child = Cadence("inner", Order()).then("x", lambda o: None)
+    flow = (
+        Cadence("flow", Order())
+        .then("a", lambda o: None)
+        .sync("group", [lambda o: None, lambda o: None])
+        .child("sub", child, lambda p, c: None)
+        .with_hooks(hook)
+    )
+    await flow.run(listeners=[lambda e: everything.append(e.kind)])
+    assert hook.kinds == everything
+    assert hook.kinds[0] == "run_started"
+    assert hook.kinds[-1] == "run_finished"
+    assert {"forked", "merged", "child_entered", "child_left", "note_started"} <= set(hook.kinds)
+
+
+async def test_a_raising_on_event_is_logged_once_and_disabled_for_the_run(caplog: Any) -> None:
+    """``on_event`` follows the hook rule: the run goes on, one log record, no further calls."""
+    calls: list[str] = []
+
+    class Broken(CadenceHooks):
+        def on_event(self, event: ev.Event) -> None:
+            calls.append(event.kind)
+            raise RuntimeError("broken hook")
+
+        def after_note(self, name: str, score: Any, *rest: Any) -> None:
+            calls.append("after_note")
+
+    flow = Cadence("flow", Order()).then("a", lambda o: None).then("b", lambda o: None).with_hooks(Broken())
+    with caplog.at_level(logging.ERROR, logger="cadence.hooks"):
+        await flow.run()
+        await flow.run()  # disabled for one run only
+    assert calls == ["run_started", "run_started"]
+    assert len([r for r in caplog.records if "on_event" in r.getMessage()]) == 2

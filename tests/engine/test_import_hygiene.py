@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-FORBIDDEN = ("textual", "rich", "typer", "pydantic", "cadence_studio")
+FORBIDDEN = ("textual", "rich", "typer", "pydantic", "cadence_studio", "prometheus_client", "opentelemetry")
 
 
 def _modules_after(code: str) -> set[str]:
@@ -16,7 +16,7 @@ def _modules_after(code: str) -> set[str]:
 
 
 def test_import_cadence_loads_no_third_party_ui_or_studio_module() -> None:
-    """`import cadence` and its public submodules load no textual, rich, typer, pydantic or cadence_studio."""
+    """`import cadence` and its public submodules load no UI, studio, Prometheus or OpenTelemetry module."""
     loaded = _modules_after(
         "import cadence, cadence.score, cadence.note, cadence.exceptions, cadence.hooks, "
         "cadence.resilience, cadence.reporters, cadence.diagram, cadence.result, cadence.types"
