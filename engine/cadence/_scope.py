@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-__all__ = ["NoteScope", "await_blocking", "current_scope", "offload", "shared_pool"]
+__all__ = ["NoteScope", "await_blocking", "current_scope", "emit_in_scope", "offload", "shared_pool"]
 
 
 class NoteScope:
@@ -54,6 +54,14 @@ class NoteScope:
 current_scope: contextvars.ContextVar[NoteScope | None] = contextvars.ContextVar(
     "cadence_scope", default=None
 )
+
+
+async def emit_in_scope(event_type: type[Any], **fields: Any) -> None:
+    """Emit an event about the note being run (a decorator's retry, timeout...), if anyone listens."""
+    scope = current_scope.get()
+    if scope is not None:
+        await scope.send(event_type, name=scope.name, **fields)
+
 
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
