@@ -32,7 +32,8 @@ from cadence.events import Event, RunFinished
 from . import protocol as p
 from .errors import LoadError, StudioError, TargetError
 from .loader import Found, find_cadences, import_target, parse_target
-from .values import ScoreInputError, expand, score_schema, score_to_jsonable, validate_score, value_tree
+from .score_input import ScoreInputError, score_schema, score_to_jsonable, validate_score
+from .values import expand, value_tree
 
 __all__ = ["Worker", "error_info", "main"]
 

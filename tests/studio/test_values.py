@@ -16,17 +16,8 @@ import pytest
 
 from cadence import Atomic, AtomicDict, AtomicList, ImmutableScore, Score
 from cadence._fork import fork
-from cadence_studio.values import (
-    ScoreInputError,
-    diff_trees,
-    expand,
-    join_path,
-    score_schema,
-    score_to_jsonable,
-    split_path,
-    validate_score,
-    value_tree,
-)
+from cadence_studio.score_input import ScoreInputError, score_schema, score_to_jsonable, validate_score
+from cadence_studio.values import diff_trees, expand, join_path, split_path, value_tree
 
 
 @dataclass
