@@ -6,7 +6,18 @@ import json
 import subprocess
 import sys
 
-FORBIDDEN = ("textual", "rich", "typer", "pydantic", "cadence_studio", "prometheus_client", "opentelemetry")
+FORBIDDEN = (
+    "textual",
+    "rich",
+    "typer",
+    "pydantic",
+    "cadence_studio",
+    "prometheus_client",
+    "opentelemetry",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+)
 
 
 def _modules_after(code: str) -> set[str]:
@@ -16,7 +27,8 @@ def _modules_after(code: str) -> set[str]:
 
 
 def test_import_cadence_loads_no_third_party_ui_or_studio_module() -> None:
-    """`import cadence` and its public submodules load no UI, studio, Prometheus or OpenTelemetry module."""
+    """`import cadence` and its public submodules load no UI, studio, Prometheus, OpenTelemetry or
+    web-framework module."""
     loaded = _modules_after(
         "import cadence, cadence.score, cadence.note, cadence.exceptions, cadence.hooks, "
         "cadence.resilience, cadence.reporters, cadence.diagram, cadence.result, cadence.types"

@@ -1,0 +1,287 @@
+"""FastAPI integration: serve a cadence from an endpoint.
+
+::
+
+    from fastapi import FastAPI
+    from cadence.integrations.fastapi import CadenceRouter
+
+    router = CadenceRouter()
+
+    @router.cadence("/orders/{order_id}", checkout)
+    async def create_order(order_id: str) -> OrderScore:
+        return OrderScore(order_id=order_id)   # a fresh score for this request
+
+    app = FastAPI()
+    app.include_router(router)
+
+The decorated view takes any FastAPI parameters (path, query, body, dependencies) and returns a
+*fresh* score; the route runs ``await cadence.run(score)`` on it and answers with the score
+serialised (or ``response_mapper(score)``). The cadence's construction score is never used.
+
+Errors become a JSON body ``{"error": {"code": ..., "message": ..., "note": ...}}``: status 504 for a
+timeout (code ``TIMEOUT``), 503 for an open circuit (``CIRCUIT_OPEN``), 500 otherwise (``NOTE_ERROR``,
+``RETRY_EXHAUSTED``, ``INTERNAL_ERROR`` for a foreign error, ``INVALID_SCORE`` when the view returns
+``None`` or the construction score); never a traceback. ``Skip`` and interrupts end the run cleanly and answer
+200 with the score as it stands. ``error_handlers={ExcType: handler(request, exc) -> Response}``
+replaces that body for the errors it names (matched against the raised error and the errors it wraps).
+
+Needs ``pip install 'cadence-studio[fastapi]'``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import functools
+import inspect
+import logging
+import math
+import typing
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
+
+try:
+    from fastapi import APIRouter, Request
+    from fastapi.encoders import jsonable_encoder
+    from fastapi.responses import JSONResponse, Response
+    from starlette.concurrency import run_in_threadpool
+except ImportError as error:  # pragma: no cover - exercised in a subprocess by the tests
+    msg = f"cadence.integrations.fastapi needs FastAPI: pip install 'cadence-studio[fastapi]' ({error})"
+    raise ImportError(msg) from error
+
+from ..cadence import Cadence
+from ..exceptions import CadenceError, CircuitOpenError, NoteError, RetryExhaustedError
+from ..exceptions import TimeoutError as CadenceTimeoutError
+from ..score import Atomic, AtomicDict, AtomicList
+
+__all__ = ["CadenceRouter", "ErrorHandler", "ResponseMapper", "error_response", "score_to_jsonable"]
+
+logger = logging.getLogger("cadence.integrations.fastapi")
+
+#: ``mapper(score)``: what the endpoint answers (a ``Response``, or anything FastAPI can encode).
+ResponseMapper = Callable[[Any], Any]
+#: ``handler(request, exc)``: the response for an error of the type it is registered for.
+ErrorHandler = Callable[[Request | None, BaseException], Any]
+
+_MAX_CHAIN = 16
+
+
+# ---------------------------------------------------------------------------- serialisation
+
+
+def score_to_jsonable(value: Any) -> Any:
+    """A JSON-ready copy of ``value``: dataclasses field by field, ``Atomic`` types by their contents.
+
+    Anything else goes through FastAPI's ``jsonable_encoder``, and if even that fails, ``repr``.
+    Cycles are cut (the repeated object becomes its ``repr``).
+    """
+    return _jsonable(value, set())
+
+
+def _jsonable(value: Any, active: set[int]) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if id(value) in active:
+        return repr(value)
+    active.add(id(value))
+    try:
+        return _container(value, active)
+    finally:
+        active.discard(id(value))
+
+
+def _container(value: Any, active: set[int]) -> Any:
+    if isinstance(value, Atomic):
+        return _jsonable(value.get(), active)
+    if isinstance(value, AtomicList):
+        return [_jsonable(v, active) for v in value.get_all()]
+    if isinstance(value, AtomicDict):
+        return {str(k): _jsonable(v, active) for k, v in value.get_all().items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name, None), active) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v, active) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v, active) for v in value]
+    try:
+        return jsonable_encoder(value)
+    except Exception:
+        return repr(value)
+
+
+# ---------------------------------------------------------------------------- errors
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the errors it wraps: ``NoteError.original_error``, ``RetryExhaustedError.last_error``."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < _MAX_CHAIN and all(current is not e for e in chain):
+        chain.append(current)
+        if isinstance(current, NoteError):
+            current = current.original_error
+        elif isinstance(current, RetryExhaustedError):
+            current = current.last_error
+        else:
+            current = None
+    return chain
+
+
+def error_response(exc: BaseException) -> JSONResponse:
+    """The JSON error response for a failed run; no traceback, no ``repr`` of foreign errors."""
+    chain = _chain(exc)
+    note: str | None = None
+    for err in chain:
+        if isinstance(err, NoteError | CadenceTimeoutError) and err.note_name:
+            note = err.note_name
+            break
+    headers: dict[str, str] | None = None
+    timeout = next((e for e in chain if isinstance(e, builtins.TimeoutError)), None)
+    circuit = next((e for e in chain if isinstance(e, CircuitOpenError)), None)
+    if timeout is not None:
+        status, code = 504, "TIMEOUT"
+        message = timeout.message if isinstance(timeout, CadenceTimeoutError) else "the run timed out"
+    elif circuit is not None:
+        status, code, message = 503, circuit.code, circuit.message
+        headers = {"Retry-After": str(max(0, math.ceil(circuit.retry_after)))}
+    else:
+        status = 500
+        cadence_errors = [e for e in chain if isinstance(e, CadenceError)]
+        if cadence_errors:
+            innermost = cadence_errors[-1]
+            code, message = innermost.code, innermost.message
+        else:
+            code, message = "INTERNAL_ERROR", "internal server error"
+    body = {"error": {"code": code, "message": message, "note": note}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+# ---------------------------------------------------------------------------- router
+
+
+class CadenceRouter(APIRouter):
+    """An ``APIRouter`` whose :meth:`cadence` routes run a cadence on the score their view returns.
+
+    Args:
+        response_mapper: default ``mapper(score)`` for the routes (each route may give its own).
+        error_handlers: ``{ExcType: handler(request, exc) -> Response}`` (sync or async), tried on the
+            raised error and then on the errors it wraps (``NoteError.original_error``, ...);
+            the most specific type of the first error that has one wins.
+        **kwargs: passed to ``fastapi.APIRouter``.
+    """
+
+    def __init__(
+        self,
+        *,
+        response_mapper: ResponseMapper | None = None,
+        error_handlers: Mapping[type[BaseException], ErrorHandler] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.response_mapper = response_mapper
+        self.error_handlers: dict[type[BaseException], ErrorHandler] = dict(error_handlers or {})
+
+    def cadence(
+        self,
+        path: str,
+        cadence: Cadence[Any],
+        *,
+        methods: Iterable[str] = ("POST",),
+        response_mapper: ResponseMapper | None = None,
+        **route_kwargs: Any,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorate a view (sync or async, any FastAPI parameters) that returns a fresh score.
+
+        ``route_kwargs`` go to ``APIRouter.add_api_route`` (``status_code``, ``tags``,
+        ``response_model``, ``dependencies``, ...). The view is returned unchanged.
+        """
+        verbs = list(methods)
+
+        def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+            endpoint = self._endpoint(view, cadence, response_mapper)
+            self.add_api_route(path, endpoint, methods=verbs, **route_kwargs)
+            return view
+
+        return decorator
+
+    def _endpoint(
+        self, view: Callable[..., Any], cadence: Cadence[Any], mapper: ResponseMapper | None
+    ) -> Callable[..., Awaitable[Any]]:
+        signature = _typed_signature(view)
+        request_name = "cadence_request"
+        while request_name in signature.parameters:
+            request_name = f"_{request_name}"
+        params = list(signature.parameters.values())
+        extra = inspect.Parameter(request_name, inspect.Parameter.KEYWORD_ONLY, annotation=Request)
+        at = next((i for i, p in enumerate(params) if p.kind is inspect.Parameter.VAR_KEYWORD), len(params))
+        params.insert(at, extra)
+        is_async = inspect.iscoroutinefunction(view)
+
+        @functools.wraps(view)
+        async def endpoint(*args: Any, **kwargs: Any) -> Any:
+            request: Request = kwargs.pop(request_name)
+            if is_async:
+                score = view(*args, **kwargs)
+            else:
+                score = await run_in_threadpool(view, *args, **kwargs)
+            if inspect.isawaitable(score):
+                score = await score
+            if score is None or score is cadence.get_score():
+                msg = (
+                    f"the view {getattr(view, '__qualname__', view)!r} of cadence {cadence.name!r} "
+                    "must return a fresh score for each request"
+                )
+                logger.error("%s", msg)
+                body = {"error": {"code": "INVALID_SCORE", "message": msg, "note": None}}
+                return JSONResponse(body, status_code=500)
+            chosen = mapper or self.response_mapper
+            try:
+                result = await cadence.run(score)
+                if chosen is None:
+                    return score_to_jsonable(result)
+                out = chosen(result)
+                if inspect.isawaitable(out):
+                    out = await out
+            except Exception as exc:
+                return await self._on_error(request, cadence, exc)
+            return out
+
+        endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=params, return_annotation=inspect.Signature.empty
+        )
+        return endpoint
+
+    def _find_handler(self, exc: BaseException) -> ErrorHandler | None:
+        for cls in type(exc).__mro__:
+            handler = self.error_handlers.get(cls)
+            if handler is not None:
+                return handler
+        return None
+
+    async def _on_error(self, request: Request, cadence: Cadence[Any], exc: Exception) -> Any:
+        if self.error_handlers:
+            for err in _chain(exc):
+                handler = self._find_handler(err)
+                if handler is None:
+                    continue
+                out = handler(request, err)
+                if inspect.isawaitable(out):
+                    out = await out
+                return out if isinstance(out, Response) else JSONResponse(score_to_jsonable(out))
+        logger.error(
+            "cadence %r failed on %s %s", cadence.name, request.method, request.url.path, exc_info=exc
+        )
+        return error_response(exc)
+
+
+def _typed_signature(view: Callable[..., Any]) -> inspect.Signature:
+    """The view's signature with string annotations resolved in the view's own module."""
+    signature = inspect.signature(view)
+    try:
+        hints = typing.get_type_hints(view, include_extras=True)
+    except Exception:
+        hints = {}
+    params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()]
+    return signature.replace(parameters=params)
