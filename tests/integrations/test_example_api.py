@@ -1,0 +1,45 @@
+"""examples/api.py: the checkout served by a real uvicorn, answered per request."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+from examples.api import app
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+async def test_each_request_checks_out_its_own_cart(base_url: str) -> None:
+    """Twenty concurrent checkouts each answer with their own order, completed."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        responses = await asyncio.gather(
+            *(client.post(f"/carts/c-{i}/checkout", params={"user_id": f"u-{i}"}) for i in range(20))
+        )
+    for i, response in enumerate(responses):
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["order_id"] == f"ord-u-{i}-c-{i}"
+        assert body["status"] == "completed"
+        assert body["total_cents"] > 0
