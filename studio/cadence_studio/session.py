@@ -284,6 +284,12 @@ def _timeline_line(kind: str, event: dict[str, Any]) -> tuple[str, str, str] | N
             return ("red", f"{indent}✗ {node} merge refused: {event['error'].get('message')}", node)
         extra = f", combined {overlap} ({event.get('strategy')})" if overlap else ""
         return ("magenta", f"{indent}⇉ {node} merged{extra}", node)
+    if kind == "child_entered":
+        return ("cyan", f"{indent}↳ {node} → child cadence {event.get('child')}", node)
+    if kind == "child_left":
+        ms = f"{(event.get('duration') or 0) * 1000:.1f} ms"
+        outcome = "failed" if event.get("error") else "merged"
+        return ("red" if event.get("error") else "cyan", f"{indent}↲ {node} {outcome} {ms}", node)
     if kind in ("timed_out", "fallback_used", "circuit_state_changed", "skipped", "interrupted"):
         return ("yellow", f"{indent}! {kind.replace('_', ' ')} at {node}", node)
     return ("dim", f"{indent}{kind.replace('_', ' ')} {node}", node)
