@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 from tests._tools.renderers import MermaidRenderer, run_dot
+from tests.templates._run import cadence as run_cadence
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,14 +46,7 @@ FLAWED = """
 
 
 def cadence(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from cadence_studio.cadence_cli import main; main()", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_cadence(*args, cwd=cwd)
 
 
 def test_validate_a_good_module_exits_zero() -> None:
