@@ -30,12 +30,9 @@ Needs ``pip install 'cadence-studio[fastapi]'``.
 
 from __future__ import annotations
 
-import builtins
-import dataclasses
 import functools
 import inspect
 import logging
-import math
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
@@ -50,9 +47,8 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess by 
     raise ImportError(msg) from error
 
 from ..cadence import Cadence
-from ..exceptions import CadenceError, CircuitOpenError, NoteError, RetryExhaustedError
-from ..exceptions import TimeoutError as CadenceTimeoutError
-from ..score import Atomic, AtomicDict, AtomicList
+from . import _common
+from ._common import ErrorReply
 
 __all__ = ["CadenceRouter", "ErrorHandler", "ResponseMapper", "error_response", "score_to_jsonable"]
 
@@ -63,7 +59,8 @@ ResponseMapper = Callable[[Any], Any]
 #: ``handler(request, exc)``: the response for an error of the type it is registered for.
 ErrorHandler = Callable[[Request | None, BaseException], Any]
 
-_MAX_CHAIN = 16
+#: The errors an error is taken to wrap (kept for callers of the old private name).
+_chain = _common.error_chain
 
 
 # ---------------------------------------------------------------------------- serialisation
@@ -75,87 +72,19 @@ def score_to_jsonable(value: Any) -> Any:
     Anything else goes through FastAPI's ``jsonable_encoder``, and if even that fails, ``repr``.
     Cycles are cut (the repeated object becomes its ``repr``).
     """
-    return _jsonable(value, set())
-
-
-def _jsonable(value: Any, active: set[int]) -> Any:
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if id(value) in active:
-        return repr(value)
-    active.add(id(value))
-    try:
-        return _container(value, active)
-    finally:
-        active.discard(id(value))
-
-
-def _container(value: Any, active: set[int]) -> Any:
-    if isinstance(value, Atomic):
-        return _jsonable(value.get(), active)
-    if isinstance(value, AtomicList):
-        return [_jsonable(v, active) for v in value.get_all()]
-    if isinstance(value, AtomicDict):
-        return {str(k): _jsonable(v, active) for k, v in value.get_all().items()}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name, None), active) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v, active) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v, active) for v in value]
-    try:
-        return jsonable_encoder(value)
-    except Exception:
-        return repr(value)
+    return _common.score_to_jsonable(value, jsonable_encoder)
 
 
 # ---------------------------------------------------------------------------- errors
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
-    """``exc`` and the errors it wraps: ``NoteError.original_error``, ``RetryExhaustedError.last_error``."""
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and len(chain) < _MAX_CHAIN and all(current is not e for e in chain):
-        chain.append(current)
-        if isinstance(current, NoteError):
-            current = current.original_error
-        elif isinstance(current, RetryExhaustedError):
-            current = current.last_error
-        else:
-            current = None
-    return chain
+def _reply(reply: ErrorReply) -> JSONResponse:
+    return JSONResponse(reply.body, status_code=reply.status, headers=dict(reply.headers) or None)
 
 
 def error_response(exc: BaseException) -> JSONResponse:
     """The JSON error response for a failed run; no traceback, no ``repr`` of foreign errors."""
-    chain = _chain(exc)
-    note: str | None = None
-    for err in chain:
-        if isinstance(err, NoteError | CadenceTimeoutError) and err.note_name:
-            note = err.note_name
-            break
-    headers: dict[str, str] | None = None
-    timeout = next((e for e in chain if isinstance(e, builtins.TimeoutError)), None)
-    circuit = next((e for e in chain if isinstance(e, CircuitOpenError)), None)
-    if timeout is not None:
-        status, code = 504, "TIMEOUT"
-        message = timeout.message if isinstance(timeout, CadenceTimeoutError) else "the run timed out"
-    elif circuit is not None:
-        status, code, message = 503, circuit.code, circuit.message
-        headers = {"Retry-After": str(max(0, math.ceil(circuit.retry_after)))}
-    else:
-        status = 500
-        cadence_errors = [e for e in chain if isinstance(e, CadenceError)]
-        if cadence_errors:
-            innermost = cadence_errors[-1]
-            code, message = innermost.code, innermost.message
-        else:
-            code, message = "INTERNAL_ERROR", "internal server error"
-    body = {"error": {"code": code, "message": message, "note": note}}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return _reply(_common.classify_error(exc))
 
 
 # ---------------------------------------------------------------------------- router
@@ -228,14 +157,10 @@ class CadenceRouter(APIRouter):
                 score = await run_in_threadpool(view, *args, **kwargs)
             if inspect.isawaitable(score):
                 score = await score
-            if score is None or score is cadence.get_score():
-                msg = (
-                    f"the view {getattr(view, '__qualname__', view)!r} of cadence {cadence.name!r} "
-                    "must return a fresh score for each request"
-                )
-                logger.error("%s", msg)
-                body = {"error": {"code": "INVALID_SCORE", "message": msg, "note": None}}
-                return JSONResponse(body, status_code=500)
+            if _common.is_invalid_score(score, cadence):
+                invalid = _common.invalid_score(view, cadence)
+                logger.error("%s", invalid.message)
+                return _reply(invalid)
             chosen = mapper or self.response_mapper
             try:
                 result = await cadence.run(score)
@@ -253,23 +178,14 @@ class CadenceRouter(APIRouter):
         )
         return endpoint
 
-    def _find_handler(self, exc: BaseException) -> ErrorHandler | None:
-        for cls in type(exc).__mro__:
-            handler = self.error_handlers.get(cls)
-            if handler is not None:
-                return handler
-        return None
-
     async def _on_error(self, request: Request, cadence: Cadence[Any], exc: Exception) -> Any:
-        if self.error_handlers:
-            for err in _chain(exc):
-                handler = self._find_handler(err)
-                if handler is None:
-                    continue
-                out = handler(request, err)
-                if inspect.isawaitable(out):
-                    out = await out
-                return out if isinstance(out, Response) else JSONResponse(score_to_jsonable(out))
+        found = _common.find_handler(self.error_handlers, exc)
+        if found is not None:
+            handler, err = found
+            out = handler(request, err)
+            if inspect.isawaitable(out):
+                out = await out
+            return out if isinstance(out, Response) else JSONResponse(score_to_jsonable(out))
         logger.error(
             "cadence %r failed on %s %s", cadence.name, request.method, request.url.path, exc_info=exc
         )
