@@ -7,7 +7,7 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import IO, Any
 
 from . import events as ev
@@ -120,26 +120,75 @@ class PrometheusReporter:
     def on_event(self, event: ev.Event) -> None:
         """Update the metrics from one event (the hook entry point)."""
         if isinstance(event, ev.NoteFinished):
-            self.note_duration.labels(event.cadence, event.name).observe(event.duration)
-            self.notes.labels(event.cadence, event.name, event.status).inc()
-            if event.status == "failed" and event.error is not None:
-                self.errors.labels(event.cadence, event.name, type(event.error).__name__).inc()
+            error = event.error
+            self._note_finished(
+                event.cadence,
+                event.name,
+                event.status,
+                event.duration,
+                type(error).__name__ if error is not None else None,
+            )
         elif isinstance(event, ev.RetryAttempt):
             self.retries.labels(event.cadence, event.name).inc()
         elif isinstance(event, ev.RunStarted):
-            with self._lock:
-                if event.run_id in self._open:
-                    return
-                self._open[event.run_id] = (event.node_id, event.cadence)
-            self.in_flight.labels(event.cadence).inc()
+            self._run_started(event.run_id, event.node_id, event.cadence)
         elif isinstance(event, ev.RunFinished):
-            self.cadence_duration.labels(event.cadence).observe(event.duration)
-            self.runs.labels(event.cadence, event.status).inc()
-            with self._lock:
-                if self._open.get(event.run_id) != (event.node_id, event.cadence):
-                    return
-                del self._open[event.run_id]
-            self.in_flight.labels(event.cadence).dec()
+            self._run_finished(event.run_id, event.node_id, event.cadence, event.status, event.duration)
+
+    def on_event_data(self, data: Mapping[str, Any]) -> None:
+        """Update the metrics from an event in its JSON form (:meth:`cadence.events.Event.as_dict`).
+
+        For events that crossed a process boundary, such as the studio's worker stream
+        (``cadence-studio run --metrics-port``); the metrics are the same as with :meth:`on_event`.
+        """
+        kind = data.get("kind")
+        cadence = str(data.get("cadence", ""))
+        if kind == "note_finished":
+            error = data.get("error")
+            error_type = str(error.get("type", "")).rsplit(".", 1)[-1] if isinstance(error, Mapping) else None
+            self._note_finished(
+                cadence,
+                str(data.get("name", "")),
+                str(data.get("status", "")),
+                float(data.get("duration") or 0.0),
+                error_type,
+            )
+        elif kind == "retry_attempt":
+            self.retries.labels(cadence, str(data.get("name", ""))).inc()
+        elif kind == "run_started":
+            self._run_started(str(data.get("run_id")), str(data.get("node_id")), cadence)
+        elif kind == "run_finished":
+            self._run_finished(
+                str(data.get("run_id")),
+                str(data.get("node_id")),
+                cadence,
+                str(data.get("status", "")),
+                float(data.get("duration") or 0.0),
+            )
+
+    def _note_finished(
+        self, cadence: str, name: str, status: str, duration: float, error_type: str | None
+    ) -> None:
+        self.note_duration.labels(cadence, name).observe(duration)
+        self.notes.labels(cadence, name, status).inc()
+        if status == "failed" and error_type is not None:
+            self.errors.labels(cadence, name, error_type).inc()
+
+    def _run_started(self, run_id: str, node_id: str, cadence: str) -> None:
+        with self._lock:
+            if run_id in self._open:
+                return
+            self._open[run_id] = (node_id, cadence)
+        self.in_flight.labels(cadence).inc()
+
+    def _run_finished(self, run_id: str, node_id: str, cadence: str, status: str, duration: float) -> None:
+        self.cadence_duration.labels(cadence).observe(duration)
+        self.runs.labels(cadence, status).inc()
+        with self._lock:
+            if self._open.get(run_id) != (node_id, cadence):
+                return
+            del self._open[run_id]
+        self.in_flight.labels(cadence).dec()
 
 
 class OpenTelemetryReporter:

@@ -225,3 +225,33 @@ def test_missing_prometheus_client_names_the_extra(monkeypatch: pytest.MonkeyPat
     monkeypatch.setitem(sys.modules, "prometheus_client", None)  # makes the import fail
     with pytest.raises(ImportError, match=r"pip install 'cadence-studio\[prometheus\]'"):
         PrometheusReporter(registry=CollectorRegistry())
+
+
+async def test_events_in_their_json_form_give_the_same_metrics() -> None:
+    """``on_event_data`` (events that crossed a process boundary as JSON) matches ``on_event`` exactly."""
+    import json
+
+    direct = PrometheusReporter(prefix="shop", registry=CollectorRegistry())
+    relayed = PrometheusReporter(prefix="shop", registry=CollectorRegistry())
+
+    class Relay:
+        def on_event(self, event: Any) -> None:
+            relayed.on_event_data(json.loads(json.dumps(event.as_dict(), default=str)))
+
+    for fail in (False, True, False):
+        flow = build(direct).with_hooks(Relay())
+        if fail:
+            with pytest.raises(NoteError):
+                await flow.run(Order(fail=True))
+        else:
+            await flow.run(Order())
+    got, want = samples(relayed.registry), samples(direct.registry)
+
+    def values(data: dict[Any, float]) -> dict[Any, float]:  # *_created: when a series first appeared
+        return {k: v for k, v in data.items() if not k[0].endswith("_created")}
+
+    assert values(got) == values(want)
+    assert got.keys() == want.keys()
+    assert value(got, "shop_errors_total", cadence="checkout", note="explode", error_type="KeyError") == 1.0
+    assert value(got, "shop_retries_total", cadence="checkout", note="flaky") == 3.0
+    assert value(got, "shop_in_flight", cadence="checkout") == 0.0
