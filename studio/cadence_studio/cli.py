@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import sys
+import threading
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from .errors import StudioError
 from .headless import RunOptions, export, list_cadences, run_cadence
 
 __all__ = ["app", "main"]
@@ -90,11 +93,33 @@ def run_command(
         list[str] | None, typer.Option("--break-at", help="Print the score before this note id, then go on.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Events as JSON lines, then the result.")] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            min=0,
+            max=65535,
+            help="Serve Prometheus metrics of the run at http://HOST:PORT/metrics (0: a free port).",
+        ),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option("--metrics-host", help="Address the metrics server listens on.")
+    ] = "127.0.0.1",
+    metrics_linger: Annotated[
+        float,
+        typer.Option(
+            "--metrics-linger",
+            min=0,
+            help="Keep serving metrics this many seconds after the run (inf: until Ctrl-C).",
+        ),
+    ] = 0.0,
     cwd: CwdOpt = Path("."),
 ) -> None:
     """Run a cadence headlessly; exit code 0 only when it succeeds.
 
     Example: cadence-studio run examples/shop.py:create_checkout_cadence --arg user_id=u-1 --json
+
+    Example: cadence-studio run examples/shop.py:checkout --metrics-port 9464 --metrics-linger 30
     """
     try:
         initial = json.loads(score) if score is not None else None
@@ -103,7 +128,28 @@ def run_command(
     if initial is not None and not isinstance(initial, dict):
         raise typer.BadParameter("the score must be a JSON object of field values", param_hint="--score")
     options = RunOptions(_parse_args(arg or []), initial, list(break_at or []), as_json)
-    raise typer.Exit(asyncio.run(run_cadence(target, options, cwd=cwd)))
+    if metrics_port is None:
+        raise typer.Exit(asyncio.run(run_cadence(target, options, cwd=cwd)))
+    from .metrics import MetricsServer
+
+    try:
+        metrics = MetricsServer(metrics_port, host=metrics_host)
+    except StudioError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    try:
+        print(f"metrics: {metrics.url}", file=sys.stderr, flush=True)
+        code = asyncio.run(run_cadence(target, options, cwd=cwd, on_event=metrics.observe))
+        if metrics_linger > 0:
+            more = "until Ctrl-C" if math.isinf(metrics_linger) else f"for {metrics_linger:g} s"
+            print(f"serving metrics at {metrics.url} {more}", file=sys.stderr, flush=True)
+            try:
+                threading.Event().wait(None if math.isinf(metrics_linger) else metrics_linger)
+            except KeyboardInterrupt:
+                pass
+    finally:
+        metrics.close()
+    raise typer.Exit(code)
 
 
 @app.command("export")

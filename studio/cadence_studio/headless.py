@@ -104,8 +104,12 @@ async def run_cadence(
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
     on_status: Callable[[dict[str, dict[str, Any]]], None] | None = None,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
 ) -> int:
-    """Run one cadence in a worker, print its events and final score; 0 only on success."""
+    """Run one cadence in a worker, print its events and final score; 0 only on success.
+
+    ``on_event`` receives each event of the run in its JSON form, as it arrives.
+    """
     client, catalog = await _catalog(target, cwd, err)
     if catalog is None:
         return 2
@@ -121,6 +125,8 @@ async def run_cadence(
     async for message in client.messages():
         if isinstance(message, p.EventMessage):
             _record(statuses, message.event)
+            if on_event is not None:
+                on_event(message.event)
             _print_event(message, options.as_json, out)
         elif isinstance(message, p.Paused):
             _print_paused(message, options.as_json, out)
