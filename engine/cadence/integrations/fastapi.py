@@ -24,6 +24,8 @@ timeout (code ``TIMEOUT``), 503 for an open circuit (``CIRCUIT_OPEN``), 500 othe
 ``None`` or the construction score); never a traceback. ``Skip`` and interrupts end the run cleanly and answer
 200 with the score as it stands. ``error_handlers={ExcType: handler(request, exc) -> Response}``
 replaces that body for the errors it names (matched against the raised error and the errors it wraps).
+``router.metrics_route("/metrics", registry=...)`` serves Prometheus metrics (see
+:class:`cadence.reporters.PrometheusReporter`).
 
 Needs ``pip install 'cadence-studio[fastapi]'``.
 """
@@ -134,6 +136,30 @@ class CadenceRouter(APIRouter):
             return view
 
         return decorator
+
+    def metrics_route(
+        self,
+        path: str = "/metrics",
+        *,
+        registry: Any = None,
+        include_in_schema: bool = False,
+        **route_kwargs: Any,
+    ) -> None:
+        """``GET path``: the Prometheus text exposition of ``registry`` (default: the global one).
+
+        Give a :class:`cadence.reporters.PrometheusReporter` the same registry. ``route_kwargs`` go to
+        ``APIRouter.add_api_route``. Needs ``pip install 'cadence-studio[prometheus]'`` (an
+        ImportError naming it otherwise, at once).
+        """
+        chosen = _common.prometheus_registry(registry)
+
+        def metrics() -> Response:  # a plain def: FastAPI runs it in its thread pool
+            payload, content_type = _common.metrics_exposition(chosen)
+            return Response(payload, media_type=content_type)
+
+        self.add_api_route(
+            path, metrics, methods=["GET"], include_in_schema=include_in_schema, **route_kwargs
+        )
 
     def _endpoint(
         self, view: Callable[..., Any], cadence: Cadence[Any], mapper: ResponseMapper | None
