@@ -434,7 +434,8 @@ async def test_logging_hooks_log_starts_ends_failures_and_retries(caplog: pytest
         await flow.run()
     lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "cadence"]
     assert [level for level, _ in lines] == ["INFO", "INFO", "WARNING", "INFO", "INFO", "ERROR", "WARNING"]
-    messages = [m for _, m in lines]
+    assert all(re.match(r"\[[0-9a-f]{8} flow(/\w+)?\] ", m) for _, m in lines)  # run and node ids
+    messages = [m.split("] ", 1)[1] for _, m in lines]
     assert messages[0] == "cadence flow started"
     assert messages[1] == "note fetch started"
     assert messages[2] == "note fetch attempt 1/2 failed: first"
@@ -494,8 +495,8 @@ async def test_debug_hooks_print_the_score_around_each_note(capsys: pytest.Captu
         Cadence("flow", Order()).then("add", lambda o: setattr(o, "total", 3)).with_hooks(DebugHooks()).run()
     )
     err = capsys.readouterr().err.splitlines()
-    assert err[0] == "[cadence] → add: Order(total=0, log=[])"
-    assert re.fullmatch(r"\[cadence\] ← add \(\d+\.\d\d ms\): Order\(total=3, log=\[\]\)", err[1])
+    assert re.fullmatch(r"\[cadence [0-9a-f]{8}\] → add: Order\(total=0, log=\[\]\)", err[0])
+    assert re.fullmatch(r"\[cadence [0-9a-f]{8}\] ← add \(\d+\.\d\d ms\): Order\(total=3, log=\[\]\)", err[1])
 
 
 async def test_debug_hooks_print_failures_to_the_given_file() -> None:
@@ -504,8 +505,8 @@ async def test_debug_hooks_print_failures_to_the_given_file() -> None:
     with pytest.raises(NoteError):
         await Cadence("flow", Order()).then("boom", boom).with_hooks(DebugHooks(out)).run()
     assert (
-        out.getvalue().splitlines()[1]
-        == "[cadence] ← boom (failed: RuntimeError('boom')): Order(total=0, log=[])"
+        out.getvalue().splitlines()[1].split("] ", 1)[1]
+        == "← boom (failed: RuntimeError('boom')): Order(total=0, log=[])"
     )
 
 
