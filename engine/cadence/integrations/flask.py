@@ -24,6 +24,15 @@ never used. Errors are answered exactly as by :mod:`cadence.integrations.fastapi
 construction score); never a traceback (it goes to the ``cadence.integrations.flask`` logger).
 ``Skip`` and interrupts end the run cleanly and answer 200 with the score as it stands.
 
+A mapper (sync or async) may return a ``Response`` (answered as is), a Flask tuple
+``(body, status[, headers])`` or ``(body, headers)`` (its body answered as JSON unless it is a
+``Response``), or anything else (answered as JSON, converted like a score). Unlike FastAPI's,
+error handlers take only the error, ``error_handlers={ExcType: handler(exc)}`` (``flask.request``
+is there as in any Flask error handler); they return what a mapper returns, and a handler that raises
+is answered 500 ``INTERNAL_ERROR`` (and logged). Errors raised by the view itself are Flask's to
+handle (``abort(404)`` is a 404). ``bp.metrics_route("/metrics", registry=...)`` serves Prometheus
+metrics (see :class:`cadence.reporters.PrometheusReporter`).
+
 **The event loop.** Flask views are synchronous: each request has a worker thread of the server
 (the development server's threads, waitress's, gunicorn's ``gthread`` ...). Async code does not get an
 event loop per request here: one long-lived loop runs in a daemon thread (``cadence-flask-loop``),
@@ -37,7 +46,8 @@ copy of the request thread's ``contextvars`` context, so ``flask.request``, ``fl
 the engine's thread pool, as always). Calling a cadence route from a note (on the loop's own
 thread) would wait for itself and raises ``RuntimeError`` instead.
 
-Needs ``pip install 'cadence-studio[flask]'``.
+Needs ``pip install 'cadence-studio[flask]'`` (Flask 3; not ``flask[async]``: Flask's own
+``async def`` support, which starts an event loop per call, is not used).
 """
 
 from __future__ import annotations
