@@ -17,6 +17,9 @@ FORBIDDEN = (
     "fastapi",
     "starlette",
     "uvicorn",
+    "flask",
+    "werkzeug",
+    "waitress",
 )
 
 
