@@ -6,7 +6,8 @@ Run it with one command (from the project's folder)::
 
 then ``curl -X POST localhost:8000/carts/c-7/checkout?user_id=u-42``. Each request gets its own
 ``CheckoutScore``; the response is the finished score, or ``{"error": {"code": ...}}`` with 500, 503
-(an open circuit) or 504 (a timeout).
+(an open circuit) or 504 (a timeout). ``curl localhost:8000/metrics`` shows the Prometheus metrics
+of the checkouts served so far (note and run durations, counts by status, errors, retries, in flight).
 """
 
 from __future__ import annotations
@@ -14,11 +15,19 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 
 from cadence.integrations.fastapi import CadenceRouter
-from examples.shop import CheckoutScore, checkout
+from cadence.reporters import PrometheusReporter
+from examples.shop import CheckoutScore, create_checkout_cadence
+
+#: The service's own metrics registry, published at /metrics.
+registry = CollectorRegistry()
+#: The shop's checkout (its own instance, so the metrics hook stays with this service).
+checkout = create_checkout_cadence().with_hooks(PrometheusReporter(prefix="shop", registry=registry))
 
 router = CadenceRouter(tags=["checkout"])
+router.metrics_route("/metrics", registry=registry)
 
 
 def summary(score: CheckoutScore) -> dict[str, Any]:
