@@ -39,6 +39,7 @@ check: lint types test
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/studio.py
+	$(BIN)/python bench/http.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
