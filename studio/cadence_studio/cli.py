@@ -14,7 +14,8 @@ from typing import Annotated, Any
 import typer
 
 from .errors import StudioError
-from .headless import RunOptions, export, list_cadences, run_cadence
+from .headless import RunOptions, export, list_cadences, list_history, run_cadence, show_history
+from .history import History
 
 __all__ = ["app", "main"]
 
@@ -113,9 +114,13 @@ def run_command(
             help="Keep serving metrics this many seconds after the run (inf: until Ctrl-C).",
         ),
     ] = 0.0,
+    no_history: Annotated[
+        bool, typer.Option("--no-history", help="Do not record the run in the project's run history.")
+    ] = False,
     cwd: CwdOpt = Path("."),
 ) -> None:
-    """Run a cadence headlessly; exit code 0 only when it succeeds.
+    """Run a cadence headlessly; exit code 0 only when it succeeds. The run is recorded in the
+    project's run history (.cadence/ in --cwd): see `cadence-studio history`.
 
     Example: cadence-studio run examples/shop.py:create_checkout_cadence --arg user_id=u-1 --json
 
@@ -128,8 +133,9 @@ def run_command(
     if initial is not None and not isinstance(initial, dict):
         raise typer.BadParameter("the score must be a JSON object of field values", param_hint="--score")
     options = RunOptions(_parse_args(arg or []), initial, list(break_at or []), as_json)
+    history = None if no_history else History(cwd)
     if metrics_port is None:
-        raise typer.Exit(asyncio.run(run_cadence(target, options, cwd=cwd)))
+        raise typer.Exit(asyncio.run(run_cadence(target, options, cwd=cwd, history=history)))
     from .metrics import MetricsServer
 
     try:
@@ -139,7 +145,7 @@ def run_command(
         raise typer.Exit(2) from None
     try:
         print(f"metrics: {metrics.url}", file=sys.stderr, flush=True)
-        code = asyncio.run(run_cadence(target, options, cwd=cwd, on_event=metrics.observe))
+        code = asyncio.run(run_cadence(target, options, cwd=cwd, on_event=metrics.observe, history=history))
         if metrics_linger > 0:
             more = "until Ctrl-C" if math.isinf(metrics_linger) else f"for {metrics_linger:g} s"
             print(f"serving metrics at {metrics.url} {more}", file=sys.stderr, flush=True)
@@ -173,7 +179,44 @@ def export_command(
     )
 
 
-_COMMANDS = {"open", "list", "run", "export"}
+history_app = typer.Typer(
+    help="The project's run history: every run of the studio and of `cadence-studio run`, kept in "
+    ".cadence/history.sqlite3.",
+    no_args_is_help=False,
+    invoke_without_command=True,
+)
+app.add_typer(history_app, name="history")
+
+
+@history_app.callback()
+def history_list(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs, newest first.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """List the newest recorded runs; `history show ID` prints one.
+
+    Example: cadence-studio history -n 5
+    """
+    if ctx.invoked_subcommand is None:
+        raise typer.Exit(list_history(History(cwd), limit=limit, as_json=as_json))
+
+
+@history_app.command("show")
+def history_show(
+    run_id: Annotated[int, typer.Argument(help="The run's number, as `cadence-studio history` lists it.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Events as JSON lines, then the result.")] = False,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """Print a recorded run: its input, every event and how it ended.
+
+    Example: cadence-studio history show 12
+    """
+    raise typer.Exit(show_history(History(cwd), run_id, as_json=as_json))
+
+
+_COMMANDS = {"open", "list", "run", "export", "history"}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,11 +11,14 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, ValidationError
 
 from . import protocol as p
+
+if TYPE_CHECKING:
+    from .history import Recorder
 
 __all__ = ["Client", "WorkerClient"]
 
@@ -47,6 +50,8 @@ class WorkerClient:
         self._queue: asyncio.Queue[p.Message] = asyncio.Queue()
         self._readers: list[asyncio.Task[None]] = []
         self._generation = 0
+        #: Where runs are recorded (the project's run history), if anywhere.
+        self.recorder: Recorder | None = None
 
     async def start(self) -> None:
         self._generation += 1
@@ -77,12 +82,19 @@ class WorkerClient:
             if generation != self._generation:
                 return
             try:
-                self._queue.put_nowait(p.decode_message(line))
+                message = p.decode_message(line)
             except ValidationError:
                 self._queue.put_nowait(p.Log(stream="worker", text=line.decode("utf-8", "replace")))
+                continue
+            if self.recorder is not None:
+                self.recorder.observe(message, line)
+            self._queue.put_nowait(message)
         code = await process.wait()
         if generation == self._generation:
-            self._queue.put_nowait(p.WorkerExited(returncode=code, stderr=self._stderr_tail))
+            exited = p.WorkerExited(returncode=code, stderr=self._stderr_tail)
+            if self.recorder is not None:
+                self.recorder.observe(exited)
+            self._queue.put_nowait(exited)
 
     _stderr_tail = ""
 

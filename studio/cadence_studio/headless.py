@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
@@ -13,9 +14,10 @@ from cadence import diagram
 
 from . import protocol as p
 from .client import WorkerClient
+from .history import History, HistoryError, RunSummary
 from .loader import parse_target
 
-__all__ = ["RunOptions", "export", "list_cadences", "run_cadence"]
+__all__ = ["RunOptions", "export", "list_cadences", "list_history", "run_cadence", "show_history"]
 
 OK_STATUSES = frozenset({"done", "skipped", "interrupted"})
 
@@ -105,10 +107,12 @@ async def run_cadence(
     err: TextIO = sys.stderr,
     on_status: Callable[[dict[str, dict[str, Any]]], None] | None = None,
     on_event: Callable[[dict[str, Any]], None] | None = None,
+    history: History | None = None,
 ) -> int:
     """Run one cadence in a worker, print its events and final score; 0 only on success.
 
-    ``on_event`` receives each event of the run in its JSON form, as it arrives.
+    ``on_event`` receives each event of the run in its JSON form, as it arrives; with ``history``
+    the run is recorded there.
     """
     client, catalog = await _catalog(target, cwd, err)
     if catalog is None:
@@ -117,9 +121,36 @@ async def run_cadence(
     if entry is None:
         await client.close()
         return 2
+    recorder = None
+    if history is not None:
+        try:
+            recorder = client.recorder = history.recorder(target)
+        except HistoryError as error:
+            print(f"warning: {error} (the run goes on unrecorded)", file=err)
     await client.send(
         p.Run(target=entry.name, args=options.args, score=options.score, breakpoints=options.break_at)
     )
+    try:
+        code, statuses = await _follow(client, options, out, err, on_event)
+    finally:
+        await client.close(grace=1.0)
+        if recorder is not None:
+            recorder.close()
+            if recorder.error:
+                print(f"warning: {recorder.error}", file=err)
+    if on_status is not None:
+        on_status(statuses)
+    return code
+
+
+async def _follow(
+    client: WorkerClient,
+    options: RunOptions,
+    out: TextIO,
+    err: TextIO,
+    on_event: Callable[[dict[str, Any]], None] | None,
+) -> tuple[int, dict[str, dict[str, Any]]]:
+    """Print a run's messages until it ends; its exit code and the nodes' statuses."""
     statuses: dict[str, dict[str, Any]] = {}
     code = 1
     async for message in client.messages():
@@ -144,10 +175,7 @@ async def run_cadence(
             if message.stderr:
                 print(message.stderr[-2000:], file=err)
             break
-    await client.close(grace=1.0)
-    if on_status is not None:
-        on_status(statuses)
-    return code
+    return code, statuses
 
 
 def _record(statuses: dict[str, dict[str, Any]], event: dict[str, Any]) -> None:
@@ -252,3 +280,65 @@ async def export(
         return 2
     print(f"wrote {output}", file=err)
     return 0
+
+
+# ---------------------------------------------------------------------------- run history
+
+
+def list_history(
+    history: History, *, limit: int, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
+    """Print the newest recorded runs of the project, newest first."""
+    try:
+        runs = history.runs(limit)
+    except HistoryError as error:
+        print(f"error: {error}", file=err)
+        return 2
+    if as_json:
+        print(json.dumps([r.as_dict() for r in runs], indent=2, default=str), file=out)
+        return 0
+    if not runs:
+        print("no runs recorded yet", file=out)
+    for run in runs:
+        print(_run_line(run), file=out)
+    return 0
+
+
+def show_history(
+    history: History, run_id: int, *, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
+    """Print one recorded run as ``cadence-studio run`` printed it: its events and its end."""
+    try:
+        summary = history.get(run_id)
+        messages = history.messages(run_id)
+    except HistoryError as error:
+        print(f"error: {error}", file=err)
+        return 2
+    if as_json:
+        print(json.dumps({"type": "run", **summary.as_dict()}, default=str), file=out)
+    else:
+        print(_run_line(summary), file=out)
+        if summary.args:
+            print(f"  arguments: {json.dumps(summary.args, default=str)}", file=out)
+        if summary.score is not None:
+            print(f"  input score: {json.dumps(summary.score, default=str)}", file=out)
+        print(file=out)
+    for message in messages:
+        if isinstance(message, p.EventMessage):
+            _print_event(message, as_json, out)
+        elif isinstance(message, p.Paused):
+            _print_paused(message, as_json, out)
+        elif isinstance(message, p.RunEnded):
+            _print_end(message, as_json, out, err)
+    if summary.status in ("running", "unfinished", "crashed") and not as_json:
+        reason = summary.error or "the studio stopped it or was closed before it ended"
+        print(f"\nrun {summary.status}: {reason}", file=out)
+    return 0
+
+
+def _run_line(run: RunSummary) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started))
+    took = f"{run.duration * 1000:.1f} ms" if run.duration is not None else "—"
+    tail = f"  {run.error}" if run.error else ""
+    where = f"{parse_target(run.target).spec}:{run.entry}"
+    return f"#{run.id:<5} {when}  {where}  {run.status}  {took}{tail}"

@@ -28,6 +28,7 @@ __all__ = [
     "Paused",
     "Ready",
     "Run",
+    "RunBegan",
     "RunEnded",
     "ScoreChecked",
     "SetBreakpoints",
@@ -212,6 +213,17 @@ class Paused(_Wire):
     score: Any = None
 
 
+class RunBegan(_Wire):
+    """A run started: which cadence, its graph and its input (what run history keeps with it)."""
+
+    type: Literal["run_began"] = "run_began"
+    run: int
+    target: str
+    graph: dict[str, Any]
+    args: dict[str, Any] = Field(default_factory=dict)
+    score: Any = None  # the input score as plain JSON data, when one was given
+
+
 class RunEnded(_Wire):
     """A run ended: done, failed, skipped, interrupted, cancelled or stopped."""
 
@@ -272,6 +284,7 @@ Message = Annotated[
     | Catalog
     | EventMessage
     | Paused
+    | RunBegan
     | RunEnded
     | Expanded
     | ScoreChecked

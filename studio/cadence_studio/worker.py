@@ -286,6 +286,11 @@ class Worker:
             )
             self.channel.send(p.RunEnded(run=number, status="failed", error=error_info(error)))
             return
+        self.channel.send(
+            p.RunBegan(
+                run=number, target=run.target, graph=cadence.describe(), args=run.args, score=run.score
+            )
+        )
         self.breakpoints = set(run.breakpoints)
         self._reported = []
         self.controller = StepController(
