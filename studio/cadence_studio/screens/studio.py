@@ -34,6 +34,11 @@ CHECK_TIMEOUT = 3.0  # seconds to wait for the worker to check an edited score
 DRAW_WAIT_FACTOR = 3.0  # after a redraw that took t, the next waits 3t (the screen keeps up with any run)
 MAX_DRAW_WAIT = 1.0
 PACE_ABOVE = 0.02  # seconds: redraws cheaper than this follow every batch at once
+# A resumed run says "running" only if it has not paused again by then: a step that takes no time
+# shows no flash of "running", and its reply is painted at once instead of after the next frame.
+RUNNING_SHOWN_AFTER = 0.05
+STEP_HOLD = 0.03  # seconds the events of a step may wait for its pause, to be painted with it
+_ANSWERS = (p.Paused, p.RunEnded, p.WorkerExited, p.LoadFailed)
 
 
 class StudioScreen(Screen[None]):
@@ -71,6 +76,9 @@ class StudioScreen(Screen[None]):
         self._dirty: set[str] = set()
         self._next_draw = 0.0
         self._draw_timer: Timer | None = None
+        self._draw_due = 0.0
+        self._hold_until = 0.0
+        self._running_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -118,14 +126,31 @@ class StudioScreen(Screen[None]):
 
         Drawing a big graph takes a while: the next redraw waits a few times that long, so a fast run
         of thousands of notes is followed, not replayed event by event (the messages keep flowing).
+        After a step, the events before the pause wait a moment for it, so that one paint shows them all.
         """
         for message in messages:
             self._dirty |= self._apply(message)
-        wait = self._next_draw - time.perf_counter()
+            if isinstance(message, _ANSWERS):
+                self._hold_until = 0.0
+        due = max(self._next_draw, self._hold_until)
+        wait = due - time.perf_counter()
         if wait <= 0:
+            self._cancel_draw()
             self._draw_dirty()
-        elif self._draw_timer is None:
+        elif self._draw_timer is None or due < self._draw_due:
+            self._cancel_draw()
+            self._draw_due = due
             self._draw_timer = self.set_timer(wait, self._draw_dirty)
+
+    def _cancel_draw(self) -> None:
+        if self._draw_timer is not None:
+            self._draw_timer.stop()
+            self._draw_timer = None
+
+    def _hold_draws(self) -> None:
+        """The run was resumed: hold what it sends until it pauses or ends, for ``STEP_HOLD`` at most."""
+        self._hold_until = time.perf_counter() + STEP_HOLD
+        self._show_running_soon()
 
     @property
     def up_to_date(self) -> bool:
@@ -334,6 +359,19 @@ class StudioScreen(Screen[None]):
             error = f" — {run.error.type}: {run.error.message}" if run.error else ""
             self._status(f"■ {run.entry}: {run.status} in {run.duration * 1000:.1f} ms{error}", style)
 
+    def _show_running_soon(self) -> None:
+        """Say "running" after a moment, unless the run has paused or ended by then."""
+        if self._running_timer is not None:
+            self._running_timer.stop()
+
+        def show() -> None:
+            self._running_timer = None
+            run = self.session.run
+            if run is not None and run.status == "running":
+                self._update_status()
+
+        self._running_timer = self.set_timer(RUNNING_SHOWN_AFTER, show)
+
     # ------------------------------------------------------------------ user events
 
     @on(Select.Changed, "#cadences")
@@ -406,7 +444,7 @@ class StudioScreen(Screen[None]):
         elif run.status == "paused":
             self.session.resumed()
             await self.client.send(p.Step())
-            self._update_status()
+            self._hold_draws()
 
     async def action_step_over(self) -> None:
         run = self.session.run
@@ -415,7 +453,7 @@ class StudioScreen(Screen[None]):
         elif run.status == "paused":
             self.session.resumed()
             await self.client.send(p.StepOver())
-            self._update_status()
+            self._hold_draws()
 
     async def action_continue(self) -> None:
         run = self.session.run
@@ -424,7 +462,7 @@ class StudioScreen(Screen[None]):
         else:
             self.session.resumed()
             await self.client.send(p.Continue())
-            self._update_status()
+            self._hold_draws()
 
     async def action_toggle_breakpoint(self) -> None:
         node = self.query_one("#graph", MeasureGraph).selected
