@@ -8,15 +8,36 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import enum
+import types
 from typing import Any
 
 from .score import _AtomicBase
 
-__all__ = ["changes_of", "fork", "fork_all", "is_fork", "materialize"]
+__all__ = ["changes_of", "copy_value", "fork", "fork_all", "is_fork", "is_immutable", "materialize"]
 
 _MISSING: Any = object()
-# Values that cannot change in place: handing the base's object to a task is safe.
-_SHARED_TYPES = (int, float, complex, str, bytes, bool, type(None), frozenset, range, _AtomicBase)
+# Exact types whose instances cannot change in place (``copy.deepcopy`` returns them as they are).
+_ATOMS = frozenset(
+    {
+        int,
+        float,
+        complex,
+        str,
+        bytes,
+        bool,
+        type(None),
+        range,
+        type,
+        types.FunctionType,
+        types.BuiltinFunctionType,
+    }
+)
+# A field holding one of these (subclasses too) is handed to every task as it is; Atomic containers
+# are shared on purpose (they exist to be written concurrently).
+_SHARED_TYPES = (int, float, complex, str, bytes, bool, type(None), range, enum.Enum, _AtomicBase)
+# Deeper than this, ``is_immutable`` gives up and the value is deep-copied.
+_MAX_DEPTH = 16
 _fork_classes: dict[type, type | None] = {}
 _fork_class_set: set[type] = set()
 
@@ -33,10 +54,58 @@ def field_names(score: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _lazy_value(value: Any) -> Any:
-    if isinstance(value, _SHARED_TYPES):
+def is_immutable(value: Any, _depth: int = 0) -> bool:
+    """Whether nothing reachable from ``value`` can change in place, so sharing it is as good as a
+    deep copy: atoms (numbers, ``str``, ``bytes``, ``None``, ranges, enum members, ...) and exact
+    ``tuple``/``frozenset`` objects made of them. Anything else (frozen dataclasses included: they can
+    still be written through ``object.__setattr__`` or hold a mutable field) counts as mutable."""
+    t = type(value)
+    if t in _ATOMS:
+        return True
+    if t is tuple or t is frozenset:
+        if _depth >= _MAX_DEPTH:
+            return False
+        for item in value:
+            if type(item) not in _ATOMS and not is_immutable(item, _depth + 1):
+                return False
+        return True
+    return isinstance(value, enum.Enum)  # members are singletons: deepcopy returns them too
+
+
+def copy_value(value: Any) -> Any:
+    """A copy of ``value`` that shares nothing mutable with it (what ``copy.deepcopy`` gives), cheaper
+    where that is safe: immutable values are returned as they are, and an exact ``list``, ``dict`` or
+    ``set`` of immutable items gets a shallow copy."""
+    t = type(value)
+    if t in _ATOMS:
+        return value
+    if t is list:
+        for item in value:
+            if type(item) not in _ATOMS and not is_immutable(item):
+                return copy.deepcopy(value)
+        return value.copy()
+    if t is dict:
+        for key, item in value.items():
+            if (type(item) not in _ATOMS and not is_immutable(item)) or (
+                type(key) not in _ATOMS and not is_immutable(key)
+            ):
+                return copy.deepcopy(value)
+        return value.copy()
+    if t is set:
+        for item in value:
+            if type(item) not in _ATOMS and not is_immutable(item):
+                return copy.deepcopy(value)
+        return value.copy()
+    if is_immutable(value):
         return value
     return copy.deepcopy(value)
+
+
+def _lazy_value(value: Any) -> Any:
+    """What a task reading a field of its fork gets: the base's value or a private copy of it."""
+    if isinstance(value, _SHARED_TYPES):
+        return value
+    return copy_value(value)
 
 
 class _LazyField:

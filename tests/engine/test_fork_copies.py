@@ -1,0 +1,345 @@
+"""What a `.sync` task gets when it reads a field of its fork: the base's object only when nothing in it
+can change, a shallow copy for a list/dict/set of immutable items, a deep copy otherwise."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from cadence import Cadence, MergeStrategy, Score
+from cadence._fork import copy_value, fork, is_immutable
+
+
+class Colour(enum.Enum):
+    # A member with a mutable value is still a singleton: deepcopy returns it too.
+    RED = [1]  # noqa: RUF012
+    BLUE = [2]  # noqa: RUF012
+
+
+@dataclass(frozen=True)
+class Frozen:
+    name: str
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FrozenScalars:
+    name: str
+    qty: int
+
+
+class Token:
+    """Hashable, yet mutable."""
+
+    def __init__(self) -> None:
+        self.hits: list[int] = []
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Token) and other.hits == self.hits
+
+    def __hash__(self) -> int:
+        return 0
+
+
+class Items(list[int]):
+    pass
+
+
+@dataclass
+class Bag(Score):
+    pair: tuple[Any, ...] = ()
+    ints: list[int] = field(default_factory=list)
+    lines: list[tuple[str, int]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    ids: set[int] = field(default_factory=set)
+    nested: list[list[int]] = field(default_factory=list)
+    frozen: Any = None
+    tokens: frozenset[Any] = frozenset()
+    colour: Colour = Colour.RED
+    text: str = ""
+    total: int = 0
+
+
+async def _sync(score: Bag, tasks: list[Any], **kw: Any) -> Bag:
+    return await Cadence("c", Bag()).sync("g", tasks, **kw).run(score)
+
+
+async def _handoff(writer_body: Any, reader_body: Any, score: Bag) -> tuple[Bag, dict[str, Any]]:
+    """The writer runs first and changes its fork; the reader reads after it and records what it saw."""
+    seen: dict[str, Any] = {}
+    wrote = asyncio.Event()
+
+    async def writer(s: Bag) -> None:
+        writer_body(s)
+        wrote.set()
+
+    async def reader(s: Bag) -> None:
+        await wrote.wait()
+        seen.update(reader_body(s))
+
+    merged = await _sync(score, [writer, reader])
+    return merged, seen
+
+
+# ---------------------------------------------------------------------------- the rule itself
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        1,
+        2.5,
+        "s",
+        b"b",
+        None,
+        True,
+        range(3),
+        (),
+        (1, "a", None, b"x"),
+        (("a", 1), ("b", (2, 3))),
+        frozenset({1, "a", (2, 3)}),
+        Colour.RED,
+        ("red", Colour.BLUE),
+    ],
+)
+def test_immutable_values_are_handed_out_as_they_are(value: Any) -> None:
+    """Nothing reachable from these can change: sharing is as good as a deep copy."""
+    assert is_immutable(value)
+    assert copy_value(value) is value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        ([],),
+        (1, (2, [3])),
+        ({"k": 1},),
+        frozenset({Token()}),
+        Frozen("a"),
+        FrozenScalars("a", 1),
+        [1, 2],
+        {"a": 1},
+        {1},
+    ],
+)
+def test_anything_that_can_change_is_not_immutable(value: Any) -> None:
+    """Containers that hold (or are) something mutable, and any frozen dataclass, count as mutable."""
+    assert not is_immutable(value)
+    assert copy_value(value) is not value
+
+
+def test_a_tuple_holding_a_list_is_deep_copied() -> None:
+    value = (1, (2, [3]))
+    copied = copy_value(value)
+    assert copied == value
+    copied[1][1].append(4)
+    assert value == (1, (2, [3]))
+
+
+def test_lists_dicts_and_sets_of_immutables_get_a_shallow_copy_sharing_the_items() -> None:
+    line = ("sku", 2, 499)
+    lines = [line, ("other", 1, 10)]
+    copied = copy_value(lines)
+    assert copied == lines
+    assert copied is not lines
+    assert type(copied) is list
+    assert copied[0] is line  # the tuple itself needs no copy
+    counts = {"a": 1, ("k", 2): (3, 4)}
+    assert copy_value(counts) == counts
+    assert copy_value(counts) is not counts
+    ids = {1, 2, (3, 4)}
+    assert copy_value(ids) == ids
+    assert copy_value(ids) is not ids
+
+
+def test_containers_of_mutable_items_are_deep_copied_keeping_their_aliases() -> None:
+    inner = [1]
+    value = [inner, inner]
+    copied = copy_value(value)
+    assert copied == value
+    assert copied[0] is not inner
+    assert copied[0] is copied[1]  # one object twice in the original: one copy twice
+    holder = {"a": [1]}
+    assert copy_value(holder)["a"] is not holder["a"]
+
+
+def test_subclasses_of_containers_are_deep_copied_with_their_type() -> None:
+    items = Items([1, 2])
+    items.note = "extra"  # type: ignore[attr-defined]
+    copied = copy_value(items)
+    assert type(copied) is Items
+    assert copied == items
+    assert copied is not items
+    assert copied.note == "extra"  # type: ignore[attr-defined]
+
+
+def test_very_deep_tuples_fall_back_to_a_deep_copy() -> None:
+    value: Any = (1,)
+    for _ in range(40):
+        value = (value,)
+    assert not is_immutable(value)
+    assert copy_value(value) == value
+
+
+# ---------------------------------------------------------------------------- through .sync
+
+
+async def test_reading_a_tuple_of_scalars_gives_the_same_object_and_no_change() -> None:
+    """A tuple of scalars is handed out as it is, and reading it is not a change."""
+    pair = ("a", 1)
+    got: list[Any] = []
+
+    async def read(s: Bag) -> None:
+        got.append(s.pair)
+
+    score = Bag(pair=pair)
+    await _sync(score, [read, read])
+    assert got == [pair, pair]
+    assert all(g is pair for g in got)
+    assert score.pair is pair
+
+
+async def test_a_tuple_containing_a_list_is_isolated() -> None:
+    """An in-place write into a list inside a tuple stays in the writing task's copy until the merge."""
+    score = Bag(pair=("a", [1]))
+    merged, seen = await _handoff(
+        lambda s: s.pair[1].append(2), lambda s: {"pair": (s.pair[0], list(s.pair[1]))}, score
+    )
+    assert seen == {"pair": ("a", [1])}
+    assert merged.pair == ("a", [1, 2])
+
+
+async def test_a_list_of_ints_read_by_one_task_and_appended_by_another_is_isolated() -> None:
+    base = [1, 2]
+    score = Bag(ints=base)
+    merged, seen = await _handoff(lambda s: s.ints.append(3), lambda s: {"ints": list(s.ints)}, score)
+    assert seen == {"ints": [1, 2]}
+    assert merged.ints == [1, 2, 3]
+
+
+async def test_a_reader_first_then_a_writer_still_do_not_share_the_list() -> None:
+    """The reader's copy is taken before the writer's append: it must not be the writer's list."""
+    seen: list[list[int]] = []
+    read_done = asyncio.Event()
+
+    async def reader(s: Bag) -> None:
+        mine = s.ints
+        read_done.set()
+        await asyncio.sleep(0.01)
+        seen.append(list(mine))
+
+    async def writer(s: Bag) -> None:
+        await read_done.wait()
+        s.ints.append(99)
+
+    score = Bag(ints=[1])
+    await _sync(score, [reader, writer])
+    assert seen == [[1]]
+    assert score.ints == [1, 99]
+
+
+async def test_a_list_of_tuples_is_isolated_and_unchanged_by_reads() -> None:
+    lines = [("a", 1), ("b", 2)]
+    score = Bag(lines=lines)
+    merged, seen = await _handoff(
+        lambda s: s.lines.append(("c", 3)), lambda s: {"lines": list(s.lines)}, score
+    )
+    assert seen == {"lines": [("a", 1), ("b", 2)]}
+    assert merged.lines == [("a", 1), ("b", 2), ("c", 3)]
+
+    async def only_read(s: Bag) -> None:
+        assert sum(q for _, q in s.lines) == 6
+
+    grown = merged.lines
+    again = await _sync(merged, [only_read, only_read])
+    assert again.lines is grown  # nothing changed: the score keeps its own list
+
+
+async def test_dict_and_set_of_scalars_are_isolated() -> None:
+    score = Bag(counts={"a": 1}, ids={1})
+
+    def write(s: Bag) -> None:
+        s.counts["a"] += 1
+        s.counts["b"] = 5
+        s.ids.add(2)
+
+    merged, seen = await _handoff(write, lambda s: {"counts": dict(s.counts), "ids": set(s.ids)}, score)
+    assert seen == {"counts": {"a": 1}, "ids": {1}}
+    assert merged.counts == {"a": 2, "b": 5}
+    assert merged.ids == {1, 2}
+
+
+async def test_nested_lists_are_isolated() -> None:
+    score = Bag(nested=[[1], [2]])
+    merged, seen = await _handoff(
+        lambda s: s.nested[0].append(9), lambda s: {"nested": [list(x) for x in s.nested]}, score
+    )
+    assert seen == {"nested": [[1], [2]]}
+    assert merged.nested == [[1, 9], [2]]
+
+
+async def test_a_frozen_dataclass_with_a_mutable_field_is_isolated() -> None:
+    score = Bag(frozen=Frozen("x", ["t"]))
+    merged, seen = await _handoff(
+        lambda s: s.frozen.tags.append("new"), lambda s: {"tags": list(s.frozen.tags)}, score
+    )
+    assert seen == {"tags": ["t"]}
+    assert merged.frozen == Frozen("x", ["t", "new"])
+
+
+async def test_a_frozen_dataclass_written_through_object_setattr_is_isolated() -> None:
+    score = Bag(frozen=FrozenScalars("x", 1))
+    merged, seen = await _handoff(
+        lambda s: object.__setattr__(s.frozen, "qty", 2), lambda s: {"qty": s.frozen.qty}, score
+    )
+    assert seen == {"qty": 1}
+    assert merged.frozen == FrozenScalars("x", 2)
+
+
+async def test_a_frozenset_of_mutable_objects_is_isolated() -> None:
+    token = Token()
+    score = Bag(tokens=frozenset({token}))
+    merged, seen = await _handoff(
+        lambda s: next(iter(s.tokens)).hits.append(1),
+        lambda s: {"hits": list(next(iter(s.tokens)).hits)},
+        score,
+    )
+    assert seen == {"hits": []}
+    assert token.hits == []  # the base's object was never written
+    assert next(iter(merged.tokens)).hits == [1]
+
+
+async def test_enum_and_str_fields_are_shared_and_replaced_not_mutated() -> None:
+    score = Bag(colour=Colour.RED, text="a")
+
+    def write(s: Bag) -> None:
+        s.colour = Colour.BLUE
+        s.text += "b"
+
+    merged, seen = await _handoff(write, lambda s: {"colour": s.colour, "text": s.text}, score)
+    assert seen == {"colour": Colour.RED, "text": "a"}
+    assert (merged.colour, merged.text) == (Colour.BLUE, "ab")
+
+
+async def test_smart_merge_of_appends_to_a_shallow_copied_list() -> None:
+    async def one(s: Bag) -> None:
+        s.lines.append(("x", 1))
+
+    async def two(s: Bag) -> None:
+        s.lines.append(("y", 2))
+
+    score = Bag(lines=[("a", 0)])
+    merged = await _sync(score, [one, two], merge_strategy=MergeStrategy.smart_merge)
+    assert merged.lines == [("a", 0), ("x", 1), ("y", 2)]
+
+
+def test_a_fork_read_outside_a_run_copies_the_same_way() -> None:
+    score = Bag(ints=[1], pair=("a", 1))
+    view = fork(score)
+    assert view.pair is score.pair
+    view.ints.append(2)
+    assert score.ints == [1]
