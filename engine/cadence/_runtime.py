@@ -16,8 +16,9 @@ from . import events as ev
 from ._scope import NoteScope, current_scope, offload
 from .exceptions import NoteError, Skip
 from .note import Note, callable_name, is_async_callable
+from .score import Score
 
-__all__ = ["Checkpoint", "Level", "Stop", "Task", "call_task", "is_awaitable", "note_error"]
+__all__ = ["Checkpoint", "Level", "Stop", "Task", "call_task", "carry", "is_awaitable", "note_error"]
 
 log = logging.getLogger("cadence")
 
@@ -158,6 +159,14 @@ def note_error(name: str, error: BaseException) -> NoteError:
     wrapped = NoteError(msg, note_name=name, original_error=error)
     wrapped.__cause__ = error
     return wrapped
+
+
+def carry(score: Any, result: Any) -> Any:
+    """The score after a note: a returned score of the same type (an immutable update) replaces it."""
+    if result is not None and result is not score and isinstance(result, Score):
+        if result.__class__ is score.__class__:
+            return result
+    return score
 
 
 _CORO = types.CoroutineType

@@ -18,10 +18,9 @@ from ._measures import (
     NoteMeasure,
     ParallelMeasure,
     SequenceMeasure,
-    carry,
     segment,
 )
-from ._runtime import Checkpoint, Level, SafeListener, Sink, Stop, is_awaitable, note_error
+from ._runtime import Checkpoint, Level, SafeListener, Sink, Stop, carry, is_awaitable, note_error
 from .exceptions import DefinitionError, Skip
 from .hooks import HooksManager, _run_id
 from .merge import MergeFn, MergeStrategy
