@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+import types
+from collections.abc import Awaitable, Generator, Sequence
 from types import CoroutineType
 from typing import Any, cast
 
@@ -25,6 +26,67 @@ def _future(loop: asyncio.AbstractEventLoop, result: Any) -> asyncio.Future[Any]
     done: asyncio.Future[Any] = loop.create_future()
     done.set_result(result)
     return done
+
+
+@types.coroutine
+def _one_turn() -> Generator[None, None, None]:
+    """Let the loop run once (what ``asyncio.sleep(0)`` does)."""
+    yield
+
+
+def _failure(running: list[asyncio.Future[Any]]) -> asyncio.Future[Any] | None:
+    """The first ended task (declaration order) that failed or was cancelled."""
+    for t in running:
+        if t.done() and (t.cancelled() or t.exception() is not None):
+            return t
+    return None
+
+
+class _Waiter:
+    """Done callback of a group's pending tasks: resolves ``future`` with the first task that fails
+    (or is cancelled), or with None once all have ended."""
+
+    __slots__ = ("future", "left")
+
+    def __init__(self, future: asyncio.Future[asyncio.Future[Any] | None], left: int) -> None:
+        self.future = future
+        self.left = left
+
+    def __call__(self, task: asyncio.Future[Any]) -> None:
+        self.left -= 1
+        if self.future.done():
+            return
+        if task.cancelled() or task.exception() is not None:
+            self.future.set_result(task)
+        elif not self.left:
+            self.future.set_result(None)
+
+
+async def _settle(running: list[asyncio.Future[Any]]) -> asyncio.Future[Any] | None:
+    """Wait until every task has ended or one has failed; returns the failed one (None: all ended well).
+
+    What ``asyncio.gather`` does, for less: the tasks were just scheduled, so one turn of the loop
+    lets each take its first step; tasks that end there (notes that never suspend) need no
+    callback at all, and the rest get one light callback each.
+    """
+    for t in running:
+        if not t.done():
+            break
+    else:
+        return _failure(running)
+    await _one_turn()
+    # Tasks that ended in that turn ended in declaration order: the first failure is the first here.
+    failed = _failure(running)
+    if failed is not None:
+        return failed
+    pending = [t for t in running if not t.done()]
+    if not pending:
+        return None
+    future: asyncio.Future[asyncio.Future[Any] | None] = asyncio.get_running_loop().create_future()
+    waiter = _Waiter(future, len(pending))
+    for t in pending:
+        t.add_done_callback(waiter)
+    return await future
 
 
 async def run_parallel(
@@ -53,25 +115,29 @@ async def run_parallel(
             for i, t in enumerate(tasks)
         ]
     try:
-        results = await asyncio.gather(*running)
-    except Exception as first:
-        for t in running:
-            t.cancel()
-        await asyncio.gather(*running, return_exceptions=True)  # raise once every task has ended
-        index = next(i for i, t in enumerate(running) if not t.cancelled() and t.exception() is first)
-        if isinstance(first, (Stop, Skip)):
-            raise Stop("skipped", score, getattr(first, "reason", "")) from None
-        if isinstance(first, NoteError):
-            raise first from None
-        msg = f"parallel task {names[index]!r} of {group_name!r} failed: {type(first).__name__}: {first}"
-        raise ParallelNoteError(
-            msg, note_name=names[index], group_name=group_name, task_index=index, original_error=first
-        ) from first
-    except BaseException:
+        failed = await _settle(running)
+    except BaseException:  # this run was cancelled (or worse): so are the tasks
         for t in running:
             t.cancel()
         await asyncio.gather(*running, return_exceptions=True)
         raise
+    if failed is not None:
+        for t in running:
+            t.cancel()
+        await asyncio.gather(*running, return_exceptions=True)  # raise once every task has ended
+        first = failed.exception()  # a cancelled task raises its CancelledError here
+        if not isinstance(first, Exception):
+            raise cast(BaseException, first)
+        if isinstance(first, (Stop, Skip)):
+            raise Stop("skipped", score, getattr(first, "reason", "")) from None
+        if isinstance(first, NoteError):
+            raise first from None
+        index = running.index(failed)
+        msg = f"parallel task {names[index]!r} of {group_name!r} failed: {type(first).__name__}: {first}"
+        raise ParallelNoteError(
+            msg, note_name=names[index], group_name=group_name, task_index=index, original_error=first
+        ) from first
+    results = [t.result() for t in running]
     if not isolate:
         return score
     snaps = [

@@ -1,5 +1,7 @@
 """What a `.sync` task gets when it reads a field of its fork: the base's object only when nothing in it
-can change, a shallow copy for a list/dict/set of immutable items, a deep copy otherwise."""
+can change, a shallow copy for a list/dict/set of immutable items, a deep copy otherwise. And how a
+group waits for its tasks: every task ends before the group does, the first failure wins, nothing of a
+failed or cancelled group is merged."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from cadence import Cadence, MergeStrategy, Score
+from cadence import Cadence, MergeStrategy, ParallelNoteError, RunRecorder, Score
 from cadence._fork import copy_value, fork, is_immutable
 
 
@@ -343,3 +345,184 @@ def test_a_fork_read_outside_a_run_copies_the_same_way() -> None:
     assert view.pair is score.pair
     view.ints.append(2)
     assert score.ints == [1]
+
+
+# ---------------------------------------------------------------------------- how a group waits
+
+OBSERVED = pytest.mark.parametrize("observed", [False, True], ids=["plain", "observed"])
+
+
+async def _run(score: Bag, tasks: list[Any], observed: bool) -> Bag:
+    cad = Cadence("c", Bag()).sync("g", tasks)
+    return await cad.run(score, listeners=[RunRecorder()] if observed else [])
+
+
+@OBSERVED
+async def test_notes_that_never_suspend_and_notes_that_do_are_all_merged(observed: bool) -> None:
+    async def at_once(s: Bag) -> None:
+        s.total += 1
+
+    async def later(s: Bag) -> None:
+        await asyncio.sleep(0)
+        await asyncio.sleep(0.001)
+        s.text = "later"
+
+    def in_thread(s: Bag) -> None:
+        s.ints.append(1)
+
+    score = await _run(Bag(), [at_once, later, in_thread], observed)
+    assert (score.total, score.text, score.ints) == (1, "later", [1])
+
+
+@OBSERVED
+async def test_tasks_failing_at_their_first_step_report_the_first_declared(observed: bool) -> None:
+    async def ok(s: Bag) -> None:
+        s.total = 1
+
+    async def first(s: Bag) -> None:
+        raise ValueError("first")
+
+    async def second(s: Bag) -> None:
+        raise KeyError("second")
+
+    score = Bag()
+    with pytest.raises(ParallelNoteError) as info:
+        await _run(score, [ok, first, second], observed)
+    assert (info.value.note_name, info.value.task_index) == ("first", 1)
+    assert isinstance(info.value.original_error, ValueError)
+    assert score.total == 0
+
+
+@OBSERVED
+async def test_a_late_failure_after_siblings_ended_merges_nothing(observed: bool) -> None:
+    async def ok(s: Bag) -> None:
+        s.total = 1
+
+    async def late(s: Bag) -> None:
+        await asyncio.sleep(0.001)
+        raise ValueError("late")
+
+    score = Bag()
+    with pytest.raises(ParallelNoteError) as info:
+        await _run(score, [ok, late], observed)
+    assert (info.value.note_name, info.value.task_index) == ("late", 1)
+    assert score.total == 0
+
+
+@OBSERVED
+async def test_the_first_failure_in_time_wins_over_a_later_one(observed: bool) -> None:
+    gate = asyncio.Event()
+
+    async def slow_fail(s: Bag) -> None:
+        await gate.wait()
+        raise KeyError("second in time")
+
+    async def fast_fail(s: Bag) -> None:
+        await asyncio.sleep(0)
+        gate.set()
+        raise ValueError("first in time")
+
+    with pytest.raises(ParallelNoteError) as info:
+        await _run(Bag(), [slow_fail, fast_fail], observed)
+    assert (info.value.note_name, info.value.task_index) == ("fast_fail", 1)
+
+
+@OBSERVED
+async def test_a_failure_at_the_first_step_cancels_a_pending_sibling(observed: bool) -> None:
+    cancelled = asyncio.Event()
+
+    async def slow(s: Bag) -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    async def fail(s: Bag) -> None:
+        raise ValueError("boom")
+
+    with pytest.raises(ParallelNoteError):
+        await _run(Bag(), [slow, fail], observed)
+    assert cancelled.is_set()
+
+
+@OBSERVED
+async def test_a_task_cancelled_from_inside_cancels_the_group(observed: bool) -> None:
+    """As with ``asyncio.gather``: a cancelled task cancels its siblings and the run raises CancelledError."""
+    cancelled = asyncio.Event()
+
+    async def slow(s: Bag) -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    async def quits(s: Bag) -> None:
+        s.total = 1
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        await asyncio.sleep(0)
+
+    score = Bag()
+    with pytest.raises(asyncio.CancelledError):
+        await _run(score, [slow, quits], observed)
+    assert cancelled.is_set()
+    assert score.total == 0
+
+
+@OBSERVED
+@pytest.mark.parametrize("when", ["at_once", "while_running"])
+async def test_cancelling_the_run_cancels_every_task_and_merges_nothing(observed: bool, when: str) -> None:
+    started = asyncio.Event()
+    ended: list[str] = []
+
+    async def waits(s: Bag) -> None:
+        s.total = 1
+        started.set()
+        try:
+            await asyncio.sleep(10)
+        finally:
+            ended.append("waits")
+
+    async def also_waits(s: Bag) -> None:
+        s.text = "x"
+        try:
+            await asyncio.sleep(10)
+        finally:
+            ended.append("also_waits")
+
+    score = Bag()
+    run = asyncio.ensure_future(_run(score, [waits, also_waits], observed))
+    if when == "while_running":
+        await started.wait()
+    else:
+        await asyncio.sleep(0)  # the run has forked; its tasks have not started
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert (score.total, score.text) == (0, "")
+    if when == "while_running":
+        assert sorted(ended) == ["also_waits", "waits"]
+
+
+async def test_skip_at_the_first_step_cancels_a_pending_sibling_and_ends_cleanly() -> None:
+    from cadence import Skip
+
+    cancelled = asyncio.Event()
+
+    async def slow(s: Bag) -> None:
+        s.total = 1
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    async def skip(s: Bag) -> None:
+        raise Skip("nothing to do")
+
+    score = await _run(Bag(), [slow, skip], observed=False)
+    assert score.total == 0
+    assert cancelled.is_set()
