@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import types
-from collections.abc import Awaitable, Generator, Sequence
+from collections.abc import Awaitable, Coroutine, Generator, Mapping, Sequence
 from types import CoroutineType
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 from . import events as ev
 from ._fork import changes_of, fork_all
 from ._runtime import Level, Stop, Task, call_task, carry, is_awaitable
 from .exceptions import NoteError, ParallelNoteError, Skip
-from .merge import MergeFn, Snapshot, apply_fields, overlaps, strategy_name
+from .merge import (
+    MergeFn,
+    Snapshot,
+    apply_fields,
+    fail_on_conflict,
+    last_write_wins,
+    overlaps,
+    strategy_name,
+)
 from .score import Score
 
 __all__ = ["run_parallel"]
+
+Running = list["asyncio.Future[Any]"]
 
 
 def _future(loop: asyncio.AbstractEventLoop, result: Any) -> asyncio.Future[Any]:
@@ -62,99 +72,163 @@ class _Waiter:
             self.future.set_result(None)
 
 
-async def _settle(running: list[asyncio.Future[Any]]) -> asyncio.Future[Any] | None:
+async def _settle(running: Running) -> asyncio.Future[Any] | None:
     """Wait until every task has ended or one has failed; returns the failed one (None: all ended well).
 
     What ``asyncio.gather`` does, for less: the tasks were just scheduled, so one turn of the loop
     lets each take its first step; tasks that end there (notes that never suspend) need no
-    callback at all, and the rest get one light callback each.
+    callback at all, and the rest get one light callback each. (``_plain`` has this inline.)
     """
     for t in running:
         if not t.done():
+            await _one_turn()
             break
-    else:
-        return _failure(running)
-    await _one_turn()
     # Tasks that ended in that turn ended in declaration order: the first failure is the first here.
     failed = _failure(running)
-    if failed is not None:
-        return failed
-    pending = [t for t in running if not t.done()]
-    if not pending:
-        return None
-    future: asyncio.Future[asyncio.Future[Any] | None] = asyncio.get_running_loop().create_future()
+    if failed is None:
+        pending = [t for t in running if not t.done()]
+        if pending:
+            failed = await _wait(pending)
+    return failed
+
+
+def _wait(pending: Running) -> asyncio.Future[asyncio.Future[Any] | None]:
+    """A future resolved with the first of ``pending`` to fail, or with None once all have ended."""
+    future: asyncio.Future[asyncio.Future[Any] | None] = pending[0].get_loop().create_future()
     waiter = _Waiter(future, len(pending))
     for t in pending:
         t.add_done_callback(waiter)
-    return await future
+    return future
 
 
-async def run_parallel(
+async def _cancel_all(running: Running) -> None:
+    """Cancel the tasks and return once every one has ended (sync ones in threads run to their end)."""
+    for t in running:
+        t.cancel()
+    await asyncio.gather(*running, return_exceptions=True)
+
+
+async def _fail(
+    running: Running, failed: asyncio.Future[Any], tasks: Sequence[Task], group: str, score: Any
+) -> NoReturn:
+    """Cancel the group, then raise ``failed``'s error as the group's (or stop cleanly for a Skip)."""
+    await _cancel_all(running)  # raise once every task has ended
+    first = failed.exception()  # a cancelled task raises its CancelledError here
+    if not isinstance(first, Exception):
+        raise cast(BaseException, first)
+    if isinstance(first, (Stop, Skip)):
+        raise Stop("skipped", score, getattr(first, "reason", "")) from None
+    if isinstance(first, NoteError):
+        raise first from None
+    index = running.index(failed)
+    name = tasks[index].name
+    msg = f"parallel task {name!r} of {group!r} failed: {type(first).__name__}: {first}"
+    raise ParallelNoteError(
+        msg, note_name=name, group_name=group, task_index=index, original_error=first
+    ) from first
+
+
+def _union(changes: list[dict[str, Any]], later_wins: bool) -> dict[str, Any] | None:
+    """Every task's changes in one mapping; None when two tasks wrote one field and not ``later_wins``."""
+    merged: dict[str, Any] = {}
+    for changed in changes:
+        if changed:
+            if merged and not later_wins and not merged.keys().isdisjoint(changed):
+                return None
+            merged.update(changed)
+    return merged
+
+
+def run_parallel(
     level: Level,
     group_id: str,
     group_name: str,
     tasks: Sequence[Task],
     score: Any,
     strategy: MergeFn,
-) -> Any:
+) -> Coroutine[Any, Any, Any]:
     """Fork the score, run every task on its own copy at once, then merge (or fail and merge nothing)."""
-    plain = level.plain
+    if level.plain:
+        return _plain(group_name, tasks, score, strategy)
+    return _observed(level, group_id, group_name, tasks, score, strategy)
+
+
+async def _plain(group_name: str, tasks: Sequence[Task], score: Any, strategy: MergeFn) -> Any:
+    """``run_parallel`` when nothing listens and nothing steps: no events, and the hot parts inline."""
+    isolate = isinstance(score, Score)
+    views = fork_all(score, len(tasks)) if isolate else [score] * len(tasks)
+    loop = asyncio.get_running_loop()
+    create_task = loop.create_task
+    running: Running = []
+    for task, view in zip(tasks, views, strict=True):
+        result = task.call_in_thread(view)
+        running.append(create_task(result) if type(result) is CoroutineType else _future(loop, result))
+    try:
+        for t in running:  # _settle, inline
+            if not t.done():
+                await _one_turn()
+                break
+        failed = _failure(running)
+        if failed is None:
+            pending = [t for t in running if not t.done()]
+            if pending:
+                failed = await _wait(pending)
+    except BaseException:  # this run was cancelled (or worse): so are the tasks
+        await _cancel_all(running)
+        raise
+    if failed is not None:
+        await _fail(running, failed, tasks, group_name, score)
+    if not isolate:
+        return score
+    scores = [
+        view if (result := t.result()) is None else carry(view, result)
+        for view, t in zip(views, running, strict=True)
+    ]
+    changes = [changes_of(score, s) for s in scores]
+    values: Mapping[str, Any] | None = None
+    if strategy is fail_on_conflict or strategy is last_write_wins:  # no snapshots unless tasks overlap
+        values = _union(changes, strategy is last_write_wins)
+    if values is None:
+        snaps = [Snapshot(task.name, i, s) for i, (task, s) in enumerate(zip(tasks, scores, strict=True))]
+        values = strategy(score, snaps, changes)
+    return apply_fields(score, values) if values else score
+
+
+async def _observed(
+    level: Level, group_id: str, group_name: str, tasks: Sequence[Task], score: Any, strategy: MergeFn
+) -> Any:
     if level.controller is not None:
         await level.checkpoint("fork", group_id, group_name, score)
     isolate = isinstance(score, Score)
     views = fork_all(score, len(tasks)) if isolate else [score] * len(tasks)
-    names = [t.name for t in tasks]
-    if plain:
-        loop = asyncio.get_running_loop()
-        running = [_future(loop, t.call_in_thread(v)) for t, v in zip(tasks, views, strict=True)]
-    else:
-        ids = [f"{group_id}/{t.seg}" for t in tasks]
-        await level.emit(ev.Forked, group_id, name=group_name, tasks=tuple(ids), score=score)
-        running = [
-            asyncio.ensure_future(call_task(level, ids[i], names[i], t.call_in_thread, views[i]))
-            for i, t in enumerate(tasks)
-        ]
+    ids = [f"{group_id}/{t.seg}" for t in tasks]
+    await level.emit(ev.Forked, group_id, name=group_name, tasks=tuple(ids), score=score)
+    running: Running = [
+        asyncio.ensure_future(call_task(level, ids[i], t.name, t.call_in_thread, views[i]))
+        for i, t in enumerate(tasks)
+    ]
     try:
         failed = await _settle(running)
-    except BaseException:  # this run was cancelled (or worse): so are the tasks
-        for t in running:
-            t.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
+    except BaseException:
+        await _cancel_all(running)
         raise
     if failed is not None:
-        for t in running:
-            t.cancel()
-        await asyncio.gather(*running, return_exceptions=True)  # raise once every task has ended
-        first = failed.exception()  # a cancelled task raises its CancelledError here
-        if not isinstance(first, Exception):
-            raise cast(BaseException, first)
-        if isinstance(first, (Stop, Skip)):
-            raise Stop("skipped", score, getattr(first, "reason", "")) from None
-        if isinstance(first, NoteError):
-            raise first from None
-        index = running.index(failed)
-        msg = f"parallel task {names[index]!r} of {group_name!r} failed: {type(first).__name__}: {first}"
-        raise ParallelNoteError(
-            msg, note_name=names[index], group_name=group_name, task_index=index, original_error=first
-        ) from first
-    results = [t.result() for t in running]
+        await _fail(running, failed, tasks, group_name, score)
     if not isolate:
         return score
     snaps = [
-        Snapshot(name, i, view if result is None else carry(view, result))
-        for i, (name, view, result) in enumerate(zip(names, views, results, strict=True))
+        Snapshot(task.name, i, view if (result := t.result()) is None else carry(view, result))
+        for i, (task, view, t) in enumerate(zip(tasks, views, running, strict=True))
     ]
     changes = [changes_of(score, s.score) for s in snaps]
     try:
         values = strategy(score, snaps, changes)
     except Exception as error:
-        if not plain:
-            await _emit_merge(level, group_id, group_name, strategy, snaps, changes, {}, score, error)
+        await _emit_merge(level, group_id, group_name, strategy, snaps, changes, {}, score, error)
         raise
     if values:
         score = apply_fields(score, values)
-    if not plain:
-        await _emit_merge(level, group_id, group_name, strategy, snaps, changes, values or {}, score, None)
+    await _emit_merge(level, group_id, group_name, strategy, snaps, changes, values or {}, score, None)
     return score
 
 

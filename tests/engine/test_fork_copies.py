@@ -526,3 +526,81 @@ async def test_skip_at_the_first_step_cancels_a_pending_sibling_and_ends_cleanly
     score = await _run(Bag(), [slow, skip], observed=False)
     assert score.total == 0
     assert cancelled.is_set()
+
+
+# ---------------------------------------------------------------------------- merging a group
+
+
+def _write_after(task: str, delay: float, **fields: Any) -> Any:
+    """An async note named ``task`` that sets ``fields`` (after ``delay`` seconds when > 0)."""
+
+    async def write(s: Bag) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        for name, value in fields.items():
+            setattr(s, name, value)
+
+    write.__name__ = write.__qualname__ = task
+    return write
+
+
+@OBSERVED
+async def test_last_write_wins_follows_declaration_order_not_finishing_order(observed: bool) -> None:
+    slow = _write_after("slow", 0.01, text="declared first", total=1)
+    fast = _write_after("fast", 0, text="declared second")
+    cad = Cadence("c", Bag()).sync("g", [slow, fast], merge_strategy=MergeStrategy.last_write_wins)
+    score = await cad.run(Bag(), listeners=[RunRecorder()] if observed else [])
+    assert (score.text, score.total) == ("declared second", 1)
+
+
+@OBSERVED
+async def test_fail_on_conflict_accepts_equal_writes_and_names_disagreeing_tasks(observed: bool) -> None:
+    from cadence import MergeConflict
+
+    one = _write_after("one", 0, text="same", total=1)
+    two = _write_after("two", 0.001, text="same", ints=[1])
+    score = await _run(Bag(), [one, two], observed)
+    assert (score.text, score.total, score.ints) == ("same", 1, [1])
+
+    three = _write_after("three", 0, total=3)
+    score = Bag()
+    with pytest.raises(MergeConflict) as info:
+        await _run(score, [one, two, three], observed)
+    assert info.value.field == "total"
+    assert info.value.tasks == ("one", "three")
+    assert info.value.values == (1, 3)
+    assert (score.text, score.total) == ("", 0)
+
+
+@OBSERVED
+async def test_a_custom_strategy_gets_snapshots_in_declaration_order(observed: bool) -> None:
+    seen: list[tuple[str, int, int]] = []
+
+    def keep(original: Bag, snapshots: Any, changes: Any) -> dict[str, Any]:
+        seen.extend((snap.task, snap.position, snap.score.total) for snap in snapshots)
+        return {"total": max(c.get("total", 0) for c in changes)}
+
+    async def low(s: Bag) -> None:
+        await asyncio.sleep(0.005)
+        s.total = 2
+
+    async def high(s: Bag) -> None:
+        s.total = 7
+
+    cad = Cadence("c", Bag()).sync("g", [low, high], merge_strategy=keep)
+    score = await cad.run(Bag(), listeners=[RunRecorder()] if observed else [])
+    assert score.total == 7
+    assert seen == [("low", 0, 2), ("high", 1, 7)]
+
+
+@OBSERVED
+async def test_tasks_that_change_nothing_leave_the_score_as_it_was(observed: bool) -> None:
+    lines = [("a", 1)]
+
+    async def reads(s: Bag) -> None:
+        assert s.lines == [("a", 1)]
+
+    score = Bag(lines=lines, total=4)
+    assert await _run(score, [reads, reads], observed) is score
+    assert score.lines is lines
+    assert score.total == 4
