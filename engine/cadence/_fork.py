@@ -10,6 +10,7 @@ import copy
 import dataclasses
 import enum
 import types
+from collections.abc import Callable
 from typing import Any
 
 from .score import _AtomicBase
@@ -40,6 +41,7 @@ _SHARED_TYPES = (int, float, complex, str, bytes, bool, type(None), range, enum.
 _MAX_DEPTH = 16
 _fork_classes: dict[type, type | None] = {}
 _fork_class_set: set[type] = set()
+_base_setters: dict[type, Callable[[Any, Any], None]] = {}
 
 
 def field_names(score: Any) -> tuple[str, ...]:
@@ -101,6 +103,18 @@ def copy_value(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+def _held_names(score: Any) -> dict[str, None]:
+    """The names of ``score``'s data; for a view (a ``.sync`` inside a ``.sync`` task), its base's too."""
+    chain = []
+    while type(score) in _fork_class_set:
+        chain.append(score)
+        score = score._cadence_base
+    names = dict.fromkeys(field_names(score))
+    for view in reversed(chain):
+        names.update(dict.fromkeys(vars(view)))
+    return names
+
+
 def _lazy_value(value: Any) -> Any:
     """What a task reading a field of its fork gets: the base's value or a private copy of it."""
     if isinstance(value, _SHARED_TYPES):
@@ -121,15 +135,18 @@ class _LazyField:
     def __get__(self, view: Any, owner: type | None = None) -> Any:
         if view is None:  # class access: what the score class itself would give
             return self.default
-        value = _lazy_value(getattr(view._cadence_base, self.name))
+        value = getattr(view._cadence_base, self.name)
+        if type(value) not in _ATOMS:
+            value = _lazy_value(value)
         view.__dict__[self.name] = value
         return value
 
 
 def _make_fork_class(cls: type) -> type:
     def __getattr__(self: Any, name: str) -> Any:  # attributes beyond the dataclass fields
-        if name in self._cadence_names:
-            value = _lazy_value(getattr(self._cadence_base, name))
+        base = self._cadence_base
+        if name in vars(base) or (type(base) in _fork_class_set and name in _held_names(base)):
+            value = _lazy_value(getattr(base, name))
             self.__dict__[name] = value
             return value
         msg = f"{cls.__name__!r} object has no attribute {name!r}"
@@ -145,7 +162,7 @@ def _make_fork_class(cls: type) -> type:
         return materialize(self).__reduce_ex__(protocol)
 
     namespace: dict[str, Any] = {
-        "__slots__": ("_cadence_base", "_cadence_names"),
+        "__slots__": ("_cadence_base",),
         "__class__": property(lambda self: cls),  # a view passes for the score class itself
         "__getattr__": __getattr__,
         "__copy__": __copy__,
@@ -174,38 +191,26 @@ def _fork_class(score: Any) -> type | None:
     else:
         view_cls = cls if cls in _fork_class_set else _make_fork_class(cls)
         _fork_class_set.add(view_cls)
+        _base_setters[view_cls] = view_cls.__dict__["_cadence_base"].__set__
     _fork_classes[cls] = view_cls
     return view_cls
 
 
-def fork(score: Any, names: frozenset[str] | None = None) -> Any:
-    """A task's private view of ``score``: reads copy lazily, writes stay in the view.
-
-    ``names`` (the score's :func:`field_names`) may be passed when forking one score many times.
-    """
-    cls = _fork_class(score)
-    if cls is None:
-        return copy.deepcopy(score)
-    view: Any = object.__new__(cls)
-    object.__setattr__(view, "_cadence_base", score)
-    object.__setattr__(view, "_cadence_names", names if names is not None else frozenset(field_names(score)))
-    return view
+def fork(score: Any) -> Any:
+    """A task's private view of ``score``: reads copy lazily, writes stay in the view."""
+    return fork_all(score, 1)[0]
 
 
 def fork_all(score: Any, count: int) -> list[Any]:
     """``count`` independent views of one score (one per parallel task)."""
-    cls = _fork_class(score)
+    cls = _fork_classes.get(type(score)) or _fork_class(score)
     if cls is None:
         return [copy.deepcopy(score) for _ in range(count)]
-    names = frozenset(vars(score))  # every dataclass field a score holds is in its __dict__
     new = object.__new__
-    setattr_ = object.__setattr__
-    views = []
-    for _ in range(count):
-        view: Any = new(cls)
-        setattr_(view, "_cadence_base", score)
-        setattr_(view, "_cadence_names", names)
-        views.append(view)
+    set_base = _base_setters[cls]  # the slot's own setter: a score's __setattr__ may refuse writes
+    views: list[Any] = [new(cls) for _ in range(count)]
+    for view in views:
+        set_base(view, score)
     return views
 
 
@@ -221,9 +226,10 @@ def materialize(view: Any) -> Any:
     obj = object.__new__(cls)
     base = view._cadence_base
     d = view.__dict__
-    for name in view._cadence_names:
-        value = d[name] if name in d else copy.deepcopy(getattr(base, name))
-        object.__setattr__(obj, name, value)
+    for name in _held_names(base):
+        value = d[name] if name in d else copy.deepcopy(getattr(base, name, _MISSING))
+        if value is not _MISSING:
+            object.__setattr__(obj, name, value)
     for name, value in d.items():
         if name not in vars(obj):
             object.__setattr__(obj, name, value)

@@ -604,3 +604,92 @@ async def test_tasks_that_change_nothing_leave_the_score_as_it_was(observed: boo
     assert await _run(score, [reads, reads], observed) is score
     assert score.lines is lines
     assert score.total == 4
+
+
+# ---------------------------------------------------------------------------- views themselves
+
+
+@dataclass
+class Extra(Score):
+    items: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.cache: dict[str, int] = {"hits": 0}  # not a dataclass field
+
+
+async def test_attributes_beyond_the_fields_are_copied_lazily_and_isolated() -> None:
+    seen: dict[str, Any] = {}
+    wrote = asyncio.Event()
+
+    async def writer(s: Extra) -> None:
+        s.cache["hits"] += 1
+        wrote.set()
+
+    async def reader(s: Extra) -> None:
+        await wrote.wait()
+        seen.update(s.cache)
+
+    score = Extra()
+    await Cadence("c", Extra()).sync("g", [writer, reader]).run(score)
+    assert seen == {"hits": 0}
+    assert score.cache == {"hits": 1}
+
+
+def test_a_view_copies_into_a_real_score_with_every_field() -> None:
+    import copy
+    import dataclasses
+
+    score = Extra(items=[1])
+    view = fork(score)
+    view.items.append(2)
+    for copied in (copy.copy(view), copy.deepcopy(view)):
+        assert type(copied) is Extra
+        assert copied.items == [1, 2]
+        assert copied.cache == {"hits": 0}
+        assert dataclasses.asdict(copied) == {"items": [1, 2]}
+    assert score.items == [1]
+    nested = fork(fork(score))  # a view of a view (a .sync inside a .sync task)
+    assert copy.deepcopy(nested).items == [1]
+    assert copy.deepcopy(nested).cache == {"hits": 0}
+
+
+async def test_a_sync_inside_a_sync_task_is_isolated_and_merged_up() -> None:
+    inner_seen: list[list[int]] = []
+
+    async def inner_write(s: Bag) -> None:
+        s.ints.append(1)
+
+    async def inner_read(s: Bag) -> None:
+        await asyncio.sleep(0.001)
+        inner_seen.append(list(s.ints))
+
+    inner = Cadence("inner", Bag()).sync("g", [inner_write, inner_read])
+
+    async def outer_nested(s: Bag) -> None:
+        await inner.run(s)
+
+    async def outer_other(s: Bag) -> None:
+        s.total = 5
+
+    score = Bag(ints=[0])
+    await Cadence("c", Bag()).sync("g", [outer_nested, outer_other]).run(score)
+    assert inner_seen == [[0]]
+    assert (score.ints, score.total) == ([0, 1], 5)
+
+
+async def test_scores_that_refuse_setattr_can_still_be_forked() -> None:
+    from cadence import ImmutableScore
+
+    @dataclass(frozen=True)
+    class Settings(ImmutableScore):
+        region: str = ""
+        retries: int = 0
+
+    async def region(s: Settings) -> Settings:
+        return s.replace(region="eu")
+
+    async def retries(s: Settings) -> Settings:
+        return s.replace(retries=3)
+
+    got = await Cadence("c", Settings()).sync("g", [region, retries]).run(Settings())
+    assert (got.region, got.retries) == ("eu", 3)
