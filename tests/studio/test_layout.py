@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -416,3 +417,67 @@ def test_a_hundred_syncs_of_ten_lay_out() -> None:
     assert sum(box.kind == "note" for box in drawing.boxes.values()) == 1000
     assert {drawing.boxes[f"wide/g7/n{i}"].y for i in range(10)} == {drawing.boxes["wide/g7/n0"].y}
     assert {cell_len(line.plain) for line in drawing.lines} == {drawing.width}
+
+
+def random_looks(tree: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """Statuses, a selection and taken lanes as a run would give them (some durations widen a slot)."""
+    ids = [node["id"] for node in nodes(tree)]
+    statuses = {}
+    for node_id in rng.sample(ids, rng.randint(0, len(ids))):
+        status = rng.choice(["running", "paused", "done", "failed", "skipped", "cancelled", "pending"])
+        duration = rng.choice([None, 0.0021, 1.5, 42.0, 125.0] * 8 + [12 * 60.0])  # 12m00s is wider
+        statuses[node_id] = {"status": status} | ({"duration": duration} if duration is not None else {})
+    splits = [node["id"] for node in nodes(tree) if node["kind"] == "split"]
+    taken = {split: rng.choice(["true", "false", True]) for split in splits if rng.random() < 0.5}
+    return {"statuses": statuses, "selected": rng.choice([None, *ids]), "taken": taken}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_restyling_in_place_draws_what_a_fresh_layout_draws(seed: int) -> None:
+    """With ``previous``, only what changed is painted again, and the drawing is the same as a new one."""
+    rng = random.Random(seed)
+    cadence = order_cadence() if seed % 2 else every_kind()
+    tree = cadence.describe()
+    collapsed = {"shop/prepare"} if seed % 4 == 0 else set()
+    previous = layout(tree, collapsed=collapsed, width=90)
+    for _ in range(12):
+        looks = random_looks(tree, rng)
+        drawing = layout(tree, collapsed=collapsed, width=90, previous=previous, **looks)
+        fresh = layout(tree, collapsed=collapsed, width=90, **looks)
+        assert drawing.lines == fresh.lines
+        assert (drawing.boxes, drawing.order) == (fresh.boxes, fresh.order)
+        assert (drawing.width, drawing.height) == (fresh.width, fresh.height)
+        previous = drawing
+
+
+def test_restyling_keeps_the_lines_that_did_not_change() -> None:
+    """Stepping from one note to the next paints only those notes' rows; every other line is kept."""
+    tree = order_cadence().describe()
+    before = layout(tree, statuses={"order/validate": {"status": "paused"}}, selected="order/validate")
+    after = layout(
+        tree,
+        statuses={
+            "order/validate": {"status": "done", "duration": 0.002},
+            "order/gather": {"status": "running"},
+        },
+        selected="order/gather",
+        previous=before,
+    )
+    changed = {
+        y for y, (old, new) in enumerate(zip(before.lines, after.lines, strict=True)) if old is not new
+    }
+    validate, gather = after.boxes["order/validate"], after.boxes["order/gather"]
+    assert set(range(validate.y, validate.y + 3)) <= changed
+    assert gather.y in changed
+    assert len(changed) < len(after.lines) // 2
+    assert layout(tree, previous=before).lines == layout(tree).lines  # a used-up drawing is laid out again
+
+
+def test_restyling_lays_out_again_when_the_shape_changes() -> None:
+    """New breakpoints, collapsed measures, width or tree: a whole new layout, as without ``previous``."""
+    tree = order_cadence().describe()
+    for change in ({"breakpoints": {"order/validate"}}, {"collapsed": {"order/pay"}}, {"width": 120}):
+        previous = layout(tree)
+        assert layout(tree, previous=previous, **change).lines == layout(tree, **change).lines  # type: ignore[arg-type]
+    other = payment().describe()
+    assert layout(other, previous=layout(tree)).lines == layout(other).lines
