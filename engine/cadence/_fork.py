@@ -10,7 +10,7 @@ import copy
 import dataclasses
 import enum
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .score import _AtomicBase
@@ -39,9 +39,9 @@ _ATOMS = frozenset(
 _SHARED_TYPES = (int, float, complex, str, bytes, bool, type(None), range, enum.Enum, _AtomicBase)
 # Deeper than this, ``is_immutable`` gives up and the value is deep-copied.
 _MAX_DEPTH = 16
-_fork_classes: dict[type, type | None] = {}
+_Maker = tuple[type, Callable[[Any, Any], None]]
+_makers: dict[type, _Maker | None] = {}  # score class -> (view class, base slot setter)
 _fork_class_set: set[type] = set()
-_base_setters: dict[type, Callable[[Any, Any], None]] = {}
 
 
 def field_names(score: Any) -> tuple[str, ...]:
@@ -74,6 +74,21 @@ def is_immutable(value: Any, _depth: int = 0) -> bool:
     return isinstance(value, enum.Enum)  # members are singletons: deepcopy returns them too
 
 
+def _all_immutable(items: Iterable[Any]) -> bool:
+    """``is_immutable`` of every item, with tuples of atoms (a list of records) checked inline."""
+    for item in items:
+        t = type(item)
+        if t in _ATOMS:
+            continue
+        if t is tuple:
+            for part in item:
+                if type(part) not in _ATOMS and not is_immutable(part, 1):
+                    return False
+        elif not is_immutable(item):
+            return False
+    return True
+
+
 def copy_value(value: Any) -> Any:
     """A copy of ``value`` that shares nothing mutable with it (what ``copy.deepcopy`` gives), cheaper
     where that is safe: immutable values are returned as they are, and an exact ``list``, ``dict`` or
@@ -81,23 +96,11 @@ def copy_value(value: Any) -> Any:
     t = type(value)
     if t in _ATOMS:
         return value
-    if t is list:
-        for item in value:
-            if type(item) not in _ATOMS and not is_immutable(item):
-                return copy.deepcopy(value)
-        return value.copy()
+    if t is list or t is set:
+        return value.copy() if _all_immutable(value) else copy.deepcopy(value)
     if t is dict:
-        for key, item in value.items():
-            if (type(item) not in _ATOMS and not is_immutable(item)) or (
-                type(key) not in _ATOMS and not is_immutable(key)
-            ):
-                return copy.deepcopy(value)
-        return value.copy()
-    if t is set:
-        for item in value:
-            if type(item) not in _ATOMS and not is_immutable(item):
-                return copy.deepcopy(value)
-        return value.copy()
+        safe = _all_immutable(value.values()) and _all_immutable(value)
+        return value.copy() if safe else copy.deepcopy(value)
     if is_immutable(value):
         return value
     return copy.deepcopy(value)
@@ -177,23 +180,20 @@ def _make_fork_class(cls: type) -> type:
     return type(cls.__name__, (cls,), namespace)
 
 
-def _fork_class(score: Any) -> type | None:
-    """The view class for ``score``'s class (made once per class); None for ``__slots__`` scores."""
-    cls = type(score)
-    try:
-        return _fork_classes[cls]
-    except KeyError:
-        pass
+def _view_maker(cls: type, score: Any) -> _Maker | None:
+    """The view class for ``cls`` and the setter of its base slot (made once per class); None for
+    ``__slots__`` scores, which are deep-copied instead."""
     try:
         vars(score)
     except TypeError:  # no per-instance dict to fill lazily
-        view_cls = None
+        maker = None
     else:
         view_cls = cls if cls in _fork_class_set else _make_fork_class(cls)
         _fork_class_set.add(view_cls)
-        _base_setters[view_cls] = view_cls.__dict__["_cadence_base"].__set__
-    _fork_classes[cls] = view_cls
-    return view_cls
+        # The slot's own setter: the score class's __setattr__ may refuse writes (frozen dataclasses).
+        maker = (view_cls, view_cls.__dict__["_cadence_base"].__set__)
+    _makers[cls] = maker
+    return maker
 
 
 def fork(score: Any) -> Any:
@@ -203,14 +203,17 @@ def fork(score: Any) -> Any:
 
 def fork_all(score: Any, count: int) -> list[Any]:
     """``count`` independent views of one score (one per parallel task)."""
-    cls = _fork_classes.get(type(score)) or _fork_class(score)
-    if cls is None:
+    cls = type(score)
+    maker = _makers[cls] if cls in _makers else _view_maker(cls, score)
+    if maker is None:
         return [copy.deepcopy(score) for _ in range(count)]
+    view_cls, set_base = maker
     new = object.__new__
-    set_base = _base_setters[cls]  # the slot's own setter: a score's __setattr__ may refuse writes
-    views: list[Any] = [new(cls) for _ in range(count)]
-    for view in views:
+    views: list[Any] = []
+    for _ in range(count):
+        view: Any = new(view_cls)
         set_base(view, score)
+        views.append(view)
     return views
 
 
