@@ -270,7 +270,8 @@ class StudioScreen(Screen[None]):
             taken={node: taken for node, (_, taken) in run.branches.items()} if run else None,
             select=follow,
         )
-        graph.border_title = f"{entry.name}"
+        if graph.border_title != entry.name:  # setting it repaints the whole graph, even to the same title
+            graph.border_title = entry.name
         if follow is not None:
             self.focus_node = follow
 

@@ -68,8 +68,16 @@ class MeasureGraph(ScrollView, can_focus=True):
             self.selected = select
         self._redraw()
         if select is not None and self.drawing is not None and select in self.drawing.boxes:
-            box = self.drawing.boxes[select]
-            self.scroll_to_region(Region(box.x, box.y, box.width, box.height), animate=False, force=True)
+            self._reveal(select)
+
+    def _reveal(self, node_id: str) -> None:
+        """Bring a node the run reached into view: centred if it was out of view, as a debugger does,
+        so that the steps after it are in view too (and the graph scrolls once for several steps)."""
+        assert self.drawing is not None
+        box = self.drawing.boxes[node_id]
+        region = Region(box.x, box.y, box.width, box.height)
+        if not Region(*self.scroll_offset, *self.scrollable_content_region.size).contains_region(region):
+            self.scroll_to_region(region, animate=False, force=True, center=True)
 
     def _redraw(self) -> None:
         if self.graph_tree is None:
@@ -80,6 +88,7 @@ class MeasureGraph(ScrollView, can_focus=True):
             return
         if self.selected is None or (self.drawing and self.selected not in self.drawing.boxes):
             self.selected = self.graph_tree["id"]  # the cadence itself: the first box of every drawing
+        previous = self.drawing
         self.drawing = layout(
             self.graph_tree,
             statuses=self.statuses,
@@ -88,12 +97,29 @@ class MeasureGraph(ScrollView, can_focus=True):
             breakpoints=self.breakpoints,
             taken=self.taken,
             width=self.scrollable_content_region.width or None,
+            previous=previous,  # only the nodes that changed are painted again
         )
-        self._strips = {}  # rendered lazily, only the lines that are shown
         size = Size(self.drawing.width, self.drawing.height)
         if size != self.virtual_size:  # a new size lays the screen out again; same size only repaints
             self.virtual_size = size
-        self.refresh()
+        self._repaint(previous, self.drawing)
+
+    def _repaint(self, old: Drawing | None, new: Drawing) -> None:
+        """Repaint the lines that changed (a restyled drawing keeps the others), or everything."""
+        if old is None or (old.width, old.height) != (new.width, new.height):
+            self._strips = {}
+            self.refresh()
+            return
+        if old.lines is new.lines:
+            return
+        old_lines, new_lines = old.lines, new.lines
+        for index in [index for index in self._strips if old_lines[index] is not new_lines[index]]:
+            del self._strips[index]  # rendered lazily, only the lines that are shown
+        top, width = self.scroll_offset.y, self.size.width
+        shown = range(top, min(top + self.size.height, len(new_lines)))
+        changed = [Region(0, y - top, width, 1) for y in shown if old_lines[y] is not new_lines[y]]
+        if changed:
+            self.refresh(*changed)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
