@@ -9,7 +9,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -49,21 +51,114 @@ class ScoreTree(Tree[Row]):
         self._shown: tuple[Any, Any, str, bool] | None = None
 
     def show(self, value: Any, before: Any = None, *, title: str = "score", live: bool = False) -> None:
-        """Replace the tree with ``value``; mark what differs from ``before``."""
+        """Show ``value``; mark what differs from ``before``.
+
+        When the rows stand for the same paths as those shown (a step changed values, not the shape),
+        only the labels that changed are repainted: no rows are added or removed, so the screen is
+        not laid out again.
+        """
         last = self._shown
         if last is not None and last[0] is value and last[1] is before and last[2:] == (title, live):
             return  # the same trees again: keep the rows (and what the user opened)
         self._shown = (value, before, title, live)
-        self.clear()
         self.live = live
-        marks = diff_trees(before, value) if before is not None and value is not None else {}
         if value is None:
-            self.root.set_label(Text(f"{title}: (nothing yet)", style="dim"))
+            if self.root.children:
+                self.clear()
+            self._relabel(self.root, Text(f"{title}: (nothing yet)", style="dim"))
             return
-        self.root.set_label(_label(title, value, marks.get("")))
+        marks = diff_trees(before, value) if before is not None else {}
+        rows = self._plan(value, [], marks, before, depth=0)
+        label = _label(title, value, marks.get(""))
+        if self.root.data == Row(()) and self.root.is_expanded and _same_shape(self.root, rows):
+            widths = self._relabel(self.root, label)
+            widths |= self._patch(self.root, rows)
+            if widths:  # a label changed width: measure the rows again (a layout only if the widest did)
+                self._clear_line_cache()
+                _ = self._tree_lines
+            return
+        self.clear()
+        self.root.set_label(label)
         self.root.data = Row(())
-        self._fill(self.root, value, [], marks, before, depth=0)
+        self._add(self.root, rows)
         self.root.expand()
+
+    def _plan(
+        self,
+        value: dict[str, Any],
+        path: list[str],
+        marks: dict[str, str],
+        before: Any,
+        depth: int,
+        *,
+        offset: int = 0,
+    ) -> list[_Plan]:
+        """The rows under ``value``, opened as they should be."""
+        rows: list[_Plan] = []
+        children = value.get("c") or []
+        seen = set()
+        for key, child in children:
+            child_keys = [*path, str(key)]
+            mark = marks.get(join_path(child_keys))
+            seen.add(key)
+            label = _label(str(key), child, mark)
+            if child.get("c"):
+                opened = mark is not None or (
+                    depth < 1 and len(child.get("c") or []) <= _AUTO_EXPAND_CHILDREN
+                )
+                inner = self._plan(child, child_keys, marks, _child(before, key), depth + 1)
+                rows.append(_Plan(label, Row(tuple(child_keys)), inner, opened))
+            elif child.get("deep") and self.live:
+                label.append("  (enter: load)", style="dim italic")
+                rows.append(_Plan(label, Row(tuple(child_keys), 0)))
+            else:
+                rows.append(_Plan(label, Row(tuple(child_keys))))
+        for key, gone in _children(before) or []:
+            child_keys = [*path, str(key)]
+            if key not in seen and marks.get(join_path(child_keys)) == "removed":
+                rows.append(_Plan(_label(str(key), gone, "removed"), Row(tuple(child_keys))))
+        more = value.get("more")
+        if more:
+            shown = offset + len(children)
+            if self.live:
+                hint = Text(f"… {more} more — enter to load", style="italic cyan")
+                rows.append(_Plan(hint, Row(tuple(path), shown)))
+            else:
+                rows.append(
+                    _Plan(Text(f"… {more} more (select the live score to load them)", style="dim italic"))
+                )
+        return rows
+
+    def _add(self, node: TreeNode[Row], rows: list[_Plan]) -> None:
+        for row in rows:
+            if row.children is None:
+                node.add_leaf(row.label, data=row.data)
+            else:
+                self._add(node.add(row.label, data=row.data, expand=row.opened), row.children)
+
+    def _patch(self, node: TreeNode[Row], rows: list[_Plan]) -> bool:
+        """Give rows of the same shape their new labels and opening; True if a label changed width."""
+        widths = False
+        for child, row in zip(node.children, rows, strict=True):
+            widths |= self._relabel(child, row.label)
+            if row.children is not None:
+                if row.opened and not child.is_expanded:
+                    child.expand()
+                elif child.is_expanded and not row.opened:
+                    child.collapse()
+                widths |= self._patch(child, row.children)
+        return widths
+
+    def _relabel(self, node: TreeNode[Row], label: Text) -> bool:
+        """Set a label if it changed, repainting its row now; True if its width changed."""
+        old = node.label
+        if old == label:
+            return False
+        node.set_label(label)
+        line = node.line
+        if line >= 0:  # a shown row: repaint it with this batch, not after it
+            self.refresh(Region(0, line - self.scroll_offset.y, self.size.width, 1))
+        return cell_len(str(old)) != cell_len(str(node.label))
 
     def _fill(
         self,
@@ -76,37 +171,7 @@ class ScoreTree(Tree[Row]):
         *,
         offset: int = 0,
     ) -> None:
-        children = value.get("c") or []
-        seen = set()
-        for key, child in children:
-            child_keys = [*path, str(key)]
-            mark = marks.get(join_path(child_keys))
-            seen.add(key)
-            label = _label(str(key), child, mark)
-            if child.get("c"):
-                opened = mark is not None or (
-                    depth < 1 and len(child.get("c") or []) <= _AUTO_EXPAND_CHILDREN
-                )
-                branch = node.add(label, data=Row(tuple(child_keys)), expand=opened)
-                self._fill(branch, child, child_keys, marks, _child(before, key), depth + 1)
-            elif child.get("deep") and self.live:
-                node.add_leaf(
-                    label.append("  (enter: load)", style="dim italic"), data=Row(tuple(child_keys), 0)
-                )
-            else:
-                node.add_leaf(label, data=Row(tuple(child_keys)))
-        for key, gone in _children(before) or []:
-            child_keys = [*path, str(key)]
-            if key not in seen and marks.get(join_path(child_keys)) == "removed":
-                node.add_leaf(_label(str(key), gone, "removed"), data=Row(tuple(child_keys)))
-        more = value.get("more")
-        if more:
-            shown = offset + len(children)
-            if self.live:
-                hint = Text(f"… {more} more — enter to load", style="italic cyan")
-                node.add_leaf(hint, data=Row(tuple(path), shown))
-            else:
-                node.add_leaf(Text(f"… {more} more (select the live score to load them)", style="dim italic"))
+        self._add(node, self._plan(value, path, marks, before, depth, offset=offset))
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[Row]) -> None:
         row = event.node.data
@@ -142,6 +207,29 @@ class ScoreTree(Tree[Row]):
             if found is not None:
                 return found
         return None
+
+
+@dataclasses.dataclass
+class _Plan:
+    """A row to show: its label and data; a branch has ``children`` (maybe none) and opens if ``opened``."""
+
+    label: Text
+    data: Row | None = None
+    children: list[_Plan] | None = None
+    opened: bool = False
+
+
+def _same_shape(node: TreeNode[Row], rows: list[_Plan]) -> bool:
+    """Whether ``node``'s rows stand for the same paths, branches and leaves as ``rows``."""
+    children = node.children
+    if len(children) != len(rows):
+        return False
+    for child, row in zip(children, rows, strict=True):
+        if child.data != row.data or child.allow_expand != (row.children is not None):
+            return False
+        if row.children is not None and not _same_shape(child, row.children):
+            return False
+    return True
 
 
 def _children(tree: Any) -> list[Any] | None:
