@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from . import events as ev
 from ._describe import callable_info
-from ._parallel import run_parallel
+from ._parallel import run_parallel, run_plain
 from ._runtime import Level, Stop, Task, call_task, carry, is_awaitable, note_error
 from .exceptions import DefinitionError, Skip
 from .merge import MergeFn, MergeStrategy, strategy_name
@@ -188,6 +188,8 @@ class ParallelMeasure(Measure):
         self.merge_strategy = merge_strategy
 
     def run(self, level: Level, score: Any) -> Awaitable[Any]:
+        if level.plain:
+            return run_plain(self.name, self.tasks, score, self.merge_strategy)
         return run_parallel(level, self.node_id(level), self.name, self.tasks, score, self.merge_strategy)
 
     def describe(self, parent_id: str) -> dict[str, Any]:
@@ -378,7 +380,15 @@ class ChildMeasure(Measure):
         return carry(score, merged)
 
     async def _plain(self, level: Level, score: Any) -> Any:
-        child_score = self.fresh() if self.fresh is not None else await self._child_score(score)
+        if self.fresh is not None:
+            child_score = self.fresh()
+        else:  # as in _child_score, inline
+            try:
+                child_score = self.score_factory(score)  # type: ignore[misc]
+                if is_awaitable(child_score):
+                    child_score = await child_score
+            except Exception as error:
+                _raise_note_error(self.name, error)
         child_score = await self.child.execute(level.child(self.child, ""), child_score)
         try:  # as in _merge, inline: this is the hot path of unobserved runs
             merged = self.merge(score, child_score)

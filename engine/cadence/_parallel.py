@@ -23,7 +23,7 @@ from .merge import (
 )
 from .score import Score
 
-__all__ = ["run_parallel"]
+__all__ = ["run_parallel", "run_plain"]
 
 Running = list["asyncio.Future[Any]"]
 
@@ -77,7 +77,7 @@ async def _settle(running: Running) -> asyncio.Future[Any] | None:
 
     What ``asyncio.gather`` does, for less: the tasks were just scheduled, so one turn of the loop
     lets each take its first step; tasks that end there (notes that never suspend) need no
-    callback at all, and the rest get one light callback each. (``_plain`` has this inline.)
+    callback at all, and the rest get one light callback each. (``run_plain`` has this inline.)
     """
     for t in running:
         if not t.done():
@@ -149,11 +149,11 @@ def run_parallel(
 ) -> Coroutine[Any, Any, Any]:
     """Fork the score, run every task on its own copy at once, then merge (or fail and merge nothing)."""
     if level.plain:
-        return _plain(group_name, tasks, score, strategy)
+        return run_plain(group_name, tasks, score, strategy)
     return _observed(level, group_id, group_name, tasks, score, strategy)
 
 
-async def _plain(group_name: str, tasks: Sequence[Task], score: Any, strategy: MergeFn) -> Any:
+async def run_plain(group_name: str, tasks: Sequence[Task], score: Any, strategy: MergeFn) -> Any:
     """``run_parallel`` when nothing listens and nothing steps: no events, and the hot parts inline."""
     isolate = isinstance(score, Score)
     views = fork_all(score, len(tasks)) if isolate else [score] * len(tasks)

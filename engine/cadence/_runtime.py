@@ -170,15 +170,24 @@ def carry(score: Any, result: Any) -> Any:
 
 
 _CORO = types.CoroutineType
-_PLAIN = frozenset({bool, int, float, str, bytes, tuple, list, dict})
+# Types whose instances are never awaitable (awaitability is a matter of the type, except for
+# generators): the common plain results, then each type found so, up to a bound.
+_NOT_AWAITABLE: set[type] = {type(None), bool, int, float, str, bytes, tuple, list, dict}
+_NOT_AWAITABLE_MAX = 512
 
 
 def is_awaitable(value: Any) -> bool:
-    """``inspect.isawaitable`` with a fast answer for coroutines and common plain results."""
+    """``inspect.isawaitable``, with a fast answer for coroutines and types already found not awaitable."""
     t = type(value)
     if t is _CORO:
         return True
-    return value is not None and t not in _PLAIN and inspect.isawaitable(value)
+    if t in _NOT_AWAITABLE:
+        return False
+    if inspect.isawaitable(value):
+        return True
+    if t is not types.GeneratorType and len(_NOT_AWAITABLE) < _NOT_AWAITABLE_MAX:
+        _NOT_AWAITABLE.add(t)
+    return False
 
 
 class Task:

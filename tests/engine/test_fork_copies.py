@@ -693,3 +693,67 @@ async def test_scores_that_refuse_setattr_can_still_be_forked() -> None:
 
     got = await Cadence("c", Settings()).sync("g", [region, retries]).run(Settings())
     assert (got.region, got.retries) == ("eu", 3)
+
+
+# ---------------------------------------------------------------------------- what counts as awaitable
+
+
+def test_is_awaitable_agrees_with_inspect_before_and_after_a_type_is_remembered() -> None:
+    import inspect
+    import types
+
+    from cadence._runtime import is_awaitable
+
+    class Plain:
+        pass
+
+    class Awaits:
+        def __await__(self) -> Any:
+            yield
+
+    def gen() -> Any:
+        yield
+
+    @types.coroutine
+    def gen_coro() -> Any:
+        yield
+
+    async def coro() -> None:
+        pass
+
+    loop = asyncio.new_event_loop()
+    try:
+        values = [None, 1, "s", (), Plain(), Awaits(), gen(), gen_coro(), coro(), loop.create_future()]
+        for _ in range(2):  # the second time, types found not awaitable are remembered
+            assert [is_awaitable(v) for v in values] == [inspect.isawaitable(v) for v in values]
+        assert [is_awaitable(v) for v in values][4:] == [False, True, False, True, True, True]
+    finally:
+        for v in values:
+            if inspect.iscoroutine(v) or inspect.isgenerator(v):
+                v.close()
+        loop.close()
+
+
+async def test_a_child_score_factory_may_be_sync_or_async() -> None:
+    @dataclass
+    class Child(Score):
+        seed: int = 0
+        out: int = 0
+
+    async def double(c: Child) -> None:
+        c.out = c.seed * 2
+
+    child = Cadence("child", Child()).then("double", double)
+
+    def merge(parent: Bag, c: Child) -> None:
+        parent.total += c.out
+
+    async def async_factory(parent: Bag) -> Child:
+        return Child(seed=parent.total)
+
+    cad = (
+        Cadence("c", Bag())
+        .child("sync", child, merge, score=lambda parent: Child(seed=parent.total))
+        .child("async", child, merge, score=async_factory)
+    )
+    assert (await cad.run(Bag(total=1))).total == 9  # 1 + 2, then 3 + 6
