@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from . import events as ev
 from ._describe import callable_info
+from ._fork import copy_value, is_immutable
 from ._parallel import run_parallel, run_plain
 from ._runtime import Level, Stop, Task, call_task, carry, is_awaitable, note_error
 from .exceptions import DefinitionError, Skip
@@ -293,9 +294,6 @@ class BranchMeasure(Measure):
         }
 
 
-_SHARED_EXACT = frozenset({int, float, complex, str, bytes, bool, type(None), frozenset, range})
-
-
 class FreshCopier:
     """Makes deep copies of one template score quickly: fields that cannot change in place are
     shared, and only the others are copied (the template itself is never handed out)."""
@@ -311,7 +309,7 @@ class FreshCopier:
             self.shared: dict[str, Any] | None = None
             self.copied: tuple[str, ...] = ()
             return
-        self.shared = {k: v for k, v in fields.items() if type(v) in _SHARED_EXACT}
+        self.shared = {k: v for k, v in fields.items() if is_immutable(v)}
         self.copied = tuple(k for k in fields if k not in self.shared)
 
     def __call__(self) -> Any:
@@ -323,10 +321,7 @@ class FreshCopier:
         if self.copied:
             source = self.template.__dict__
             for key in self.copied:
-                value = source[key]
-                t = type(value)
-                empty = (t is list or t is dict or t is set) and not value
-                target[key] = t() if empty else copy.deepcopy(value)
+                target[key] = copy_value(source[key])
         return new
 
 

@@ -757,3 +757,39 @@ async def test_a_child_score_factory_may_be_sync_or_async() -> None:
         .child("async", child, merge, score=async_factory)
     )
     assert (await cad.run(Bag(total=1))).total == 9  # 1 + 2, then 3 + 6
+
+
+async def test_each_child_run_gets_its_own_copy_of_every_mutable_part_of_the_construction_score() -> None:
+    @dataclass
+    class Child(Score):
+        lines: list[tuple[str, int]] = field(default_factory=list)
+        nested: list[list[int]] = field(default_factory=list)
+        tokens: frozenset[Any] = frozenset()
+        pair: tuple[Any, ...] = ()
+        label: str = ""
+
+    template = Child(lines=[("a", 1)], nested=[[1]], tokens=frozenset({Token()}), pair=("p", [0]), label="t")
+    gate = asyncio.Event()
+
+    async def scribble(c: Child) -> None:
+        c.lines.append(("b", 2))
+        c.nested[0].append(2)
+        next(iter(c.tokens)).hits.append(1)
+        c.pair[1].append(1)
+        await gate.wait()
+
+    seen: list[Any] = []
+
+    def merge(parent: Bag, c: Child) -> None:
+        seen.append((c.lines, c.nested, next(iter(c.tokens)).hits, c.pair, c.label))
+
+    child = Cadence("child", template).then("scribble", scribble)
+    parent = Cadence("p", Bag()).child("sub", child, merge)
+    runs = [asyncio.ensure_future(parent.run(Bag())) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    gate.set()
+    await asyncio.gather(*runs)
+    assert seen == [([("a", 1), ("b", 2)], [[1, 2]], [1], ("p", [0, 1]), "t")] * 3
+    assert template == Child(
+        lines=[("a", 1)], nested=[[1]], tokens=frozenset({Token()}), pair=("p", [0]), label="t"
+    )
