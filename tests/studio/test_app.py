@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from cadence import Cadence
 from cadence_studio import protocol as p
 from cadence_studio.app import StudioApp, make_app
 from cadence_studio.screens import studio as studio_module
@@ -15,7 +16,7 @@ from cadence_studio.screens.studio import StudioScreen
 from cadence_studio.widgets.measure_graph import MeasureGraph
 from cadence_studio.widgets.merge_view import MergePanel
 from cadence_studio.widgets.score_tree import ScoreTree
-from tests.studio.scripted import ScriptedClient, event, factory_entry, order_tree
+from tests.studio.scripted import Order, ScriptedClient, entry, event, factory_entry, load, order_tree
 
 SIZE = (160, 48)
 
@@ -362,3 +363,79 @@ async def test_new_note_dialog_scaffolds_next_to_the_module(tmp_path: Path) -> N
 
 def screen_of(app: StudioApp) -> StudioScreen:
     return next(s for s in app.screen_stack if isinstance(s, StudioScreen))
+
+
+def long_entry(notes: int = 30) -> p.CadenceEntry:
+    cadence: Cadence[Order] = Cadence("long", Order())
+    for i in range(notes):
+        cadence = cadence.then(f"n{i:02d}", load)
+    return entry(cadence, "long")
+
+
+def paused_at(number: int, node: str) -> p.Paused:
+    return p.Paused(run=number, kind="note", node_id=node, name=node.rsplit("/", 1)[-1], held=[node])
+
+
+async def test_a_paused_note_out_of_view_is_centred_and_the_next_ones_need_no_scroll() -> None:
+    """Following a run down a long graph: the note it reaches below the view comes to the middle."""
+    client = ScriptedClient(entries=[long_entry()])
+    app = app_with(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        graph = screen(app).query_one(MeasureGraph)
+        await pilot.press("n")
+        client.push(paused_at(1, "long/n00"))
+        await pilot.pause()
+        assert graph.scroll_y == 0
+        window = graph.scrollable_content_region.height
+        below = next(f"long/n{i:02d}" for i in range(30) if graph.drawing.boxes[f"long/n{i:02d}"].y > window)  # type: ignore[union-attr]
+        await pilot.press("n")
+        client.push(paused_at(1, below))
+        await pilot.pause()
+        box = graph.drawing.boxes[below]  # type: ignore[union-attr]
+        middle = graph.scroll_y + window // 2
+        assert abs(box.y + box.height // 2 - middle) <= 1
+        scrolled = graph.scroll_y
+        following = f"long/n{int(below[-2:]) + 1:02d}"
+        await pilot.press("n")
+        client.push(paused_at(1, following))
+        await pilot.pause()
+        assert graph.selected == following
+        assert graph.scroll_y == scrolled  # still in view: the graph stays put
+
+
+async def test_a_step_shows_its_events_with_the_pause_and_says_running_only_when_it_takes_a_while(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The events of a step wait for its pause (a while at most); "running" shows if the pause is slow."""
+    # long enough to see the screen hold, even on a slow machine
+    monkeypatch.setattr(studio_module, "STEP_HOLD", 5.0)
+    monkeypatch.setattr(studio_module, "RUNNING_SHOWN_AFTER", 5.0)
+    client = ScriptedClient()
+    app = app_with(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        client.push(paused_at(1, "order/load"))
+        await pilot.pause()
+        graph = screen(app).query_one(MeasureGraph)
+        await pilot.press("n")
+        client.push(event(1, "note_started", "order/load", order_tree()))
+        await pilot.pause(0.1)
+        assert graph.statuses["order/load"]["status"] == "paused"  # held for the pause
+        assert "paused before order/load" in status_text(app)
+        client.push(
+            event(1, "note_finished", "order/load", order_tree(), status="done", duration=0.001),
+            paused_at(1, "order/enrich"),
+        )
+        await pilot.pause()
+        assert graph.statuses["order/load"]["status"] == "done"  # drawn as soon as the pause came
+        assert graph.selected == "order/enrich"
+        assert "paused before order/enrich" in status_text(app)
+        monkeypatch.setattr(studio_module, "STEP_HOLD", 0.01)
+        monkeypatch.setattr(studio_module, "RUNNING_SHOWN_AFTER", 0.05)
+        await pilot.press("n")  # a note that takes a while: its start shows, and so does "running"
+        client.push(event(1, "note_started", "order/enrich/price", order_tree()))
+        await pilot.pause(0.2)
+        assert graph.statuses["order/enrich/price"]["status"] == "running"
+        assert "running" in status_text(app)

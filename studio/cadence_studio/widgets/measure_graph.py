@@ -71,13 +71,18 @@ class MeasureGraph(ScrollView, can_focus=True):
             self._reveal(select)
 
     def _reveal(self, node_id: str) -> None:
-        """Bring a node the run reached into view: centred if it was out of view, as a debugger does,
-        so that the steps after it are in view too (and the graph scrolls once for several steps)."""
+        """Bring a node the run reached into view. Above or below the view, it is centred, as a
+        debugger does, so that the next steps are in view too (the graph scrolls once for several
+        steps); sideways, it is scrolled just into view."""
         assert self.drawing is not None
         box = self.drawing.boxes[node_id]
         region = Region(box.x, box.y, box.width, box.height)
-        if not Region(*self.scroll_offset, *self.scrollable_content_region.size).contains_region(region):
-            self.scroll_to_region(region, animate=False, force=True, center=True)
+        window = Region(*self.scroll_offset, *self.scrollable_content_region.size)
+        if window.contains_region(region):
+            return
+        self.scroll_to_region(region, animate=False, force=True, y_axis=False)
+        if region.y < window.y or region.bottom > window.bottom:
+            self.scroll_to_region(region, animate=False, force=True, center=True, x_axis=False)
 
     def _redraw(self) -> None:
         if self.graph_tree is None:
