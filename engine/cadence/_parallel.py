@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import types
 from collections.abc import Awaitable, Coroutine, Generator, Mapping, Sequence
-from types import CoroutineType
+from types import CoroutineType, coroutine
 from typing import Any, NoReturn, cast
 
 from . import events as ev
@@ -38,13 +37,13 @@ def _future(loop: asyncio.AbstractEventLoop, result: Any) -> asyncio.Future[Any]
     return done
 
 
-@types.coroutine
+@coroutine
 def _one_turn() -> Generator[None, None, None]:
     """Let the loop run once (what ``asyncio.sleep(0)`` does)."""
     yield
 
 
-def _failure(running: list[asyncio.Future[Any]]) -> asyncio.Future[Any] | None:
+def _failure(running: Running) -> asyncio.Future[Any] | None:
     """The first ended task (declaration order) that failed or was cancelled."""
     for t in running:
         if t.done() and (t.cancelled() or t.exception() is not None):
@@ -83,7 +82,8 @@ async def _settle(running: Running) -> asyncio.Future[Any] | None:
         if not t.done():
             await _one_turn()
             break
-    # Tasks that ended in that turn ended in declaration order: the first failure is the first here.
+    # Tasks that ended in that turn ended in their first step, and first steps run in declaration
+    # order: the first failure in that order is the first in time, as gather would have it.
     failed = _failure(running)
     if failed is None:
         pending = [t for t in running if not t.done()]
