@@ -1,0 +1,180 @@
+"""The studio's widgets, and how they show a session: cadence list, graph, inspector and status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPane
+
+from ..session import Session, status_style
+from ..widgets.measure_graph import MeasureGraph
+from ..widgets.merge_view import MergePanel
+from ..widgets.note_details import NoteDetails, find_node
+from ..widgets.score_tree import ScoreTree
+from ..widgets.timeline import Timeline
+
+__all__ = ["StudioView"]
+
+
+class StudioView(Screen[None]):
+    """Lays the widgets out and draws the session on them; :class:`StudioScreen` runs things."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.focus_node: str | None = None  # the node the inspector shows
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="top"):
+            yield Select[str]([], prompt="cadence", compact=True, allow_blank=True, id="cadences")
+            yield Static(id="status")
+        with Horizontal(id="body"):
+            yield MeasureGraph(id="graph")
+            with TabbedContent(id="inspector"):
+                with TabPane("Score", id="tab-score"):
+                    yield ScoreTree(id="score-tree")
+                with TabPane("Parallel", id="tab-parallel"), VerticalScroll():
+                    yield MergePanel(id="merge")
+                with TabPane("Note", id="tab-note"), VerticalScroll():
+                    yield NoteDetails(id="note")
+                with TabPane("Log", id="tab-log"):
+                    yield Timeline(id="log")
+        yield Timeline(id="timeline")
+        yield Footer()
+
+    # ------------------------------------------------------------------ drawing
+
+    def _fill_cadences(self) -> None:
+        picker = self.query_one("#cadences", Select)
+        with picker.prevent(Select.Changed):
+            picker.set_options(
+                (
+                    Text(
+                        e.name + ("()" if e.kind == "factory" else ""),
+                        style="bold" if e.kind == "cadence" else "",
+                    ),
+                    e.name,
+                )
+                for e in self.session.entries
+            )
+            if self.session.selected is not None:
+                picker.value = self.session.selected
+
+    def _draw_graph(self) -> None:
+        graph = self.query_one("#graph", MeasureGraph)
+        session = self.session
+        entry = session.entry
+        if session.load_error is not None:
+            graph.show(None, message=f"{session.load_error.error.message} — {session.load_error.hint}")
+            self._show_load_error()
+            return
+        if entry is None:
+            graph.show(None, message="no cadence found in this module")
+            return
+        if entry.graph is None:
+            graph.show(None, message=f"{entry.name}() needs arguments: press r to fill them in")
+            return
+        run = session.run if session.run is not None and session.run.entry == entry.name else None
+        follow = run.paused_at if run is not None and run.paused_at != graph.selected else None
+        graph.show(
+            entry.graph,
+            statuses=run.statuses() if run else None,
+            breakpoints=frozenset(session.breakpoints),
+            taken={node: taken for node, (_, taken) in run.branches.items()} if run else None,
+            select=follow,
+        )
+        if graph.border_title != entry.name:  # setting it repaints the whole graph, even to the same title
+            graph.border_title = entry.name
+        if follow is not None:
+            self.focus_node = follow
+
+    def _show_load_error(self) -> None:
+        failed = self.session.load_error
+        assert failed is not None
+        details = self.query_one("#note", NoteDetails)
+        trace = failed.error.traceback or failed.error.message
+        details.update(
+            Text.assemble(
+                (f"Could not load {failed.target}\n", "bold red"),
+                (f"{failed.error.message}\n", "red"),
+                (f"hint: {failed.hint}\n\n", "yellow"),
+                trace,
+            )
+        )
+        self.query_one("#inspector", TabbedContent).active = "tab-note"
+
+    def _show_inspector(self) -> None:
+        session = self.session
+        if session.load_error is not None:
+            self._show_load_error()
+            return
+        entry = session.entry
+        node_id = self.focus_node
+        run = session.run if session.run is not None and entry and session.run.entry == entry.name else None
+        # Only the pane on show is filled; the others are when their tab is opened (no hidden work).
+        active = self.query_one("#inspector", TabbedContent).active
+        graph_tree = entry.graph if entry else None
+        if active == "tab-note":
+            node = find_node(graph_tree, node_id)
+            state = run.nodes.get(node_id) if run and node_id else None
+            branch = run.branches.get(node_id) if run and node_id else None
+            self.query_one("#note", NoteDetails).show(node, state, branch)
+            return
+        if active == "tab-parallel":
+            group = self._group_of(node_id, graph_tree)
+            self.query_one("#merge", MergePanel).show(group, run.merges.get(group) if run and group else None)
+            return
+        tree = self.query_one("#score-tree", ScoreTree)
+        if run is None:
+            tree.show(entry.score if entry else None, title="initial score")
+        elif run.paused_at is not None and node_id in (run.paused_at, *run.held):
+            tree.show(run.paused_score, title=f"score before {node_id}", live=node_id == run.paused_at)
+        elif node_id in run.after:
+            tree.show(run.after[node_id], run.before.get(node_id), title=f"score after {node_id}")
+        elif run.finished:
+            tree.show(run.score, title=f"score ({run.status})", live=True)
+        else:
+            tree.show(run.score, title="score now")
+
+    @on(TabbedContent.TabActivated, "#inspector")
+    def _pane_opened(self) -> None:
+        self._show_inspector()
+
+    @staticmethod
+    def _group_of(node_id: str | None, graph: dict[str, Any] | None) -> str | None:
+        node = find_node(graph, node_id)
+        if node is None or node_id is None:
+            return None
+        if node["kind"] == "sync":
+            return node_id
+        parent = find_node(graph, node_id.rsplit("/", 1)[0])
+        return parent["id"] if parent is not None and parent["kind"] == "sync" else None
+
+    def _status(self, text: str, style: str = "") -> None:
+        # one line, always: no need to lay the screen out again for it
+        self.query_one("#status", Static).update(Text(text, style=style, no_wrap=True), layout=False)
+
+    def _update_status(self) -> None:
+        session = self.session
+        run = session.run
+        if session.load_error is not None:
+            self._status(f"✗ could not load: {session.load_error.error.message}", "bold red")
+        elif run is None:
+            hint = "r run · n step · b breakpoint · i input · e export · ? keys"
+            self._status(f"ready — {hint}", "dim")
+        elif run.status == "paused":
+            self._status(
+                f"⏸ paused before {run.paused_at}   n next · o over · c continue · x stop", "bold yellow"
+            )
+        elif run.status == "running":
+            self._status(f"▶ run {run.number} of {run.entry} running…", "bold")
+        else:
+            style = f"bold {status_style(run.status)}"
+            error = f" — {run.error.type}: {run.error.message}" if run.error else ""
+            self._status(f"■ {run.entry}: {run.status} in {run.duration * 1000:.1f} ms{error}", style)
