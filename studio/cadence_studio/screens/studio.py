@@ -15,7 +15,7 @@ from textual.widgets import Select, TabbedContent
 
 from .. import protocol as p
 from ..client import Client
-from ..session import Session
+from ..session import RunRecord, Session
 from ..widgets.measure_graph import MeasureGraph
 from ..widgets.score_tree import ScoreTree
 from ..widgets.timeline import Timeline
@@ -72,6 +72,7 @@ class StudioScreen(StudioView):
         self._draw_due = 0.0
         self._hold_until = 0.0
         self._running_timer: Timer | None = None
+        self._timeline_run: RunRecord | None = None  # the run the timeline shows
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -146,8 +147,13 @@ class StudioScreen(StudioView):
             self._draw_graph()
         if "inspector" in changed:
             self._show_inspector()
-        if "timeline" in changed and self.session.run is not None:
-            self.query_one("#timeline", Timeline).sync(self.session.run.timeline)
+        run = self.session.run
+        if "timeline" in changed and run is not None:
+            timeline = self.query_one("#timeline", Timeline)
+            if self._timeline_run is not run:  # a new run: its timeline starts over
+                timeline.reset()
+                self._timeline_run = run
+            timeline.sync(run.timeline)
         if "log" in changed:
             log = self.query_one("#log", Timeline)
             log.sync([("", text.rstrip("\n"), "") for _, text in self.session.logs])
@@ -255,7 +261,6 @@ class StudioScreen(StudioView):
             return
         self.runs_sent += 1
         self.session.begin_run(self.runs_sent, entry.name)
-        self.query_one("#timeline", Timeline).reset()
         await self.client.send(
             p.Run(
                 target=entry.name,
@@ -265,8 +270,10 @@ class StudioScreen(StudioView):
                 pause_at_start=pause_at_start,
             )
         )
-        self._draw_graph()
-        self._update_status()
+        # The new run's graph, timeline and status are drawn with its first pause (or end), as a step's are.
+        self._dirty |= {"graph", "timeline", "status"}
+        self._hold_draws()
+        self.receive()
 
     def _args_given(self, pause_at_start: bool) -> Any:
         async def given(values: dict[str, Any] | None) -> None:
