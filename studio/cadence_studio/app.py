@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from .client import Client, WorkerClient
+from .history import History, HistoryError, Recorder
 from .screens.studio import StudioScreen
 from .session import Session
 
@@ -27,21 +28,42 @@ class StudioApp(App[None]):
     ]
 
     def __init__(
-        self, target: str, client: Client, *, project: Path | None = None, watch: Path | None = None
+        self,
+        target: str,
+        client: Client,
+        *,
+        project: Path | None = None,
+        watch: Path | None = None,
+        history: History | None = None,
     ) -> None:
         super().__init__()
         self.target = target
         self.client = client
         self.watch_dir = watch
         self.project = (project or Path.cwd()).resolve()
+        self.history = history
+        self.recorder: Recorder | None = None
 
     def on_mount(self) -> None:
+        if self.history is not None and isinstance(self.client, WorkerClient):
+            try:
+                self.recorder = self.client.recorder = self.history.recorder(self.target)
+            except HistoryError as error:
+                self.notify(f"{error}; runs are not recorded", title="Run history", severity="warning")
         self.push_screen(
-            StudioScreen(self.client, Session(self.target), project=self.project, watch=self.watch_dir)
+            StudioScreen(
+                self.client,
+                Session(self.target),
+                project=self.project,
+                watch=self.watch_dir,
+                history=self.history,
+            )
         )
 
     async def on_unmount(self) -> None:
         await self.client.close(grace=0.5)
+        if self.recorder is not None:
+            self.recorder.close()
 
     def action_toggle_keys(self) -> None:
         if self.screen.query("HelpPanel"):
@@ -63,18 +85,28 @@ class StudioApp(App[None]):
                 ("Edit arguments", "The factory's arguments", screen.action_edit_args),
                 ("Export diagram", "Mermaid, DOT, SVG or PNG", screen.action_export),
                 ("New note", "Scaffold a note and its test next to the module", screen.action_new_note),
+                ("Run history", "Open a past run of this project", screen.action_history),
             ):
                 yield SystemCommand(title, help_text, action)
 
 
 def make_app(
-    target: str, *, cwd: Path = Path("."), client: Client | None = None, watch: bool = True
+    target: str,
+    *,
+    cwd: Path = Path("."),
+    client: Client | None = None,
+    watch: bool = True,
+    history: bool = True,
 ) -> StudioApp:
-    """The studio on ``target``: a real worker unless a ``client`` is given (tests script one)."""
+    """The studio on ``target``: a real worker unless a ``client`` is given (tests script one).
+
+    With ``history``, runs are recorded in (and opened from) ``cwd/.cadence/history.sqlite3``.
+    """
     cwd = cwd.resolve()
     return StudioApp(
         target,
         client if client is not None else WorkerClient(target, cwd=cwd),
         project=cwd,
         watch=cwd if watch else None,
+        history=History(cwd) if history else None,
     )

@@ -64,6 +64,8 @@ class RunRecord:
     score: Any = None  # the latest score seen
     error: p.ErrorInfo | None = None
     duration: float = 0.0
+    graph: dict[str, Any] | None = None  # the graph it ran on, for a run opened from history
+    recorded: str | None = None  # "history #12 (11-22 17:13:05)" for a run opened from history
 
     def node(self, node_id: str) -> NodeState:
         state = self.nodes.get(node_id)
@@ -121,6 +123,11 @@ class Session:
                 return self._paused(message)
             case p.RunEnded():
                 return self._ended(message)
+            case p.RunBegan():
+                run = self._current(message.run)
+                if run is not None:
+                    run.graph = message.graph
+                return set()
             case p.Log():
                 self.logs.append((message.stream, message.text))
                 return {"log"}

@@ -15,11 +15,13 @@ from textual.widgets import Select, TabbedContent
 
 from .. import protocol as p
 from ..client import Client
+from ..history import History, HistoryError
 from ..session import RunRecord, Session
 from ..widgets.measure_graph import MeasureGraph
 from ..widgets.score_tree import ScoreTree
 from ..widgets.timeline import Timeline
 from .dialogs import ArgsDialog, CodeDialog, ExportDialog, NewNoteDialog, ScoreDialog
+from .history_dialog import HistoryDialog
 from .studio_view import StudioView
 
 __all__ = ["StudioScreen"]
@@ -51,15 +53,23 @@ class StudioScreen(StudioView):
         Binding("i", "edit_input", "Input", tooltip="Edit the initial score (JSON)"),
         Binding("a", "edit_args", "Args", show=False, tooltip="Edit the factory's arguments"),
         Binding("e", "export", "Export", tooltip="Export the diagram"),
+        Binding("h", "history", "History", tooltip="Open a past run of this project"),
         Binding("N", "new_note", "New note", show=False, tooltip="Scaffold a new note next to the module"),
         Binding("tab", "app.focus_next", "Focus", show=False),
     ]
 
     def __init__(
-        self, client: Client, session: Session, *, project: Path | None = None, watch: Path | None = None
+        self,
+        client: Client,
+        session: Session,
+        *,
+        project: Path | None = None,
+        watch: Path | None = None,
+        history: History | None = None,
     ) -> None:
         super().__init__(session)
         self.client = client
+        self.history = history
         self.project = (project or Path.cwd()).resolve()  # new files must stay inside it
         self.watch_dir = watch
         self.runs_sent = 0
@@ -422,6 +432,63 @@ class StudioScreen(StudioView):
             self.app.call_from_thread(self.notify, str(error), title="Export failed", severity="error")
             return
         self.app.call_from_thread(self.notify, f"wrote {written}", title="Exported")
+
+    def action_history(self) -> None:
+        """Pick a recorded run of this project and show it as it was (graph, timeline, every score)."""
+        history = self.history
+        if history is None:
+            self.notify("run history is off", severity="warning")
+            return
+        try:
+            runs = history.runs(100) if history.path.exists() else []
+            problem = None
+        except HistoryError as error:
+            runs, problem = [], str(error)
+
+        def chosen(run_id: int | None) -> None:
+            if run_id is not None:
+                self.open_past_run(run_id)
+
+        self.app.push_screen(
+            HistoryDialog(runs, where=_relative(history.path, self.project), problem=problem), chosen
+        )
+
+    @work(thread=True, exclusive=True, group="history")
+    def open_past_run(self, run_id: int) -> None:
+        assert self.history is not None
+        try:
+            summary = self.history.get(run_id)
+            record = self.history.replay(run_id, number=0)
+        except HistoryError as error:
+            self.app.call_from_thread(self.notify, str(error), title="History", severity="error", timeout=10)
+            return
+        when = time.strftime("%m-%d %H:%M:%S", time.localtime(summary.started))
+        record.recorded = f"history #{summary.id}, {when}"
+        self.app.call_from_thread(self._show_past_run, record, run_id)
+
+    def _show_past_run(self, record: RunRecord, run_id: int) -> None:
+        session = self.session
+        if session.run is not None and not session.run.finished:
+            self.notify(
+                "a run is going on: stop it (x) or let it end, then open a past run", severity="warning"
+            )
+            return
+        if record.entry not in {e.name for e in session.entries}:
+            self.notify(
+                f"{record.entry} is no longer in {session.target}; "
+                f"`cadence-studio history show {run_id}` prints the run",
+                title="History",
+                severity="warning",
+                timeout=10,
+            )
+            return
+        session.selected = record.entry
+        session.run = record
+        self.focus_node = None
+        self._fill_cadences()
+        self._dirty |= {"graph", "inspector", "timeline", "status"}
+        self.receive()
+        self.notify(f"{record.recorded}: select a note to see the score after it", title="History")
 
     def action_new_note(self) -> None:
         """Scaffold a note (and its test) next to the loaded module; the save reloads the studio."""

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPane
 
-from ..session import Session, status_style
+from ..session import RunRecord, Session, status_style
 from ..widgets.measure_graph import MeasureGraph
 from ..widgets.merge_view import MergePanel
 from ..widgets.note_details import NoteDetails, find_node
@@ -77,13 +77,14 @@ class StudioView(Screen[None]):
         if entry is None:
             graph.show(None, message="no cadence found in this module")
             return
-        if entry.graph is None:
+        run = session.run if session.run is not None and session.run.entry == entry.name else None
+        drawn = _graph_of(entry.graph, run)
+        if drawn is None:
             graph.show(None, message=f"{entry.name}() needs arguments: press r to fill them in")
             return
-        run = session.run if session.run is not None and session.run.entry == entry.name else None
         follow = run.paused_at if run is not None and run.paused_at != graph.selected else None
         graph.show(
-            entry.graph,
+            drawn,
             statuses=run.statuses() if run else None,
             breakpoints=frozenset(session.breakpoints),
             taken={node: taken for node, (_, taken) in run.branches.items()} if run else None,
@@ -119,7 +120,7 @@ class StudioView(Screen[None]):
         run = session.run if session.run is not None and entry and session.run.entry == entry.name else None
         # Only the pane on show is filled; the others are when their tab is opened (no hidden work).
         active = self.query_one("#inspector", TabbedContent).active
-        graph_tree = entry.graph if entry else None
+        graph_tree = _graph_of(entry.graph, run) if entry else None
         if active == "tab-note":
             node = find_node(graph_tree, node_id)
             state = run.nodes.get(node_id) if run and node_id else None
@@ -177,4 +178,14 @@ class StudioView(Screen[None]):
         else:
             style = f"bold {status_style(run.status)}"
             error = f" — {run.error.type}: {run.error.message}" if run.error else ""
-            self._status(f"■ {run.entry}: {run.status} in {run.duration * 1000:.1f} ms{error}", style)
+            took = f" in {run.duration * 1000:.1f} ms" if run.duration else ""
+            past = f"   [{run.recorded} · r runs it again]" if run.recorded else ""
+            self._status(f"■ {run.entry}: {run.status}{took}{error}{past}", style)
+
+
+def _graph_of(current: dict[str, Any] | None, run: RunRecord | None) -> dict[str, Any] | None:
+    """The graph to draw: a past run's own (the code may have changed since), the one a factory
+    built for this run when the catalog has none, else the module's current one."""
+    if run is not None and run.graph is not None and (run.recorded is not None or current is None):
+        return run.graph
+    return current

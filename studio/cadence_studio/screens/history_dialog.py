@@ -1,0 +1,90 @@
+"""The run history picker: the project's recorded runs, newest first; Enter opens one."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, OptionList
+from textual.widgets.option_list import Option
+
+from ..history import RunSummary
+from ..session import status_style
+
+__all__ = ["HistoryDialog"]
+
+
+class HistoryDialog(ModalScreen[int | None]):
+    """Lists recorded runs; returns the chosen run's id (``None`` when cancelled)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    HistoryDialog { align: center middle; }
+    HistoryDialog #dialog { width: 90%; max-width: 120; height: auto; max-height: 90%;
+                            border: thick $accent; background: $surface; padding: 1 2; }
+    HistoryDialog Label.title { text-style: bold; margin-bottom: 1; }
+    HistoryDialog OptionList { height: auto; max-height: 20; }
+    HistoryDialog Label.hint { color: $text-muted; margin-top: 1; }
+    HistoryDialog .buttons { height: auto; margin-top: 1; align-horizontal: right; }
+    HistoryDialog Button { margin-left: 1; }
+    """
+
+    def __init__(self, runs: list[RunSummary], *, where: str, problem: str | None = None) -> None:
+        super().__init__()
+        self.runs = runs
+        self.where = where
+        self.problem = problem
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(f"Run history — {self.where}", classes="title")
+            if self.runs:
+                yield OptionList(*(Option(_prompt(run), id=str(run.id)) for run in self.runs), id="runs")
+                yield Label(
+                    "Enter opens a run: its graph, timeline and the score after every note, as they were.",
+                    classes="hint",
+                )
+            else:
+                yield Label(self.problem or "No runs recorded yet: press r to run a cadence.")
+            with Horizontal(classes="buttons"):
+                yield Button("Close", id="cancel")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option_id is not None:
+            self.dismiss(int(event.option_id))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _prompt(run: RunSummary) -> Text:
+    when = time.strftime("%m-%d %H:%M:%S", time.localtime(run.started))
+    took = f"{run.duration * 1000:.1f} ms" if run.duration is not None else ""
+    text = Text()
+    text.append(f"#{run.id:<4} ", style="bold")
+    text.append(f"{when}  ", style="dim")
+    text.append(f"{run.entry:<24} ")
+    text.append(f"{run.status:<11}", style=status_style(run.status))
+    text.append(f"{took:>10}")
+    detail: list[str] = []
+    if run.args:
+        detail.append(", ".join(f"{k}={_short(v)}" for k, v in run.args.items()))
+    if run.error:
+        detail.append(run.error)
+    if detail:
+        text.append("  " + " · ".join(detail), style="dim")
+    return text
+
+
+def _short(value: Any, limit: int = 24) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"

@@ -1,0 +1,106 @@
+"""Run history in the studio, with the real worker: runs are recorded, and a past run opens as it was."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from textual.widgets import OptionList
+
+from cadence_studio.app import make_app
+from cadence_studio.history import History
+from cadence_studio.screens.history_dialog import HistoryDialog
+from cadence_studio.widgets.measure_graph import MeasureGraph
+from cadence_studio.widgets.score_tree import ScoreTree
+from tests.e2e.test_studio_app import SIZE, screen, status, until
+
+MODULE = textwrap.dedent(
+    """
+    from dataclasses import dataclass
+    from cadence import Cadence, Score
+
+    @dataclass
+    class Count(Score):
+        n: int = 1
+        doubled: int = 0
+        label: str = ""
+
+    def double(c: Count) -> None:
+        c.doubled = c.n * 2
+
+    def name_it(c: Count) -> None:
+        c.label = f"{VERSION}:{c.doubled}"
+
+    VERSION = "first"
+    count = Cadence("count", Count()).then("double", double).then("name_it", name_it)
+    """
+)
+
+
+async def test_a_studio_run_is_recorded_and_opens_again_after_the_code_changed(tmp_path: Path) -> None:
+    (tmp_path / "counting.py").write_text(MODULE)
+    app = make_app("counting.py", cwd=tmp_path, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: screen(app).query_one(MeasureGraph).drawing is not None, "the graph")
+        await pilot.press("r")
+        await until(lambda: "done in" in status(app), "the run to end")
+        assert app.recorder is not None
+        app.recorder.flush()
+    (summary,) = History(tmp_path).runs()
+    assert (summary.entry, summary.status) == ("count", "done")
+
+    # the code changes: a note is renamed and the module's label changes
+    changed = MODULE.replace('VERSION = "first"', 'VERSION = "second"').replace(
+        '"name_it", name_it', '"label", name_it'
+    )
+    (tmp_path / "counting.py").write_text(changed)
+    app = make_app("counting.py", cwd=tmp_path, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: screen(app).query_one(MeasureGraph).drawing is not None, "the graph")
+        await pilot.press("h")
+        await until(lambda: isinstance(app.screen, HistoryDialog), "the history dialog")
+        options = app.screen.query_one(OptionList)
+        assert options.option_count == 1
+        prompt = str(options.get_option_at_index(0).prompt)
+        assert prompt.startswith(f"#{summary.id}")
+        assert "count" in prompt
+        assert "done" in prompt
+        await pilot.press("enter")
+        await until(lambda: "history #1" in status(app), "the past run shown")
+        studio = screen(app)
+        assert "■ count: done in" in status(app)
+        graph = studio.query_one(MeasureGraph)
+        # drawn on the graph it ran on: the old note name, both notes done
+        assert graph.statuses["count/name_it"]["status"] == "done"
+        assert "count/name_it" in graph.drawing.boxes  # type: ignore[union-attr]
+        assert "count/label" not in graph.drawing.boxes  # type: ignore[union-attr]
+        # the score after the first note, as it was then
+        graph.post_message(MeasureGraph.NoteSelected("count/double"))
+        tree = studio.query_one(ScoreTree)
+        await until(lambda: "score after count/double" in str(tree.root.label), "the score after double")
+        shown = " ".join(str(node.label) for node in tree.root.children)
+        assert "doubled" in shown
+        assert "2" in shown
+        # r runs today's code again, recorded as the next run
+        await pilot.press("r")
+        await until(lambda: "done in" in status(app) and "history" not in status(app), "the new run")
+        assert app.recorder is not None
+        app.recorder.flush()
+    runs = History(tmp_path).runs()
+    assert [r.id for r in runs] == [2, 1]
+    labels = [History(tmp_path).replay(r.id).score for r in runs]
+    finals = [{k: c["r"] for k, c in score["c"]}["label"] for score in labels]
+    assert finals == ["'second:2'", "'first:2'"]
+
+
+async def test_history_dialog_without_runs_says_how_to_make_one(tmp_path: Path) -> None:
+    (tmp_path / "counting.py").write_text(MODULE)
+    app = make_app("counting.py", cwd=tmp_path, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: screen(app).query_one(MeasureGraph).drawing is not None, "the graph")
+        await pilot.press("h")
+        await until(lambda: isinstance(app.screen, HistoryDialog), "the history dialog")
+        text = " ".join(str(label.render()) for label in app.screen.query("Label"))
+        assert "No runs recorded yet: press r to run a cadence." in text
+        await pilot.press("escape")
+        await until(lambda: not isinstance(app.screen, HistoryDialog), "the dialog closed")
