@@ -24,6 +24,8 @@ __all__ = ["StudioView"]
 class StudioView(Screen[None]):
     """Lays the widgets out and draws the session on them; :class:`StudioScreen` runs things."""
 
+    AUTO_FOCUS = "#graph"  # ↑ ↓ select notes from the start (the cadence picker is a click or tab away)
+
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
