@@ -28,7 +28,7 @@ class HistoryDialog(ModalScreen[int | None]):
     HistoryDialog #dialog { width: 90%; max-width: 120; height: auto; max-height: 90%;
                             border: thick $accent; background: $surface; padding: 1 2; }
     HistoryDialog Label.title { text-style: bold; margin-bottom: 1; }
-    HistoryDialog OptionList { height: auto; max-height: 20; }
+    HistoryDialog OptionList { height: auto; max-height: 20; text-wrap: nowrap; text-overflow: ellipsis; }
     HistoryDialog Label.hint { color: $text-muted; margin-top: 1; }
     HistoryDialog .buttons { height: auto; margin-top: 1; align-horizontal: right; }
     HistoryDialog Button { margin-left: 1; }
@@ -44,7 +44,11 @@ class HistoryDialog(ModalScreen[int | None]):
         with Vertical(id="dialog"):
             yield Label(f"Run history — {self.where}", classes="title")
             if self.runs:
-                yield OptionList(*(Option(_prompt(run), id=str(run.id)) for run in self.runs), id="runs")
+                width = max(len(run.entry) for run in self.runs)
+                today = time.localtime()[:3]
+                yield OptionList(
+                    *(Option(_prompt(run, width, today), id=str(run.id)) for run in self.runs), id="runs"
+                )
                 yield Label(
                     "Enter opens a run: its graph, timeline and the score after every note, as they were.",
                     classes="hint",
@@ -66,15 +70,16 @@ class HistoryDialog(ModalScreen[int | None]):
         self.dismiss(None)
 
 
-def _prompt(run: RunSummary) -> Text:
-    when = time.strftime("%m-%d %H:%M:%S", time.localtime(run.started))
-    took = f"{run.duration * 1000:.1f} ms" if run.duration is not None else ""
-    text = Text()
+def _prompt(run: RunSummary, width: int, today: tuple[int, ...]) -> Text:
+    """One line per run (cut with … in a narrow terminal): number, time, cadence, status, time taken."""
+    started = time.localtime(run.started)
+    when = time.strftime("%H:%M:%S" if started[:3] == today else "%m-%d %H:%M", started)
+    text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"#{run.id:<4} ", style="bold")
     text.append(f"{when}  ", style="dim")
-    text.append(f"{run.entry:<24} ")
+    text.append(f"{run.entry:<{width}}  ")
     text.append(f"{run.status:<11}", style=status_style(run.status))
-    text.append(f"{took:>10}")
+    text.append(f"{_took(run.duration):>9}")
     detail: list[str] = []
     if run.args:
         detail.append(", ".join(f"{k}={_short(v)}" for k, v in run.args.items()))
@@ -83,6 +88,12 @@ def _prompt(run: RunSummary) -> Text:
     if detail:
         text.append("  " + " · ".join(detail), style="dim")
     return text
+
+
+def _took(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
 
 
 def _short(value: Any, limit: int = 24) -> str:

@@ -462,11 +462,11 @@ class StudioScreen(StudioView):
         except HistoryError as error:
             self.app.call_from_thread(self.notify, str(error), title="History", severity="error", timeout=10)
             return
-        when = time.strftime("%m-%d %H:%M:%S", time.localtime(summary.started))
-        record.recorded = f"history #{summary.id}, {when}"
-        self.app.call_from_thread(self._show_past_run, record, run_id)
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(summary.started))
+        record.recorded = f"from history #{summary.id}"
+        self.app.call_from_thread(self._show_past_run, record, run_id, when)
 
-    def _show_past_run(self, record: RunRecord, run_id: int) -> None:
+    def _show_past_run(self, record: RunRecord, run_id: int, when: str) -> None:
         session = self.session
         if session.run is not None and not session.run.finished:
             self.notify(
@@ -488,7 +488,9 @@ class StudioScreen(StudioView):
         self._fill_cadences()
         self._dirty |= {"graph", "inspector", "timeline", "status"}
         self.receive()
-        self.notify(f"{record.recorded}: select a note to see the score after it", title="History")
+        self.notify(
+            f"run #{run_id} of {when}: select a note to see the score after it", title="History", timeout=4
+        )
 
     def action_new_note(self) -> None:
         """Scaffold a note (and its test) next to the loaded module; the save reloads the studio."""

@@ -181,7 +181,7 @@ class StudioView(Screen[None]):
             style = f"bold {status_style(run.status)}"
             error = f" — {run.error.type}: {run.error.message}" if run.error else ""
             took = f" in {run.duration * 1000:.1f} ms" if run.duration else ""
-            past = f"   [{run.recorded} · r runs it again]" if run.recorded else ""
+            past = f"   [{run.recorded}]" if run.recorded else ""
             self._status(f"■ {run.entry}: {run.status}{took}{error}{past}", style)
 
 
