@@ -11,6 +11,7 @@ from types import CoroutineType
 from typing import Any, Generic, TypeVar
 
 from . import events as ev
+from ._hook_base import HooksManager, _run_id
 from ._measures import (
     BranchMeasure,
     ChildMeasure,
@@ -22,7 +23,6 @@ from ._measures import (
 )
 from ._runtime import Checkpoint, Level, SafeListener, Sink, Stop, carry, is_awaitable, note_error
 from .exceptions import DefinitionError, Skip
-from .hooks import HooksManager, _run_id
 from .merge import MergeFn, MergeStrategy
 
 __all__ = ["Cadence", "Controller", "Listener"]
