@@ -309,8 +309,7 @@ def show_history(
 ) -> int:
     """Print one recorded run as ``cadence-studio run`` printed it: its events and its end."""
     try:
-        summary = history.get(run_id)
-        messages = history.messages(run_id)
+        summary, messages = history.load(run_id)
     except HistoryError as error:
         print(f"error: {error}", file=err)
         return 2

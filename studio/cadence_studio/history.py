@@ -148,49 +148,31 @@ class History:
     def runs(self, limit: int = 50) -> list[RunSummary]:
         """The newest ``limit`` runs, newest first."""
         with self._reading() as db:
-            rows = db.execute(
-                "SELECT id, target, entry, started, ended, status, duration, error, args, score, messages "
-                "FROM runs ORDER BY id DESC LIMIT ?",
-                (limit,),
-            ).fetchall()
+            rows = db.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         return [_summary(row) for row in rows]
 
     def get(self, run_id: int) -> RunSummary:
         with self._reading() as db:
-            row = db.execute(
-                "SELECT id, target, entry, started, ended, status, duration, error, args, score, messages "
-                "FROM runs WHERE id = ?",
-                (run_id,),
-            ).fetchone()
-            if row is None:
-                ids = [r[0] for r in db.execute("SELECT id FROM runs ORDER BY id DESC LIMIT 5")]
-                known = ", ".join(map(str, ids)) if ids else "none yet"
-                msg = (
-                    f"no run {run_id} in the run history (newest: {known}); "
-                    "`cadence-studio history` lists them"
-                )
-                raise HistoryError(msg)
-        return _summary(row)
+            return _find(db, run_id)
 
     def graph(self, run_id: int) -> dict[str, Any]:
         """The graph (``describe()``) of the cadence as it was when the run started."""
-        self.get(run_id)
         with self._reading() as db:
+            _find(db, run_id)
             (text,) = db.execute("SELECT graph FROM runs WHERE id = ?", (run_id,)).fetchone()
         graph: dict[str, Any] = json.loads(text)
         return graph
 
-    def messages(self, run_id: int) -> list[p.Message]:
-        """The run's messages in the order the worker sent them, from ``RunBegan`` on."""
-        self.get(run_id)
+    def load(self, run_id: int) -> tuple[RunSummary, list[p.Message]]:
+        """The run and its messages in the order the worker sent them, from ``RunBegan`` on."""
         with self._reading() as db:
+            summary = _find(db, run_id)
             rows = db.execute("SELECT body FROM lines WHERE run = ? ORDER BY seq", (run_id,)).fetchall()
-        return [p.decode_message(zlib.decompress(body)) for (body,) in rows]
+        return summary, [p.decode_message(zlib.decompress(body)) for (body,) in rows]
 
-    def replay(self, run_id: int, *, number: int | None = None) -> RunRecord:
-        """The run as the studio saw it live, rebuilt from its messages (``number`` names it there)."""
-        summary = self.get(run_id)
-        messages = self.messages(run_id)
+    def replay(self, run_id: int) -> RunRecord:
+        """The run as the studio saw it live, rebuilt from its messages."""
+        summary, messages = self.load(run_id)
         session = Session(summary.target)
         worker_run = next((m.run for m in messages if isinstance(m, p.RunBegan)), 0)
         session.begin_run(worker_run, summary.entry)
@@ -200,8 +182,6 @@ class History:
         assert record is not None
         if record.status in ("running", "paused"):  # it never ended: the worker died or was replaced
             record.status = "crashed" if summary.status == "crashed" else "unfinished"
-        if number is not None:
-            record.number = number
         return record
 
     # ------------------------------------------------------------------ writing
@@ -213,6 +193,19 @@ class History:
 
 def _unreadable(path: Path, error: BaseException) -> str:
     return f"the run history {path} is unreadable ({error}); move it away or delete it to start a new one"
+
+
+_COLUMNS = "id, target, entry, started, ended, status, duration, error, args, score, messages"
+
+
+def _find(db: sqlite3.Connection, run_id: int) -> RunSummary:
+    row = db.execute(f"SELECT {_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+    if row is None:
+        ids = [r[0] for r in db.execute("SELECT id FROM runs ORDER BY id DESC LIMIT 5")]
+        known = ", ".join(map(str, ids)) if ids else "none yet"
+        msg = f"no run {run_id} in the run history (newest: {known}); `cadence-studio history` lists them"
+        raise HistoryError(msg)
+    return _summary(row)
 
 
 def _summary(row: tuple[Any, ...]) -> RunSummary:

@@ -458,7 +458,7 @@ class StudioScreen(StudioView):
         assert self.history is not None
         try:
             summary = self.history.get(run_id)
-            record = self.history.replay(run_id, number=0)
+            record = self.history.replay(run_id)
         except HistoryError as error:
             self.app.call_from_thread(self.notify, str(error), title="History", severity="error", timeout=10)
             return
