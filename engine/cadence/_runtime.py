@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 import inspect
@@ -244,7 +245,7 @@ async def call_task(level: Level, node_id: str, name: str, call: Callable[[Any],
         await level.emit(ev.Skipped, node_id, name=name, reason=skip.reason)
         raise Stop("skipped", score, skip.reason) from None
     except BaseException as error:
-        status = "failed" if isinstance(error, Exception) else "cancelled"
+        status = "cancelled" if isinstance(error, asyncio.CancelledError) else "failed"
         duration = time.perf_counter() - start
         await level.emit(
             ev.NoteFinished, node_id, name=name, score=score, duration=duration, status=status, error=error

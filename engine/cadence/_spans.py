@@ -12,6 +12,7 @@ OpenTelemetry is never imported here: it is used only when the tracer given is o
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ class _RunSpans:
 def _status(error: BaseException | None) -> str:
     if error is None:
         return "done"
-    return "failed" if isinstance(error, Exception) else "cancelled"
+    return "cancelled" if isinstance(error, asyncio.CancelledError) else "failed"
 
 
 class SpanBuilder:

@@ -358,7 +358,7 @@ class Cadence(Generic[S]):
                         status, error = "failed", exc
                         break
         except BaseException as exc:
-            status, error = ("failed" if isinstance(exc, Exception) else "cancelled"), exc
+            status, error = ("cancelled" if isinstance(exc, asyncio.CancelledError) else "failed"), exc
             raise
         finally:  # also on failure and cancellation: every after_cadence hook and reporter runs
             duration = time.perf_counter() - start
