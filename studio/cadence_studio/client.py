@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,11 +17,25 @@ from typing import TYPE_CHECKING, Protocol
 from pydantic import BaseModel, ValidationError
 
 from . import protocol as p
+from ._worker_io import PARENT_ENV
 
 if TYPE_CHECKING:
     from .history import Recorder
 
-__all__ = ["Client", "WorkerClient"]
+__all__ = ["Client", "WorkerClient", "exit_reason"]
+
+
+def exit_reason(returncode: int | None) -> str:
+    """How a worker process ended, in words: ``exited with code 9``, ``was killed by SIGKILL``."""
+    if returncode is None:
+        return "closed its pipes"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"was killed by {name}"
+    return f"exited with code {returncode}"
 
 
 class Client(Protocol):
@@ -55,7 +70,8 @@ class WorkerClient:
 
     async def start(self) -> None:
         self._generation += 1
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # The worker dies with this process; it learns our pid here in case we die before it starts.
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", PARENT_ENV: str(os.getpid())}
         self.process = await asyncio.create_subprocess_exec(
             self.python,
             "-m",

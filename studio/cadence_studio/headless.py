@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from cadence import diagram
 
 from . import protocol as p
-from .client import WorkerClient
+from .client import WorkerClient, exit_reason
 from .history import History, HistoryError, RunSummary
 from .loader import parse_target
 
@@ -37,7 +37,8 @@ async def _catalog(target: str, cwd: Path, err: TextIO) -> tuple[WorkerClient, p
                 print(message.error.traceback, file=err)
             break
         if isinstance(message, p.WorkerExited):
-            print(f"error: the worker exited ({message.returncode}): {message.stderr[-2000:]}", file=err)
+            reason = exit_reason(message.returncode)
+            print(f"error: the worker {reason} while loading {target!r}: {message.stderr[-2000:]}", file=err)
             break
         if isinstance(message, p.Log):
             err.write(message.text)
@@ -171,7 +172,11 @@ async def _follow(
             _print_end(message, options.as_json, out, err)
             break
         elif isinstance(message, p.WorkerExited):
-            print(f"error: the worker died (exit {message.returncode}) during the run", file=err)
+            reason = exit_reason(message.returncode)
+            print(
+                f"error: the worker {reason} during the run (the code it ran called os._exit() or crashed)",
+                file=err,
+            )
             if message.stderr:
                 print(message.stderr[-2000:], file=err)
             break

@@ -2,40 +2,47 @@
 
 ``python -m cadence_studio.worker TARGET [--cwd DIR]`` imports the target, describes its
 cadences and runs them under a stepping controller, driven by commands on stdin. It answers on
-its original stdout (see :mod:`cadence_studio.protocol`); whatever the user's code prints is
-sent as ``log`` messages, so it can never corrupt the protocol.
+its original stdout (see :mod:`cadence_studio.protocol`). Both pipes are moved off fds 0 and 1
+before the user's code runs (see :mod:`cadence_studio._worker_io`): ``input()`` gets EOF, and
+whatever the user's code prints is sent as ``log`` messages, so it can never corrupt the protocol.
+A ``sys.exit()`` in the user's code fails what it was doing (the import, a note, a factory); the
+worker goes on.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import copy
 import importlib
 import inspect
-import io
 import os
-import sys
+import signal
 import threading
 import time
 import traceback
 import typing
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from cadence import Cadence, Checkpoint, StepController
 from cadence._fork import is_fork
 from cadence.events import Event, RunFinished
 
 from . import protocol as p
+from ._worker_io import Channel, guard_parent, isolate_stdio, read_commands, serve_loop
 from .errors import LoadError, StudioError, TargetError
 from .loader import Found, find_cadences, import_target, parse_target
 from .score_input import ScoreInputError, score_schema, score_to_jsonable, validate_score
 from .values import expand, value_tree
 
 __all__ = ["Worker", "error_info", "main"]
+
+#: What the user's code may raise without ending the worker (``sys.exit()`` fails a note instead).
+USER_ERRORS = (Exception, SystemExit, KeyboardInterrupt)
 
 _ENGINE_DIR = str(Path(__file__).resolve().parents[2] / "engine")
 _SKIP_DIRS = (
@@ -106,39 +113,6 @@ def tree(score: Any) -> Any:
     return None if score is None else value_tree(display(score))
 
 
-class _Channel:
-    """Writes protocol lines to the worker's original stdout, from any thread."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream = stream
-        self.lock = threading.Lock()
-
-    def send(self, message: BaseModel) -> None:
-        data = p.encode(message)
-        with self.lock:
-            try:
-                self.stream.write(data)
-                self.stream.flush()
-            except (BrokenPipeError, ValueError):  # the UI went away
-                os._exit(0)
-
-
-class _LogStream(io.TextIOBase):
-    """``sys.stdout``/``sys.stderr`` of the user's code: each write becomes a ``log`` message."""
-
-    def __init__(self, channel: _Channel, name: str) -> None:
-        self.channel = channel
-        self.name = name
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        if text:
-            self.channel.send(p.Log(stream=self.name, text=text))
-        return len(text)
-
-
 def _factory_args(factory: Any, given: dict[str, Any]) -> dict[str, Any]:
     """Validate ``given`` against the factory's signature with pydantic; messages name the parameter."""
     signature = inspect.signature(factory)
@@ -169,7 +143,7 @@ def _factory_args(factory: Any, given: dict[str, Any]) -> dict[str, Any]:
 class Worker:
     """Holds the loaded module and at most one run at a time."""
 
-    def __init__(self, target: str, channel: _Channel, cwd: Path) -> None:
+    def __init__(self, target: str, channel: Channel, cwd: Path) -> None:
         self.target_text = target
         self.channel = channel
         self.cwd = cwd
@@ -232,7 +206,7 @@ class Worker:
             if all(not prm.required for prm in params):
                 try:
                     cadence = found.obj()
-                except Exception as failure:
+                except USER_ERRORS as failure:
                     error = error_info(failure)
         if cadence is None:
             return p.CadenceEntry(name=found.name, kind=found.kind, doc=doc, params=params, error=error)
@@ -280,7 +254,7 @@ class Worker:
             self.channel.send(p.WorkerError(message=str(error)))
             self.channel.send(p.RunEnded(run=number, status="refused", error=error_info(error)))
             return
-        except Exception as error:  # the user's factory or score raised
+        except USER_ERRORS as error:  # the user's factory or score raised
             self.channel.send(
                 p.WorkerError(message=f"could not start {run.target!r}: {error}", error=error_info(error))
             )
@@ -361,7 +335,7 @@ class Worker:
                 )
             )
             raise
-        except Exception as error:
+        except USER_ERRORS as error:  # sys.exit() in a note fails the note, not the worker
             self.channel.send(
                 p.RunEnded(
                     run=number,
@@ -390,7 +364,7 @@ class Worker:
             self._input_score(cadence, command.score)
         except ScoreInputError as error:
             return p.ScoreChecked(target=command.target, error=str(error), fields=list(error.fields))
-        except Exception as error:
+        except USER_ERRORS as error:
             return p.ScoreChecked(target=command.target, error=str(error))
         return p.ScoreChecked(target=command.target)
 
@@ -458,17 +432,19 @@ def _jsonable(value: Any) -> bool:
     return value is None or isinstance(value, (bool, int, float, str))
 
 
-def _read_commands(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[bytes | None]) -> None:
-    stdin = sys.stdin.buffer
-    for line in iter(stdin.readline, b""):
-        loop.call_soon_threadsafe(queue.put_nowait, line)
-    loop.call_soon_threadsafe(queue.put_nowait, None)
-
-
-async def serve(worker: Worker) -> None:
+async def serve(worker: Worker, commands: int, closed: threading.Event) -> None:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[bytes | None] = asyncio.Queue()
-    threading.Thread(target=_read_commands, args=(loop, queue), daemon=True, name="commands").start()
+
+    def put(item: bytes | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop already closed
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
+    def eof() -> None:
+        put(None)
+        closed.set()
+
+    threading.Thread(target=read_commands, args=(commands, put, eof), daemon=True, name="commands").start()
     while (line := await queue.get()) is not None:
         try:
             command = p.decode_command(line)
@@ -487,14 +463,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("target")
     parser.add_argument("--cwd", default=".")
     args = parser.parse_args(argv)
-    # The protocol keeps the real stdout; fd 1 becomes stderr so C-level prints can't corrupt it.
-    channel = _Channel(os.fdopen(os.dup(1), "wb", buffering=0))
-    os.dup2(2, 1)
-    sys.stdout = _LogStream(channel, "stdout")
-    sys.stderr = _LogStream(channel, "stderr")
+    closed = guard_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the UI, which ends its worker itself
+    commands, channel = isolate_stdio()
     worker = Worker(args.target, channel, Path(args.cwd).resolve())
     if worker.load():
-        asyncio.run(serve(worker))
+        serve_loop(serve(worker, commands, closed))
 
 
 if __name__ == "__main__":

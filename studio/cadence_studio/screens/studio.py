@@ -14,7 +14,7 @@ from textual.timer import Timer
 from textual.widgets import Select, TabbedContent
 
 from .. import protocol as p
-from ..client import Client
+from ..client import Client, exit_reason
 from ..history import History, HistoryError
 from ..session import RunRecord, Session
 from ..widgets.measure_graph import MeasureGraph
@@ -199,7 +199,8 @@ class StudioScreen(StudioView):
             )
             return
         self.session.ready = None
-        self.notify(f"the worker exited (code {message.returncode}); starting a new one", severity="warning")
+        reason = exit_reason(message.returncode)
+        self.notify(f"the worker {reason}; starting a new one", severity="warning")
         self.run_worker(self.client.restart(), group="restart")
 
     @work(exclusive=True, group="watch")
