@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -20,11 +22,23 @@ from .loader import parse_target
 __all__ = ["RunOptions", "export", "list_cadences", "list_history", "run_cadence", "show_history"]
 
 OK_STATUSES = frozenset({"done", "skipped", "interrupted"})
+#: Exit code of a run ended by SIGTERM (128 + 15, as a shell reports it).
+TERMINATED = 143
 
 
 async def _catalog(target: str, cwd: Path, err: TextIO) -> tuple[WorkerClient, p.Catalog | None]:
     client = WorkerClient(target, cwd=cwd)
     await client.start()
+    try:
+        return await _read_catalog(client, target, err)
+    except BaseException:  # cancelled (SIGTERM, Ctrl-C): the worker goes too
+        await client.close()
+        raise
+
+
+async def _read_catalog(
+    client: WorkerClient, target: str, err: TextIO
+) -> tuple[WorkerClient, p.Catalog | None]:
     async for message in client.messages():
         if isinstance(message, p.Catalog):
             return client, message
@@ -113,8 +127,43 @@ async def run_cadence(
     """Run one cadence in a worker, print its events and final score; 0 only on success.
 
     ``on_event`` receives each event of the run in its JSON form, as it arrives; with ``history``
-    the run is recorded there.
+    the run is recorded there. SIGTERM stops the run, ends the worker and returns 143.
     """
+    current = asyncio.current_task()
+    terminated = asyncio.Event()
+
+    def terminate() -> None:
+        terminated.set()
+        if current is not None:
+            current.cancel()
+
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGTERM, terminate)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or not Unix
+        current = None
+    try:
+        return await _run(target, options, cwd, out, err, on_status, on_event, history)
+    except asyncio.CancelledError:
+        if not terminated.is_set():
+            raise
+        print("error: terminated (SIGTERM): the run was stopped and its worker ended", file=err)
+        return TERMINATED
+    finally:
+        if current is not None:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
+async def _run(
+    target: str,
+    options: RunOptions,
+    cwd: Path,
+    out: TextIO,
+    err: TextIO,
+    on_status: Callable[[dict[str, dict[str, Any]]], None] | None,
+    on_event: Callable[[dict[str, Any]], None] | None,
+    history: History | None,
+) -> int:
     client, catalog = await _catalog(target, cwd, err)
     if catalog is None:
         return 2
