@@ -180,6 +180,7 @@ class CadenceEntry(_Wire):
     score_type: str | None = None
     score: Any = None  # the construction score as a value tree
     score_json: Any = None  # the construction score as plain JSON data (to edit the input)
+    score_kept: dict[str, str] = Field(default_factory=dict)  # fields JSON cannot give: name → type
     score_schema: dict[str, Any] | None = None
     error: ErrorInfo | None = None  # a factory that failed when called with its defaults
 

@@ -27,7 +27,15 @@ from cadence import Atomic, AtomicDict, AtomicList
 
 from .values import _ATOMICS, _clean, _describe_error, _kind, _ordered, _read_field, _safe_repr, _Unreadable
 
-__all__ = ["ScoreInputError", "score_schema", "score_to_jsonable", "validate_score"]
+__all__ = [
+    "ScoreInputError",
+    "input_json",
+    "kept_fields",
+    "refuse_kept",
+    "score_schema",
+    "score_to_jsonable",
+    "validate_score",
+]
 
 
 class ScoreInputError(ValueError):
@@ -240,7 +248,8 @@ def validate_score(score_type: type, data: Any) -> Any:
 # ---------------------------------------------------------------------------- plain JSON
 
 
-def _jsonable(value: Any, depth: int, max_depth: int, ancestors: set[int]) -> Any:
+def _jsonable(value: Any, depth: int, max_depth: int, ancestors: set[int], lost: list[Any]) -> Any:
+    """``value`` as JSON data; what only its repr can stand for is appended to ``lost``."""
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):  # str.__str__: a (str, Enum) member's text, not "Kind.member"
@@ -252,7 +261,7 @@ def _jsonable(value: Any, depth: int, max_depth: int, ancestors: set[int]) -> An
     if isinstance(value, bytes):
         return value.decode("utf-8", "backslashreplace")
     if isinstance(value, enum.Enum):
-        return _jsonable(value.value, depth + 1, max_depth, ancestors)
+        return _jsonable(value.value, depth + 1, max_depth, ancestors, lost)
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
@@ -263,16 +272,17 @@ def _jsonable(value: Any, depth: int, max_depth: int, ancestors: set[int]) -> An
         return value.model_dump(mode="json")
     kind = _kind(value)
     if kind in ("scalar", "repr", "object") or isinstance(value, _Unreadable):
+        if kind != "scalar":
+            lost.append(value)
         return _safe_repr(value, 1000)
-    if id(value) in ancestors:
-        return "<cycle>"
-    if depth >= max_depth:
-        return _safe_repr(value, 1000)
+    if id(value) in ancestors or depth >= max_depth:
+        lost.append(value)
+        return "<cycle>" if id(value) in ancestors else _safe_repr(value, 1000)
     ancestors.add(id(value))
     try:
 
         def convert(item: Any) -> Any:
-            return _jsonable(item, depth + 1, max_depth, ancestors)
+            return _jsonable(item, depth + 1, max_depth, ancestors, lost)
 
         if isinstance(value, Atomic):
             return convert(value.get())
@@ -296,6 +306,59 @@ def score_to_jsonable(value: Any, *, max_depth: int = 100) -> Any:
     enums their values, dates ISO strings, anything else (and anything deeper than ``max_depth``) its repr.
     """
     try:
-        return _jsonable(value, 0, max_depth, set())
+        return _jsonable(value, 0, max_depth, set(), [])
     except Exception:
         return _safe_repr(value, 1000)
+
+
+def _json_form(value: Any) -> tuple[Any, bool]:
+    """``value`` as JSON data, and whether that data says all of it (no part only shown by its repr)."""
+    lost: list[Any] = []
+    try:
+        return _jsonable(value, 0, 100, set(), lost), not lost
+    except Exception:
+        return None, False
+
+
+def kept_fields(score: Any) -> dict[str, str]:
+    """The init fields of a dataclass score that JSON cannot give (a lock, a generator, a client...),
+    each with its value's type: score input leaves them to the cadence's own score."""
+    if not dataclasses.is_dataclass(score) or isinstance(score, type):
+        return {}
+    kept: dict[str, str] = {}
+    for f in dataclasses.fields(score):
+        if f.init:
+            value = _read_field(score, f.name)
+            if not _json_form(value)[1]:
+                kind = type(value)
+                module = "" if kind.__module__ == "builtins" else f"{kind.__module__}."
+                kept[f.name] = f"{module}{kind.__qualname__}"
+    return kept
+
+
+def input_json(score: Any) -> Any:
+    """The score as input to edit: :func:`score_to_jsonable` without the :func:`kept_fields`."""
+    data = score_to_jsonable(score)
+    kept = kept_fields(score)
+    if isinstance(data, dict) and kept:
+        return {key: value for key, value in data.items() if key not in kept}
+    return data
+
+
+def refuse_kept(score: Any, data: Mapping[str, Any]) -> None:
+    """Refuse input for fields JSON cannot give, naming each and the fix.
+
+    Raises:
+        ScoreInputError: ``data`` sets one of the score's :func:`kept_fields`.
+    """
+    kept = kept_fields(score)
+    given = [name for name in data if name in kept]
+    if not given:
+        return
+    texts = [
+        f"field {name!r}: score.{name} holds a {kept[name]}, which JSON cannot give; leave {name!r} out of "
+        "the input and the run uses the cadence's own"
+        for name in given
+    ]
+    msg = f"{type(score).__name__} input is invalid: {'; '.join(texts)}"
+    raise ScoreInputError(msg, given, texts)

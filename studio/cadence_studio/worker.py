@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import copy
 import importlib
 import inspect
 import os
@@ -36,7 +35,15 @@ from . import protocol as p
 from ._worker_io import Channel, guard_parent, isolate_stdio, read_commands, serve_loop
 from .errors import LoadError, StudioError, TargetError
 from .loader import Found, find_cadences, import_target, parse_target
-from .score_input import ScoreInputError, score_schema, score_to_jsonable, validate_score
+from .score_copy import fresh_score
+from .score_input import (
+    ScoreInputError,
+    input_json,
+    kept_fields,
+    refuse_kept,
+    score_schema,
+    validate_score,
+)
 from .values import expand, value_tree
 
 __all__ = ["Worker", "error_info", "main"]
@@ -219,7 +226,8 @@ class Worker:
             graph=cadence.describe(),
             score_type=cadence.score_type_name(),
             score=tree(score),
-            score_json=score_to_jsonable(score) if score is not None else None,
+            score_json=input_json(score) if score is not None else None,
+            score_kept=kept_fields(score) if score is not None else {},
             score_schema=score_schema(type(score)) if score is not None else None,
             error=error,
         )
@@ -249,7 +257,9 @@ class Worker:
             if run.score is not None:
                 score = self._input_score(cadence, run.score)
             else:
-                score = copy.deepcopy(cadence.get_score())
+                score, notes = fresh_score(cadence.get_score())
+                for note in notes:
+                    self.channel.send(p.Log(stream="worker", text=f"note: {note}\n"))
         except (StudioError, ScoreInputError) as error:
             self.channel.send(p.WorkerError(message=str(error)))
             self.channel.send(p.RunEnded(run=number, status="refused", error=error_info(error)))
@@ -373,7 +383,13 @@ class Worker:
         if base is None:
             msg = f"cadence {cadence.name!r} has no score type to validate the input against"
             raise StudioError(msg)
-        return validate_score(type(base), data)
+        refuse_kept(base, data)
+        fresh, _ = fresh_score(base)
+        kept = {name: getattr(fresh, name) for name in kept_fields(base)}  # JSON cannot give these
+        score = validate_score(type(base), {**data, **kept})
+        for name, value in kept.items():  # as they are, not as pydantic converted them
+            object.__setattr__(score, name, value)
+        return score
 
     def _expand(self, command: p.Expand) -> p.Expanded:
         if self.live is None:
