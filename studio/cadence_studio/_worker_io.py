@@ -137,6 +137,16 @@ def _set_pdeathsig() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but not ours to signal
+        return True
+    return True
+
+
 def guard_parent() -> threading.Event:
     """Make the worker die with its parent; returns an event to set when the command pipe closed.
 
@@ -145,8 +155,10 @@ def guard_parent() -> threading.Event:
     event is set if the worker has not exited by then.
     """
     expected = os.environ.pop(PARENT_ENV, "")
-    parent = int(expected) if expected.isdigit() else os.getppid()
     _set_pdeathsig()
+    parent = os.getppid()
+    if expected.isdigit() and int(expected) != parent and not _exists(int(expected)):
+        os._exit(ORPHANED)  # the client died before we started (a wrapper between us is fine)
     closed = threading.Event()
 
     def watch() -> None:

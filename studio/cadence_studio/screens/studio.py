@@ -369,7 +369,7 @@ class StudioScreen(StudioView):
         current = self.inputs.get(entry.name) or entry.score_json or {}
         title = f"Initial score of {entry.name} ({entry.score_type})"
         if entry.score_kept:  # a lock, a generator...: no JSON form, each run gets the cadence's own
-            title += f"; kept as they are: {', '.join(entry.score_kept)}"
+            title += f"\nnot JSON, taken from the cadence: {', '.join(entry.score_kept)}"
         dialog = ScoreDialog(title, json.dumps(current, indent=2), self._checker(entry.name))
 
         def done(data: dict[str, Any] | None) -> None:
