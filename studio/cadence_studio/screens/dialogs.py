@@ -19,6 +19,13 @@ __all__ = ["ArgsDialog", "CodeDialog", "ExportDialog", "NewNoteDialog", "ScoreDi
 
 
 class _Dialog(ModalScreen[Any]):
+    """A dialog: Enter in an input (or on the #ok button) submits it, Escape or #cancel closes it.
+
+    No button is styled as the default: the one with the focus is the highlighted one, so what
+    Enter does is what the screen shows.
+    """
+
+    AUTO_FOCUS = "Input, TextArea, #ok"  # where typing starts; a dialog without inputs: its button
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_none", "Cancel")]
     DEFAULT_CSS = """
     _Dialog, ArgsDialog, ScoreDialog, ExportDialog, NewNoteDialog, CodeDialog { align: center middle; }
@@ -30,13 +37,31 @@ class _Dialog(ModalScreen[Any]):
               background: $surface; padding: 1 2; }
     #dialog Label.title { text-style: bold; margin-bottom: 1; }
     #dialog Label.error { color: $error; margin-top: 1; }
+    #dialog Label.hint { color: $text-muted; }
     #dialog TextArea { height: 16; }
     #dialog .buttons { height: auto; margin-top: 1; align-horizontal: right; }
     #dialog Button { margin-left: 1; }
+    #dialog Button:focus { background: $accent; color: $text; text-style: bold;
+                           border-top: tall $accent-lighten-2; border-bottom: tall $accent-darken-3; }
     """
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
+
+    def submit(self) -> None:
+        """What the #ok button does."""
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "ok":
+            self.submit()
+        elif event.button.id == "cancel":
+            self.dismiss(None)
 
     def show_error(self, text: str) -> None:
         self.query_one("#error", Label).update(text)
@@ -67,12 +92,9 @@ class ArgsDialog(_Dialog):
             yield Label("", id="error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
-                yield Button("Run", id="ok", variant="primary")
+                yield Button("Run", id="ok")
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id != "ok":
-            self.dismiss(None)
-            return
+    def submit(self) -> None:
         values: dict[str, Any] = {}
         for param in self.entry.params:
             text = self.query_one(f"#arg-{param.name}", Input).value.strip()
@@ -89,7 +111,12 @@ class ArgsDialog(_Dialog):
 
 
 class ScoreDialog(_Dialog):
-    """Edits the initial score as JSON; ``check`` (the worker) validates it against the score's type."""
+    """Edits the initial score as JSON; ``check`` (the worker) validates it against the score's type.
+
+    Enter in the JSON is a new line; ctrl+s (or the Use button) submits.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "submit", "Use")]
 
     def __init__(
         self, title: str, text: str, check: Callable[[dict[str, Any]], Awaitable[str | None]]
@@ -103,28 +130,32 @@ class ScoreDialog(_Dialog):
         with Vertical(id="dialog"):
             yield Label(self.title_text, classes="title")
             yield TextArea(self.text, language="json", id="json")
+            yield Label("ctrl+s uses it · esc cancels", classes="hint")
             yield Label("", id="error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Reset", id="reset")
                 yield Button("Cancel", id="cancel")
-                yield Button("Use", id="ok", variant="primary")
+                yield Button("Use", id="ok")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "cancel":
-            self.dismiss(None)
-        elif event.button.id == "reset":
+        if event.button.id == "reset":
+            event.prevent_default()  # not the dialog's Cancel/OK handling
             self.dismiss({})
-        else:
-            text = self.query_one("#json", TextArea).text
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as error:
-                self.show_error(f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}")
-                return
-            if not isinstance(data, dict):
-                self.show_error("the score must be a JSON object of field values")
-                return
-            self.run_worker(self._checked(data), exclusive=True)
+
+    def submit(self) -> None:
+        text = self.query_one("#json", TextArea).text
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            self.show_error(f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}")
+            return
+        if not isinstance(data, dict):
+            self.show_error("the score must be a JSON object of field values")
+            return
+        self.run_worker(self._checked(data), exclusive=True)
+
+    def action_submit(self) -> None:
+        self.submit()
 
     async def _checked(self, data: dict[str, Any]) -> None:
         self.show_error("checking…")
@@ -160,17 +191,14 @@ class ExportDialog(_Dialog):
             yield Label("", id="error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
-                yield Button("Export", id="ok", variant="primary")
+                yield Button("Export", id="ok")
 
     def on_select_changed(self, event: Select.Changed) -> None:
         path = self.query_one("#path", Input)
         stem = Path(path.value).stem or self.name_
         path.value = stem + self.SUFFIX[str(event.value)]
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id != "ok":
-            self.dismiss(None)
-            return
+    def submit(self) -> None:
         path = self.query_one("#path", Input).value.strip()
         if not path:
             self.show_error("give a file name")
@@ -196,12 +224,9 @@ class NewNoteDialog(_Dialog):
             yield Label("", id="error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
-                yield Button("Create", id="ok", variant="primary")
+                yield Button("Create", id="ok")
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id != "ok":
-            self.dismiss(None)
-            return
+    def submit(self) -> None:
         name = self.query_one("#name", Input).value.strip()
         if not name:
             self.show_error("give the note a name")
@@ -238,7 +263,4 @@ class CodeDialog(_Dialog):
             yield Label("Add to your cadence:", classes="title")
             yield TextArea(self.hint, language="python", read_only=True, classes="hint")
             with Horizontal(classes="buttons"):
-                yield Button("Close", id="ok", variant="primary")
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(None)
+                yield Button("Close", id="ok")

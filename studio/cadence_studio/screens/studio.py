@@ -399,15 +399,20 @@ class StudioScreen(StudioView):
         return check
 
     def action_edit_args(self) -> None:
+        """Ask for the factory's arguments; the dialog's Run runs the cadence with them."""
         entry = self.session.entry
-        if entry is None or entry.kind != "factory":
+        if entry is None:
+            self.notify("no cadence selected", severity="warning")
             return
-
-        def done(values: dict[str, Any] | None) -> None:
-            if values is not None:
-                self.args[entry.name] = values
-
-        self.app.push_screen(ArgsDialog(entry, self.args.get(entry.name, {})), done)
+        if entry.kind != "factory":
+            self.notify(
+                f"{entry.name} is a Cadence object, so it takes no arguments; only a function that "
+                "returns a Cadence does. Press i to edit its initial score instead.",
+                title="No arguments",
+                severity="warning",
+            )
+            return
+        self.app.push_screen(ArgsDialog(entry, self.args.get(entry.name, {})), self._args_given(False))
 
     def action_export(self) -> None:
         entry = self.session.entry
