@@ -18,6 +18,7 @@ from . import protocol as p
 from .client import WorkerClient, exit_reason
 from .history import History, HistoryError, RunSummary
 from .loader import parse_target
+from .session import default_choice
 
 __all__ = ["RunOptions", "export", "list_cadences", "list_history", "run_cadence", "show_history"]
 
@@ -68,7 +69,11 @@ def _pick(catalog: p.Catalog, target: str, err: TextIO) -> p.CadenceEntry | None
     if len(entries) == 1:
         return entries[0]
     names = ", ".join(e.name for e in entries) or "none"
-    print(f"error: {target!r} has {len(entries)} cadences ({names}); add ':NAME' to pick one", file=err)
+    top = default_choice(entries)  # the one the studio opens: no other cadence runs it as a child
+    example = f", e.g. '{parse_target(target).spec}:{top}'" if top else ""
+    print(
+        f"error: {target!r} has {len(entries)} cadences ({names}); add ':NAME' to pick one{example}", file=err
+    )
     return None
 
 

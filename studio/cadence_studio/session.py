@@ -11,7 +11,7 @@ from typing import Any
 
 from . import protocol as p
 
-__all__ = ["MergeView", "NodeState", "RunRecord", "Session", "status_style"]
+__all__ = ["MergeView", "NodeState", "RunRecord", "Session", "default_choice", "status_style"]
 
 
 @dataclasses.dataclass
@@ -115,7 +115,7 @@ class Session:
                 self.entries = list(message.entries)
                 names = [e.name for e in self.entries]
                 if self.selected not in names:
-                    self.selected = _default_choice(self.entries)
+                    self.selected = default_choice(self.entries)
                 return {"catalog", "graph", "inspector"}
             case p.EventMessage():
                 return self._event(message)
@@ -302,13 +302,31 @@ def _timeline_line(kind: str, event: dict[str, Any]) -> tuple[str, str, str] | N
     return ("dim", f"{indent}{kind.replace('_', ' ')} {node}", node)
 
 
-def _default_choice(entries: list[p.CadenceEntry]) -> str | None:
-    """A module-level cadence first, then a factory that draws without arguments, then any."""
+def default_choice(entries: list[p.CadenceEntry]) -> str | None:
+    """The cadence to open first: one no other cadence uses as a child (the top of the module).
+
+    Among those, a module-level cadence first, then a factory that draws without arguments, then
+    any; ties go to the first in the module. Child use is read from the catalog's graphs (describe()).
+    """
+    used = _children_used(entries)
+    top = [e for e in entries if e.graph is None or e.graph.get("name") not in used] or entries
     for choice in (
-        [e for e in entries if e.kind == "cadence"],
-        [e for e in entries if e.graph is not None],
-        entries,
+        [e for e in top if e.kind == "cadence"],
+        [e for e in top if e.graph is not None],
+        top,
     ):
         if choice:
             return choice[0].name
     return None
+
+
+def _children_used(entries: list[p.CadenceEntry]) -> set[str]:
+    """The names of the cadences some entry's graph runs as a ``.child``."""
+    used: set[str] = set()
+    stack = [e.graph for e in entries if e.graph is not None]
+    while stack:
+        node = stack.pop()
+        if node.get("kind") == "child" and node.get("cadence"):
+            used.add(str(node["cadence"]))
+        stack.extend(node.get("children") or [])
+    return used
