@@ -83,6 +83,7 @@ class StudioScreen(StudioView):
         self._hold_until = 0.0
         self._running_timer: Timer | None = None
         self._timeline_run: RunRecord | None = None  # the run the timeline shows
+        self._reloading: str | None = None  # why the worker is being replaced, until it has loaded
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -173,6 +174,8 @@ class StudioScreen(StudioView):
     def _apply(self, message: p.Message) -> set[str]:
         """One message into the session, plus what it asks of the screen besides redrawing."""
         changed = self.session.apply(message)
+        if self._reloading is not None and isinstance(message, (p.Ready, p.LoadFailed, p.WorkerExited)):
+            self._reloaded(message)
         if isinstance(message, p.Catalog):
             self._fill_cadences()
         if isinstance(message, p.ScoreChecked):
@@ -217,8 +220,21 @@ class StudioScreen(StudioView):
         self.runs_sent = 0
         self.session.run = None
         self.query_one("#timeline", Timeline).reset()
+        self._reloading = why  # said when the new worker has loaded the module (or failed to)
         await self.client.restart()
-        self.notify(f"reloaded: {why}", timeout=3)
+
+    def _reloaded(self, message: p.Message) -> None:
+        """After a reload: "reloaded" once the new worker loaded the module; its error if it could not."""
+        why, self._reloading = self._reloading, None
+        if isinstance(message, p.Ready):
+            self.notify(f"reloaded: {why}", timeout=3)
+        elif isinstance(message, p.LoadFailed):
+            self.notify(
+                f"{message.error.message} — {message.hint}",
+                title=f"Reload failed ({why})",
+                severity="error",
+                timeout=8,
+            )
 
     def _show_running_soon(self) -> None:
         """Say "running" after a moment, unless the run has paused or ended by then."""

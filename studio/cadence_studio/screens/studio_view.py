@@ -160,17 +160,24 @@ class StudioView(Screen[None]):
         return parent["id"] if parent is not None and parent["kind"] == "sync" else None
 
     def _status(self, text: str, style: str = "") -> None:
-        # one line, always: no need to lay the screen out again for it
-        self.query_one("#status", Static).update(Text(text, style=style, no_wrap=True), layout=False)
+        # one line, always (no need to lay the screen out again); a cut line ends in "…"
+        line = Text(text, style=style, no_wrap=True, overflow="ellipsis")
+        self.query_one("#status", Static).update(line, layout=False)
 
     def _update_status(self) -> None:
+        """The selected cadence and its state (a run of another cadence is only mentioned)."""
         session = self.session
+        entry = session.entry
         run = session.run
         if session.load_error is not None:
             self._status(f"✗ could not load: {session.load_error.error.message}", "bold red")
-        elif run is None:
-            hint = "r run · n step · b breakpoint · i input · e export · ? keys"
-            self._status(f"ready — {hint}", "dim")
+            return
+        if entry is None:
+            self._status("no cadence selected", "dim")
+            return
+        if run is None or run.entry != entry.name:
+            other = f" · {run.entry} {run.status}" if run is not None and not run.finished else ""
+            self._status(f"{entry.name}: ready — r run · n step · ? keys{other}", "dim")
         elif run.status == "paused":
             self._status(
                 f"⏸ paused before {run.paused_at}   n next · o over · c continue · x stop", "bold yellow"
