@@ -84,6 +84,7 @@ class StudioScreen(StudioView):
         self._running_timer: Timer | None = None
         self._timeline_run: RunRecord | None = None  # the run the timeline shows
         self._reloading: str | None = None  # why the worker is being replaced, until it has loaded
+        self._steps_queued = 0  # n pressed while a step was still running: sent at each pause
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -176,6 +177,14 @@ class StudioScreen(StudioView):
         changed = self.session.apply(message)
         if self._reloading is not None and isinstance(message, (p.Ready, p.LoadFailed, p.WorkerExited)):
             self._reloaded(message)
+        run = self.session.run
+        if isinstance(message, p.Paused) and self._steps_queued and run and run.number == message.run:
+            self._steps_queued -= 1
+            self.session.resumed()
+            self._hold_draws()
+            self.run_worker(self.client.send(p.Step()), group="step")
+        elif isinstance(message, (p.RunEnded, p.WorkerExited, p.LoadFailed)):
+            self._steps_queued = 0
         if isinstance(message, p.Catalog):
             self._fill_cadences()
         if isinstance(message, p.ScoreChecked):
@@ -218,6 +227,7 @@ class StudioScreen(StudioView):
     async def reload(self, why: str) -> None:
         """Start a new worker (the user's code changed); breakpoints stay, by node id."""
         self.runs_sent = 0
+        self._steps_queued = 0
         self.session.run = None
         self.query_one("#timeline", Timeline).reset()
         self._reloading = why  # said when the new worker has loaded the module (or failed to)
@@ -287,6 +297,7 @@ class StudioScreen(StudioView):
             self.app.push_screen(ArgsDialog(entry, {}), self._args_given(pause_at_start))
             return
         self.runs_sent += 1
+        self._steps_queued = 0
         self.session.begin_run(self.runs_sent, entry.name)
         await self.client.send(
             p.Run(
@@ -323,6 +334,8 @@ class StudioScreen(StudioView):
             self.session.resumed()
             await self.client.send(p.Step())
             self._hold_draws()
+        else:  # a step is still running: this one follows it, at its pause (n n n takes three steps)
+            self._steps_queued += 1
 
     async def action_step_over(self) -> None:
         run = self.session.run
@@ -338,6 +351,7 @@ class StudioScreen(StudioView):
         if run is None or run.finished:
             await self._start(pause_at_start=False)
         else:
+            self._steps_queued = 0
             self.session.resumed()
             await self.client.send(p.Continue())
             self._hold_draws()
@@ -355,6 +369,7 @@ class StudioScreen(StudioView):
 
     async def action_stop(self) -> None:
         run = self.session.run
+        self._steps_queued = 0
         if run is None or run.finished:
             return
         await self.client.send(p.Stop())
