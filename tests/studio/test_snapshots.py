@@ -142,3 +142,32 @@ def test_failed_note(snap_compare: Any) -> None:
 def test_narrow_terminal(snap_compare: Any) -> None:
     """80×24: the graph on top, the inspector under it."""
     assert snap_compare(studio(ScriptedClient()), terminal_size=(80, 24), run_before=settle)
+
+
+def test_narrow_terminal_timeline(snap_compare: Any) -> None:
+    """80×24, t pressed during a paused run: the timeline in the inspector's place, the footer whole."""
+    client = ScriptedClient()
+
+    async def paused_with_timeline(pilot: Pilot[Any]) -> None:
+        await pilot.press("n")
+        client.push(
+            p.Paused(
+                run=1, kind="note", node_id="order/load", name="load", held=["order/load"], score=order_tree()
+            ),
+            event(
+                1, "note_finished", "order/load", order_tree(items=["book"]), status="done", duration=0.0021
+            ),
+            p.Paused(
+                run=1,
+                kind="fork",
+                node_id="order/enrich",
+                name="enrich",
+                held=["order/enrich"],
+                score=order_tree(items=["book"]),
+            ),
+        )
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+
+    assert snap_compare(studio(client), terminal_size=(80, 24), run_before=paused_with_timeline)

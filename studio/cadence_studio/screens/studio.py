@@ -42,7 +42,6 @@ class StudioScreen(StudioView):
     """Everything the studio shows for one TARGET."""
 
     CSS_PATH = "studio.tcss"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 - Textual's own attribute
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "run", "Run", tooltip="Run (or restart) the selected cadence"),
         Binding("n", "step", "Next", tooltip="Run to the next note and pause"),
@@ -54,6 +53,7 @@ class StudioScreen(StudioView):
         Binding("a", "edit_args", "Args", show=False, tooltip="Edit the factory's arguments"),
         Binding("e", "export", "Export", tooltip="Export the diagram"),
         Binding("h", "history", "History", tooltip="Open a past run of this project"),
+        Binding("t", "toggle_timeline", "Timeline", tooltip="Show or hide the run's timeline"),
         Binding("N", "new_note", "New note", show=False, tooltip="Scaffold a new note next to the module"),
         Binding("tab", "app.focus_next", "Focus", show=False),
     ]

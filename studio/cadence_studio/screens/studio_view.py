@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import ActiveBinding
 from textual.containers import Horizontal, VerticalScroll
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPane
 
@@ -20,11 +23,17 @@ from ..widgets.timeline import Timeline
 
 __all__ = ["StudioView"]
 
+WIDE_FROM = 120  # columns: narrower, the graph goes above the inspector and the timeline is a toggle
+ROOMY_FOOTER_FROM = 140  # columns: narrower, the footer is compact (all its keys need 123 columns roomy)
+
 
 class StudioView(Screen[None]):
     """Lays the widgets out and draws the session on them; :class:`StudioScreen` runs things."""
 
     AUTO_FOCUS = "#graph"  # ↑ ↓ select notes from the start (the cadence picker is a click or tab away)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM, "-wide")]  # noqa: RUF012 - Textual's own attribute
+    # Narrow, the footer shows the keys of a debugging session only; these stay in ? and the palette.
+    NARROW_FOOTER_HIDES: ClassVar[frozenset[str]] = frozenset({"edit_input", "export", "history"})
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -49,6 +58,39 @@ class StudioView(Screen[None]):
                     yield Timeline(id="log")
         yield Timeline(id="timeline")
         yield Footer()
+
+    # ------------------------------------------------------------------ layout
+
+    @property
+    def narrow(self) -> bool:
+        return self.size.width < WIDE_FROM
+
+    def on_resize(self, event: Resize) -> None:
+        """The footer fits the width: compact below 140 columns, fewer keys below 120 (none cut mid-word)."""
+        footer = self.query_one(Footer)
+        footer.compact = event.size.width < ROOMY_FOOTER_FROM
+        footer.show_command_palette = event.size.width >= WIDE_FROM
+        self.refresh_bindings()
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        bindings = super().active_bindings
+        if not self.narrow:
+            return bindings
+        return {
+            key: active._replace(binding=dataclasses.replace(active.binding, show=False))
+            if active.binding.action in self.NARROW_FOOTER_HIDES
+            else active
+            for key, active in bindings.items()
+        }
+
+    def action_toggle_timeline(self) -> None:
+        """Narrow: the timeline in place of the inspector, and back. Wide: hide or show the timeline."""
+        self.toggle_class("-timeline" if self.narrow else "-no-timeline")
+
+    @property
+    def timeline_shown(self) -> bool:
+        return bool(self.query_one("#timeline", Timeline).display)
 
     # ------------------------------------------------------------------ drawing
 
@@ -160,9 +202,8 @@ class StudioView(Screen[None]):
         return parent["id"] if parent is not None and parent["kind"] == "sync" else None
 
     def _status(self, text: str, style: str = "") -> None:
-        # one line, always (no need to lay the screen out again); a cut line ends in "…"
-        line = Text(text, style=style, no_wrap=True, overflow="ellipsis")
-        self.query_one("#status", Static).update(line, layout=False)
+        # one line, always: no need to lay the screen out again for it (a cut line ends in "…")
+        self.query_one("#status", Static).update(Text(text, style=style, no_wrap=True), layout=False)
 
     def _update_status(self) -> None:
         """The selected cadence and its state (a run of another cadence is only mentioned)."""
