@@ -71,6 +71,8 @@ class StudioView(Screen[None]):
         footer.compact = event.size.width < ROOMY_FOOTER_FROM
         footer.show_command_palette = event.size.width >= WIDE_FROM
         self.refresh_bindings()
+        if self.session.entry is not None:  # its key hints depend on the width (not while starting)
+            self._update_status()
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
@@ -220,9 +222,8 @@ class StudioView(Screen[None]):
             other = f" · {run.entry} {run.status}" if run is not None and not run.finished else ""
             self._status(f"{entry.name}: ready — r run · n step · ? keys{other}", "dim")
         elif run.status == "paused":
-            self._status(
-                f"⏸ paused before {run.paused_at}   n next · o over · c continue · x stop", "bold yellow"
-            )
+            keys = "" if self.narrow else "   n next · o over · c continue · x stop"  # narrow: the footer's
+            self._status(f"⏸ paused before {run.paused_at}{keys}", "bold yellow")
         elif run.status == "running":
             self._status(f"▶ run {run.number} of {run.entry} running…", "bold")
         else:
