@@ -13,7 +13,7 @@ from . import events as ev
 from ._describe import callable_info
 from ._fork import copy_value, is_immutable
 from ._parallel import run_parallel, run_plain
-from ._runtime import Level, Stop, Task, call_task, carry, is_awaitable, note_error
+from ._runtime import Level, Stop, Task, call_task, carry, is_awaitable, make_caller, note_error
 from .exceptions import DefinitionError, Skip
 from .merge import MergeFn, MergeStrategy, strategy_name
 from .note import callable_name
@@ -213,6 +213,7 @@ class BranchMeasure(Measure):
         self.name = name
         self.seg = segment(name)
         self.condition = check_task(f".split({name!r}) condition", condition)
+        self.decide = make_caller(condition)  # a sync condition runs in the shared pool too
         self.branches = {
             True: named_tasks(f".split({name!r}) if_true", if_true),
             False: named_tasks(f".split({name!r}) if_false", if_false),
@@ -223,7 +224,7 @@ class BranchMeasure(Measure):
 
     def _pick(self, score: Any) -> tuple[Task, ...] | Awaitable[tuple[Task, ...]]:
         try:
-            value = self.condition(score)
+            value = self.decide(score)
         except Exception as error:
             _raise_note_error(self.name, error)
         if is_awaitable(value):
@@ -241,7 +242,7 @@ class BranchMeasure(Measure):
         if not level.plain:
             return self._observed(level, score)
         try:
-            value = self.condition(score)
+            value = self.decide(score)
         except Exception as error:
             _raise_note_error(self.name, error)
         if is_awaitable(value):
@@ -259,7 +260,7 @@ class BranchMeasure(Measure):
         sid = self.node_id(level)
         await level.checkpoint("branch", sid, self.name, score)
         try:
-            value = self.condition(score)
+            value = self.decide(score)
             if is_awaitable(value):
                 value = await value
         except Exception as error:
@@ -342,6 +343,7 @@ class ChildMeasure(Measure):
             raise DefinitionError(msg)
         self.child = child
         self.merge = check_task(f".child({name!r}) merge", merge)
+        self.merge_call = make_caller(merge)  # sync user callables run in the shared pool
         if score is None and child.get_score() is None:
             msg = (
                 f".child({name!r}): cadence {child.name!r} has no score of its own; give it one "
@@ -349,6 +351,7 @@ class ChildMeasure(Measure):
             )
             raise DefinitionError(msg)
         self.score_factory = score
+        self.make_score = None if score is None else make_caller(score)
         # A private copy: the child's construction score may be mutated by runs of the child itself.
         self.fresh = FreshCopier(child.get_score()) if score is None else None
 
@@ -359,15 +362,15 @@ class ChildMeasure(Measure):
         try:
             if self.fresh is not None:
                 return self.fresh()
-            assert self.score_factory is not None
-            child_score = self.score_factory(score)
+            assert self.make_score is not None
+            child_score = self.make_score(score)
             return (await child_score) if is_awaitable(child_score) else child_score
         except Exception as error:
             _raise_note_error(self.name, error)
 
     async def _merge(self, score: Any, child_score: Any) -> Any:
         try:
-            merged = self.merge(score, child_score)
+            merged = self.merge_call(score, child_score)
             if is_awaitable(merged):
                 merged = await merged
         except Exception as error:
@@ -379,14 +382,14 @@ class ChildMeasure(Measure):
             child_score = self.fresh()
         else:  # as in _child_score, inline
             try:
-                child_score = self.score_factory(score)  # type: ignore[misc]
+                child_score = self.make_score(score)  # type: ignore[misc]
                 if is_awaitable(child_score):
                     child_score = await child_score
             except Exception as error:
                 _raise_note_error(self.name, error)
         child_score = await self.child.execute(level.child(self.child, ""), child_score)
         try:  # as in _merge, inline: this is the hot path of unobserved runs
-            merged = self.merge(score, child_score)
+            merged = self.merge_call(score, child_score)
             if merged is None:
                 return score
             if is_awaitable(merged):

@@ -161,7 +161,7 @@ async def run_plain(group_name: str, tasks: Sequence[Task], score: Any, strategy
     create_task = loop.create_task
     running: Running = []
     for task, view in zip(tasks, views, strict=True):
-        result = task.call_in_thread(view)
+        result = task.call(view)
         running.append(create_task(result) if type(result) is CoroutineType else _future(loop, result))
     try:
         for t in running:  # _settle, inline
@@ -204,8 +204,7 @@ async def _observed(
     ids = [f"{group_id}/{t.seg}" for t in tasks]
     await level.emit(ev.Forked, group_id, name=group_name, tasks=tuple(ids), score=score)
     running: Running = [
-        asyncio.ensure_future(call_task(level, ids[i], t.name, t.call_in_thread, views[i]))
-        for i, t in enumerate(tasks)
+        asyncio.ensure_future(call_task(level, ids[i], t.name, t.call, views[i])) for i, t in enumerate(tasks)
     ]
     try:
         failed = await _settle(running)

@@ -19,7 +19,17 @@ from .exceptions import NoteError, Skip
 from .note import Note, callable_name, is_async_callable
 from .score import Score
 
-__all__ = ["Checkpoint", "Level", "Stop", "Task", "call_task", "carry", "is_awaitable", "note_error"]
+__all__ = [
+    "Checkpoint",
+    "Level",
+    "Stop",
+    "Task",
+    "call_task",
+    "carry",
+    "is_awaitable",
+    "make_caller",
+    "note_error",
+]
 
 log = logging.getLogger("cadence")
 
@@ -192,29 +202,29 @@ def is_awaitable(value: Any) -> bool:
 
 
 class Task:
-    """A callable of a measure, ready to call: its id segment, name, and callers."""
+    """A callable of a measure, ready to call: its id segment, name, and caller."""
 
-    __slots__ = ("call", "call_in_thread", "fn", "name", "seg")
+    __slots__ = ("call", "fn", "name", "seg")
 
     def __init__(self, seg: str, fn: Any, name: str | None = None) -> None:
         self.seg = seg
         self.fn = fn
         self.name = name or callable_name(fn)
-        self.call = make_caller(fn, in_thread=False)
-        self.call_in_thread = make_caller(fn, in_thread=True)
+        self.call = make_caller(fn)
 
 
-def make_caller(fn: Any, *, in_thread: bool) -> Callable[[Any], Any]:
-    """``f(score)`` returning a value or an awaitable; sync callables go off-loop when ``in_thread``."""
+def make_caller(fn: Any) -> Callable[..., Any]:
+    """``f(*args)`` returning a value or an awaitable: an async callable as it is, a sync one (a
+    plain ``def``) run in the shared pool, so that user code never blocks the event loop."""
     if isinstance(fn, Note):
-        return fn.caller(in_thread=in_thread)
-    if in_thread and not is_async_callable(fn):
+        return fn.caller(in_thread=True)
+    if not is_async_callable(fn):
         return functools.partial(_in_thread, fn)
     return fn  # type: ignore[no-any-return]
 
 
-async def _in_thread(fn: Callable[[Any], Any], score: Any) -> Any:
-    result = await offload(fn, score)
+async def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    result = await offload(fn, *args)
     return (await result) if is_awaitable(result) else result  # a coroutine made in the thread
 
 

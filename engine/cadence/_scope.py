@@ -68,12 +68,14 @@ _pool_lock = threading.Lock()
 
 
 def shared_pool() -> concurrent.futures.ThreadPoolExecutor:
-    """The one pool sync notes of ``.sync`` groups run in, created on first use."""
+    """The one pool every sync note (and sync condition, merge, error handler) runs in, made on first use."""
     global _pool
     if _pool is None:
         with _pool_lock:
             if _pool is None:
-                workers = min(32, (os.cpu_count() or 1) + 4)
+                # Sync notes mostly wait (HTTP, SQL), not compute: a server's concurrent requests each
+                # hold a thread while their note waits. 40 is Starlette's (anyio's) default too.
+                workers = max(40, (os.cpu_count() or 1) + 4)
                 _pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="cadence-note")
     return _pool
 
@@ -86,12 +88,14 @@ async def offload(fn: Callable[..., Any], *args: Any, dedicated: bool = False) -
     """
     ctx = contextvars.copy_context()
     if not dedicated:
-        running = asyncio.get_running_loop().run_in_executor(shared_pool(), ctx.run, fn, *args)
+        # What ``loop.run_in_executor`` does, without ``asyncio.shield`` (a loop turn per call).
+        running = (_pool or shared_pool()).submit(ctx.run, fn, *args)
         try:
-            return await asyncio.shield(running)
+            return await asyncio.wrap_future(running)
         except asyncio.CancelledError:
             # A thread cannot be interrupted: end only once it has, so a cancelled group ends last.
-            await asyncio.wait([running])
+            if not running.cancel():
+                await asyncio.wait([asyncio.wrap_future(running)])
             raise
     future: concurrent.futures.Future[Any] = concurrent.futures.Future()
 

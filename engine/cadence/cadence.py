@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
@@ -21,7 +20,17 @@ from ._measures import (
     SequenceMeasure,
     segment,
 )
-from ._runtime import Checkpoint, Level, SafeListener, Sink, Stop, carry, is_awaitable, note_error
+from ._runtime import (
+    Checkpoint,
+    Level,
+    SafeListener,
+    Sink,
+    Stop,
+    carry,
+    is_awaitable,
+    make_caller,
+    note_error,
+)
 from .exceptions import DefinitionError, Skip
 from .merge import MergeFn, MergeStrategy
 
@@ -47,6 +56,10 @@ class _ReporterSink:
         return None
 
 
+def _no_handler(score: Any, error: BaseException) -> None:
+    raise error
+
+
 class Cadence(Generic[S]):
     """A definition of service logic: measures run in order over a score.
 
@@ -64,6 +77,7 @@ class Cadence(Generic[S]):
         self._hooks: list[Any] = []
         self._reporters: list[Callable[..., Any]] = []
         self._error_handler: tuple[Callable[..., Any], bool] | None = None
+        self._handle_error: Callable[..., Any] = _no_handler
         self._plain: Level | None = None
         #: Whether this definition has hooks or reporters of its own.
         self.has_observers = False
@@ -129,6 +143,7 @@ class Cadence(Generic[S]):
             msg = f".on_error: handler {handler!r} is not callable"
             raise DefinitionError(msg)
         self._error_handler = (handler, stop)
+        self._handle_error = make_caller(handler)  # a sync handler runs in the shared pool
         return self
 
     def with_hooks(self, hooks: Any | Iterable[Any]) -> Cadence[S]:
@@ -348,10 +363,10 @@ class Cadence(Generic[S]):
                 except Exception as exc:
                     if self._error_handler is None:
                         raise
-                    handler, stop_run = self._error_handler
+                    stop_run = self._error_handler[1]
                     await level.emit(ev.ErrorHandled, level.node_id, error=exc, stop=stop_run)
-                    result = handler(score, exc)
-                    if inspect.isawaitable(result):
+                    result = self._handle_error(score, exc)
+                    if is_awaitable(result):
                         result = await result
                     score = carry(score, result)
                     if stop_run:
