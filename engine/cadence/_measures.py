@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import abc
 import copy
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
@@ -403,12 +402,12 @@ class ChildMeasure(Measure):
         await level.checkpoint("child", cid, self.name, score)
         child_score = await self._child_score(score)
         await level.emit(ev.ChildEntered, cid, name=self.name, child=self.child.name, score=child_score)
-        start = time.perf_counter()
+        start = level.now()
         try:
             child_score = await self.child.execute(level.child(self.child, cid), child_score)
             score = await self._merge(score, child_score)
         except BaseException as error:
-            duration = time.perf_counter() - start
+            duration = level.now() - start
             await level.emit(
                 ev.ChildLeft,
                 cid,
@@ -419,7 +418,7 @@ class ChildMeasure(Measure):
                 score=score,
             )
             raise
-        duration = time.perf_counter() - start
+        duration = level.now() - start
         await level.emit(
             ev.ChildLeft, cid, name=self.name, child=self.child.name, duration=duration, score=score
         )

@@ -199,6 +199,7 @@ async def _observed(
 ) -> Any:
     if level.controller is not None:
         await level.checkpoint("fork", group_id, group_name, score)
+    start = level.now()
     isolate = isinstance(score, Score)
     views = fork_all(score, len(tasks)) if isolate else [score] * len(tasks)
     ids = [f"{group_id}/{t.seg}" for t in tasks]
@@ -206,6 +207,8 @@ async def _observed(
     running: Running = [
         asyncio.ensure_future(call_task(level, ids[i], t.name, t.call, views[i])) for i, t in enumerate(tasks)
     ]
+    if level.clock is not None:
+        level.clock.fork(running)
     try:
         failed = await _settle(running)
     except BaseException:
@@ -223,11 +226,11 @@ async def _observed(
     try:
         values = strategy(score, snaps, changes)
     except Exception as error:
-        await _emit_merge(level, group_id, group_name, strategy, snaps, changes, {}, score, error)
+        await _emit_merge(level, group_id, group_name, strategy, snaps, changes, {}, score, start, error)
         raise
     if values:
         score = apply_fields(score, values)
-    await _emit_merge(level, group_id, group_name, strategy, snaps, changes, values or {}, score, None)
+    await _emit_merge(level, group_id, group_name, strategy, snaps, changes, values or {}, score, start, None)
     return score
 
 
@@ -240,6 +243,7 @@ async def _emit_merge(
     changes: list[dict[str, Any]],
     merged: Any,
     score: Any,
+    start: float,
     error: BaseException | None,
 ) -> None:
     if not level.sinks:
@@ -248,6 +252,7 @@ async def _emit_merge(
         ev.Merged,
         group_id,
         name=group_name,
+        duration=level.now() - start,
         strategy=strategy_name(strategy),
         changes=tuple(changes),
         conflicts=overlaps(snaps, changes),

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from . import events as ev
+from ._clock import RunClock
 from ._scope import NoteScope, current_scope, offload
 from .exceptions import NoteError, Skip
 from .note import Note, callable_name, is_async_callable
@@ -84,7 +85,18 @@ class SafeListener:
 class Level:
     """One cadence being run: the root, or a child at ``depth`` > 0."""
 
-    __slots__ = ("active", "cadence", "controller", "depth", "node_id", "plain", "run_id", "sinks")
+    __slots__ = (
+        "active",
+        "cadence",
+        "clock",
+        "controller",
+        "depth",
+        "node_id",
+        "now",
+        "plain",
+        "run_id",
+        "sinks",
+    )
 
     def __init__(
         self,
@@ -96,6 +108,7 @@ class Level:
         sinks: Sequence[Sink],
         active: frozenset[int],
         controller: Callable[[Checkpoint], Any] | None,
+        clock: RunClock | None = None,
     ) -> None:
         self.run_id = run_id
         self.cadence = cadence
@@ -104,6 +117,12 @@ class Level:
         self.sinks = tuple(sinks)
         self.active = active  # ids of the hook and reporter objects already listening
         self.controller = controller
+        # With a controller, durations are read on the run's clock, which stops while the run is
+        # held; without one, on perf_counter itself.
+        if controller is not None and clock is None:
+            clock = RunClock()
+        self.clock = clock
+        self.now: Callable[[], float] = time.perf_counter if clock is None else clock.now
         # Nothing listens and nothing steps: measures take their fast path.
         self.plain = not self.sinks and controller is None
 
@@ -121,6 +140,7 @@ class Level:
             sinks=(*self.sinks, *own),
             active=self.active | ids,
             controller=self.controller,
+            clock=self.clock,
         )
 
     async def emit(self, event_type: type[ev.Event], node_id: str, **fields: Any) -> None:
@@ -144,7 +164,13 @@ class Level:
             Checkpoint(kind, node_id, name, self.cadence, self.depth, self.run_id, score)
         )
         if inspect.isawaitable(result):
-            await result
+            clock = self.clock
+            assert clock is not None
+            clock.hold()  # time held here is no one's duration
+            try:
+                await result
+            finally:
+                clock.release()
 
     def scope(self, node_id: str, name: str, score: Any) -> NoteScope:
         return NoteScope(
@@ -242,13 +268,14 @@ async def call_task(level: Level, node_id: str, name: str, call: Callable[[Any],
     await level.checkpoint("note", node_id, name, score)
     await level.emit(ev.NoteStarted, node_id, name=name, score=score)
     token = current_scope.set(level.scope(node_id, name, score)) if level.sinks else None
-    start = time.perf_counter()
+    now = level.now
+    start = now()
     try:
         result = call(score)
         if is_awaitable(result):
             result = await result
     except Skip as skip:
-        duration = time.perf_counter() - start
+        duration = now() - start
         await level.emit(
             ev.NoteFinished, node_id, name=name, score=score, duration=duration, status="skipped"
         )
@@ -256,7 +283,7 @@ async def call_task(level: Level, node_id: str, name: str, call: Callable[[Any],
         raise Stop("skipped", score, skip.reason) from None
     except BaseException as error:
         status = "cancelled" if isinstance(error, asyncio.CancelledError) else "failed"
-        duration = time.perf_counter() - start
+        duration = now() - start
         await level.emit(
             ev.NoteFinished, node_id, name=name, score=score, duration=duration, status=status, error=error
         )
@@ -264,6 +291,6 @@ async def call_task(level: Level, node_id: str, name: str, call: Callable[[Any],
     finally:
         if token is not None:
             current_scope.reset(token)
-    duration = time.perf_counter() - start
+    duration = now() - start
     await level.emit(ev.NoteFinished, node_id, name=name, score=score, duration=duration, status="done")
     return result

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from types import CoroutineType
 from typing import Any, Generic, TypeVar
@@ -349,7 +348,7 @@ class Cadence(Generic[S]):
         return score
 
     async def _observed(self, level: Level, score: Any) -> Any:
-        start = time.perf_counter()
+        start = level.now()
         await level.emit(ev.RunStarted, level.node_id, score=score)
         status = "done"
         error: BaseException | None = None
@@ -376,7 +375,7 @@ class Cadence(Generic[S]):
             status, error = ("cancelled" if isinstance(exc, asyncio.CancelledError) else "failed"), exc
             raise
         finally:  # also on failure and cancellation: every after_cadence hook and reporter runs
-            duration = time.perf_counter() - start
+            duration = level.now() - start
             await level.emit(
                 ev.RunFinished, level.node_id, score=score, duration=duration, status=status, error=error
             )

@@ -195,13 +195,25 @@ class Merged(Event):
     """The tasks' copies were merged: per-task changes, conflicting fields and the strategy used.
 
     ``conflicts`` maps a field to the ``[(task, value), ...]`` that disagreed; ``error`` is set
-    when the strategy refused (nothing was merged then).
+    when the strategy refused (nothing was merged then). ``duration``: the group's time from the
+    fork to the merge (time held by a controller left out, as in every duration).
     """
 
     kind: ClassVar[str] = "merged"
-    __slots__ = ("changes", "conflicts", "error", "merged", "name", "score", "snapshots", "strategy")
+    __slots__ = (
+        "changes",
+        "conflicts",
+        "duration",
+        "error",
+        "merged",
+        "name",
+        "score",
+        "snapshots",
+        "strategy",
+    )
     _defaults: ClassVar[dict[str, Any]] = {
         "name": "",
+        "duration": 0.0,
         "strategy": "",
         "changes": (),
         "conflicts": _EMPTY,
@@ -217,6 +229,7 @@ class Merged(Event):
     merged: Mapping[str, Any]
     snapshots: tuple[Any, ...]
     score: Any
+    duration: float
     error: BaseException | None
 
 

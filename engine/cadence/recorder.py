@@ -32,7 +32,8 @@ class RunRecorder:
         elif isinstance(event, (ev.Forked, ev.ChildEntered)):
             self.statuses[event.node_id] = {"status": "running"}
         elif isinstance(event, ev.Merged):
-            self.statuses[event.node_id] = {"status": "failed" if event.error else "done"}
+            status = "failed" if event.error else "done"
+            self.statuses[event.node_id] = {"status": status, "duration": event.duration}
         elif isinstance(event, ev.ChildLeft):
             status = "failed" if event.error else "done"
             self.statuses[event.node_id] = {"status": status, "duration": event.duration}

@@ -333,6 +333,7 @@ class Worker:
             if isinstance(event, RunFinished) and event.depth == 0:
                 final["status"] = event.status
                 final["error"] = event.error
+                final["duration"] = event.duration  # the run's own time: time held paused left out
 
         start = time.perf_counter()
         self.live = score
@@ -341,7 +342,10 @@ class Worker:
         except asyncio.CancelledError:
             self.channel.send(
                 p.RunEnded(
-                    run=number, status="stopped", score=tree(score), duration=time.perf_counter() - start
+                    run=number,
+                    status="stopped",
+                    score=tree(score),
+                    duration=final.get("duration", time.perf_counter() - start),
                 )
             )
             raise
@@ -352,7 +356,7 @@ class Worker:
                     status="failed",
                     score=tree(score),
                     error=error_info(error),
-                    duration=time.perf_counter() - start,
+                    duration=final.get("duration", time.perf_counter() - start),
                 )
             )
             return
@@ -364,7 +368,7 @@ class Worker:
                 status=final.get("status", "done"),
                 score=tree(result),
                 error=error_info(handled) if handled is not None else None,
-                duration=time.perf_counter() - start,
+                duration=final.get("duration", time.perf_counter() - start),
             )
         )
 
