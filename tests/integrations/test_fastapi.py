@@ -257,6 +257,24 @@ for _path, _cadence in [
         return OrderScore(order_id=order)
 
 
+@router.cadence("/fail-exposed", failing, expose_errors=True)
+async def fail_exposed(order: str = "x") -> OrderScore:
+    return OrderScore(order_id=order)
+
+
+exposed_router = CadenceRouter(prefix="/exposed", expose_errors=True)
+
+
+@exposed_router.cadence("/fail", failing)
+async def exposed_fail(order: str = "x") -> OrderScore:
+    return OrderScore(order_id=order)
+
+
+@exposed_router.cadence("/fail-hidden", failing, expose_errors=False)
+async def exposed_fail_hidden(order: str = "x") -> OrderScore:
+    return OrderScore(order_id=order)
+
+
 @router.cadence("/none", checkout)
 def returns_none() -> None:
     return None
@@ -294,6 +312,7 @@ def build_app() -> FastAPI:
     app = FastAPI()
     app.include_router(router)
     app.include_router(mapped_router)
+    app.include_router(exposed_router)
     return app
 
 
@@ -404,9 +423,32 @@ async def test_failing_note_is_a_500_with_a_stable_code_and_no_traceback(client:
     assert set(body) == {"error"}
     assert body["error"]["code"] == "NOTE_ERROR"
     assert body["error"]["note"] == "explode"
-    assert "secret boom for f-1" in body["error"]["message"]
+    assert body["error"]["message"] == "note 'explode' failed"
+    assert "secret boom" not in response.text  # the exception's own text stays in the log
     assert "Traceback" not in response.text
     assert 'File "' not in response.text
+
+
+async def test_expose_errors_puts_the_exception_text_in_the_body(client: httpx.AsyncClient) -> None:
+    """An app that opts in (router-wide or per route) gets the error's own text in the message."""
+    for path in ("/exposed/fail", "/api/fail-exposed"):
+        response = await client.post(path, params={"order": "f-2"})
+        assert response.status_code == 500
+        body = response.json()["error"]
+        assert body["code"] == "NOTE_ERROR"
+        assert body["note"] == "explode"
+        assert "secret boom for f-2" in body["message"]
+        assert "Traceback" not in response.text
+    hidden = await client.post("/exposed/fail-hidden", params={"order": "f-3"})  # a route may opt out
+    assert hidden.json()["error"]["message"] == "note 'explode' failed"
+
+
+async def test_default_bodies_name_the_note_and_the_code_only(client: httpx.AsyncClient) -> None:
+    """Timeouts, open circuits and exhausted retries say what happened to which note, no more."""
+    slow = (await client.post("/api/slow")).json()["error"]
+    assert slow == {"code": "TIMEOUT", "message": "note 'too_slow' timed out", "note": "too_slow"}
+    retried = (await client.post("/api/slow-retried")).json()["error"]
+    assert retried == {"code": "TIMEOUT", "message": "note 'slow_twice' timed out", "note": "slow_twice"}
 
 
 async def test_timeout_is_a_504(client: httpx.AsyncClient) -> None:

@@ -406,10 +406,48 @@ def plain_view(order_id: str) -> OrderScore:
     return OrderScore(order_id=order_id)
 
 
+@api.cadence_route("/fail-exposed", failing, expose_errors=True)
+def fail_exposed() -> OrderScore:
+    return OrderScore(order_id=request.args.get("order", "x"))
+
+
+exposed = CadenceBlueprint("exposed", __name__, url_prefix="/exposed", expose_errors=True)
+
+
+@exposed.cadence_route("/fail", failing)
+def exposed_fail() -> OrderScore:
+    return OrderScore(order_id=request.args.get("order", "x"))
+
+
+@exposed.cadence_route("/fail-hidden", failing, expose_errors=False)
+def exposed_fail_hidden() -> OrderScore:
+    return OrderScore(order_id=request.args.get("order", "x"))
+
+
+# Views that answer by themselves: each would fail with a 500 if its cadence ran on what it returned.
+@api.cadence_route("/validated/<order_id>", failing)
+def validated(order_id: str) -> Any:
+    if int(request.args["a"]) < 0:
+        return {"problem": "a must not be negative"}, 422
+    return OrderScore(order_id=order_id)
+
+
+@api.cadence_route("/moved", failing, methods=["GET"])
+async def moved() -> Any:
+    await asyncio.sleep(0)
+    return "moved", 303, {"Location": "/api/elsewhere"}
+
+
+@api.cadence_route("/teapot", failing, methods=["GET"])
+def teapot_view() -> Any:
+    return Response("short and stout", status=418, mimetype="text/plain")
+
+
 def build_app() -> Flask:
     app = Flask(__name__)
     app.register_blueprint(api)
     app.register_blueprint(plain)
+    app.register_blueprint(exposed)
     return app
 
 
@@ -573,13 +611,44 @@ async def test_failing_note_is_a_500_with_a_stable_code_and_no_traceback(
     assert set(body) == {"error"}
     assert body["error"]["code"] == "NOTE_ERROR"
     assert body["error"]["note"] == "explode"
-    assert "secret boom for f-1" in body["error"]["message"]
+    assert body["error"]["message"] == "note 'explode' failed"
+    assert "secret boom" not in response.text  # the exception's own text goes to the log only
     _no_traceback(response)
     logged = [r for r in caplog.records if r.name == "cadence.integrations.flask"]
     assert len(logged) == 1
     assert "'failing' failed on POST /api/fail" in logged[0].getMessage()
     assert logged[0].exc_info is not None  # the traceback goes to the log
     assert "secret boom for f-1" in caplog.text
+
+
+async def test_expose_errors_puts_the_exception_text_in_the_body(client: httpx.AsyncClient) -> None:
+    """An app that opts in (blueprint-wide or per route) gets the error's own text in the message."""
+    for path in ("/exposed/fail", "/api/fail-exposed"):
+        response = await client.post(path, params={"order": "f-2"})
+        assert response.status_code == 500
+        body = response.json()["error"]
+        assert (body["code"], body["note"]) == ("NOTE_ERROR", "explode")
+        assert "secret boom for f-2" in body["message"]
+        _no_traceback(response)
+    hidden = await client.post("/exposed/fail-hidden", params={"order": "f-3"})  # a route may opt out
+    assert hidden.json()["error"]["message"] == "note 'explode' failed"
+
+
+async def test_a_view_returning_a_flask_tuple_or_response_is_answered_with_it(
+    client: httpx.AsyncClient,
+) -> None:
+    """``(body, status)``, ``(body, status, headers)`` and a ``Response`` are responses, not scores."""
+    invalid = await client.post("/api/validated/v-1", params={"a": -1})
+    assert invalid.status_code == 422
+    assert invalid.json() == {"problem": "a must not be negative"}
+    moved_away = await client.get("/api/moved", follow_redirects=False)
+    assert moved_away.status_code == 303
+    assert moved_away.headers["location"] == "/api/elsewhere"
+    assert moved_away.text == "moved"
+    short = await client.get("/api/teapot")
+    assert (short.status_code, short.text) == (418, "short and stout")
+    ran = await client.post("/api/validated/v-2", params={"a": 1})  # a score: the cadence runs
+    assert ran.json()["error"]["note"] == "explode"
 
 
 async def test_timeout_is_a_504(client: httpx.AsyncClient) -> None:

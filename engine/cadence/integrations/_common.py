@@ -111,18 +111,34 @@ def error_chain(exc: BaseException) -> list[BaseException]:
 
 @dataclasses.dataclass(frozen=True)
 class ErrorReply:
-    """The HTTP answer to a failed request: status, stable code, message, failing note and headers."""
+    """The HTTP answer to a failed request: status, stable code, failing note, headers, and two texts.
+
+    ``summary`` says what failed in the engine's own words (the note and what happened to it) and is
+    what a client sees by default; ``message`` carries the error's own text (which may hold data or
+    secrets) and is sent only when the app opts in with ``expose_errors=True``.
+    """
 
     status: int
     code: str
     message: str
     note: str | None = None
     headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    summary: str = ""
+
+    def as_body(self, *, expose_errors: bool = False) -> dict[str, Any]:
+        """``{"error": {"code": ..., "message": ..., "note": ...}}``; the message is the summary
+        unless ``expose_errors``."""
+        message = self.message if expose_errors or not self.summary else self.summary
+        return {"error": {"code": self.code, "message": message, "note": self.note}}
 
     @property
     def body(self) -> dict[str, Any]:
-        """``{"error": {"code": ..., "message": ..., "note": ...}}``."""
-        return {"error": {"code": self.code, "message": self.message, "note": self.note}}
+        """The body a client sees by default (no exception text)."""
+        return self.as_body()
+
+
+def _what(note: str | None, happened: str, otherwise: str) -> str:
+    return f"note {note!r} {happened}" if note else otherwise
 
 
 def classify_error(exc: BaseException) -> ErrorReply:
@@ -142,14 +158,17 @@ def classify_error(exc: BaseException) -> ErrorReply:
     circuit = next((e for e in chain if isinstance(e, CircuitOpenError)), None)
     if timeout is not None:
         message = timeout.message if isinstance(timeout, CadenceTimeoutError) else "the run timed out"
-        return ErrorReply(504, "TIMEOUT", message, note)
+        summary = _what(note, "timed out", "the run timed out")
+        return ErrorReply(504, "TIMEOUT", message, note, summary=summary)
     if circuit is not None:
         headers = {"Retry-After": str(max(0, math.ceil(circuit.retry_after)))}
-        return ErrorReply(503, circuit.code, circuit.message, note, headers)
+        summary = _what(note, "was not run: its circuit is open", "a circuit is open") + "; retry later"
+        return ErrorReply(503, circuit.code, circuit.message, note, headers, summary=summary)
     cadence_errors = [e for e in chain if isinstance(e, CadenceError)]
     if cadence_errors:
         innermost = cadence_errors[-1]
-        return ErrorReply(500, innermost.code, innermost.message, note)
+        summary = _what(note, "failed", "the cadence failed")
+        return ErrorReply(500, innermost.code, innermost.message, note, summary=summary)
     return internal_error(note)
 
 
@@ -164,7 +183,7 @@ def invalid_score(view: Callable[..., Any], cadence: Cadence[Any]) -> ErrorReply
         f"the view {getattr(view, '__qualname__', view)!r} of cadence {cadence.name!r} "
         "must return a fresh score for each request"
     )
-    return ErrorReply(500, "INVALID_SCORE", message)
+    return ErrorReply(500, "INVALID_SCORE", message, summary="the view did not return a fresh score")
 
 
 def is_invalid_score(score: Any, cadence: Cadence[Any]) -> bool:

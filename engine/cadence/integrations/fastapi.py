@@ -21,9 +21,12 @@ serialised (or ``response_mapper(score)``). The cadence's construction score is 
 Errors become a JSON body ``{"error": {"code": ..., "message": ..., "note": ...}}``: status 504 for a
 timeout (code ``TIMEOUT``), 503 for an open circuit (``CIRCUIT_OPEN``), 500 otherwise (``NOTE_ERROR``,
 ``RETRY_EXHAUSTED``, ``INTERNAL_ERROR`` for a foreign error, ``INVALID_SCORE`` when the view returns
-``None`` or the construction score); never a traceback. ``Skip`` and interrupts end the run cleanly and answer
-200 with the score as it stands. ``error_handlers={ExcType: handler(request, exc) -> Response}``
-replaces that body for the errors it names (matched against the raised error and the errors it wraps).
+``None`` or the construction score); never a traceback. The message says which note failed and how
+("note 'charge' failed"), not the exception's own text, which goes to the log; an app opts in to
+sending it with ``CadenceRouter(expose_errors=True)`` (or per route, ``expose_errors=``). ``Skip`` and
+interrupts end the run cleanly and answer 200 with the score as it stands.
+``error_handlers={ExcType: handler(request, exc) -> Response}`` replaces that body for the errors it
+names (matched against the raised error and the errors it wraps).
 ``router.metrics_route("/metrics", registry=...)`` serves Prometheus metrics (see
 :class:`cadence.reporters.PrometheusReporter`).
 
@@ -80,13 +83,15 @@ def score_to_jsonable(value: Any) -> Any:
 # ---------------------------------------------------------------------------- errors
 
 
-def _reply(reply: ErrorReply) -> JSONResponse:
-    return JSONResponse(reply.body, status_code=reply.status, headers=dict(reply.headers) or None)
+def _reply(reply: ErrorReply, *, expose_errors: bool = False) -> JSONResponse:
+    body = reply.as_body(expose_errors=expose_errors)
+    return JSONResponse(body, status_code=reply.status, headers=dict(reply.headers) or None)
 
 
-def error_response(exc: BaseException) -> JSONResponse:
-    """The JSON error response for a failed run; no traceback, no ``repr`` of foreign errors."""
-    return _reply(_common.classify_error(exc))
+def error_response(exc: BaseException, *, expose_errors: bool = False) -> JSONResponse:
+    """The JSON error response for a failed run; no traceback, no ``repr`` of foreign errors, and the
+    error's own text only with ``expose_errors``."""
+    return _reply(_common.classify_error(exc), expose_errors=expose_errors)
 
 
 # ---------------------------------------------------------------------------- router
@@ -100,6 +105,10 @@ class CadenceRouter(APIRouter):
         error_handlers: ``{ExcType: handler(request, exc) -> Response}`` (sync or async), tried on the
             raised error and then on the errors it wraps (``NoteError.original_error``, ...);
             the most specific type of the first error that has one wins.
+        expose_errors: put the error's own text (``str(exc)`` of the failure) in error bodies. Off
+            by default: a body names the failing note and the code, and the text goes to the log
+            only, since exception messages can carry data, queries or secrets. Each route may say
+            otherwise.
         **kwargs: passed to ``fastapi.APIRouter``.
     """
 
@@ -108,10 +117,12 @@ class CadenceRouter(APIRouter):
         *,
         response_mapper: ResponseMapper | None = None,
         error_handlers: Mapping[type[BaseException], ErrorHandler] | None = None,
+        expose_errors: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.response_mapper = response_mapper
+        self.expose_errors = expose_errors
         self.error_handlers: dict[type[BaseException], ErrorHandler] = dict(error_handlers or {})
 
     def cadence(
@@ -121,17 +132,19 @@ class CadenceRouter(APIRouter):
         *,
         methods: Iterable[str] = ("POST",),
         response_mapper: ResponseMapper | None = None,
+        expose_errors: bool | None = None,
         **route_kwargs: Any,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Decorate a view (sync or async, any FastAPI parameters) that returns a fresh score.
 
-        ``route_kwargs`` go to ``APIRouter.add_api_route`` (``status_code``, ``tags``,
-        ``response_model``, ``dependencies``, ...). The view is returned unchanged.
+        ``expose_errors`` overrides the router's for this route. ``route_kwargs`` go to
+        ``APIRouter.add_api_route`` (``status_code``, ``tags``, ``response_model``,
+        ``dependencies``, ...). The view is returned unchanged.
         """
         verbs = list(methods)
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-            endpoint = self._endpoint(view, cadence, response_mapper)
+            endpoint = self._endpoint(view, cadence, response_mapper, expose_errors)
             self.add_api_route(path, endpoint, methods=verbs, **route_kwargs)
             return view
 
@@ -162,8 +175,13 @@ class CadenceRouter(APIRouter):
         )
 
     def _endpoint(
-        self, view: Callable[..., Any], cadence: Cadence[Any], mapper: ResponseMapper | None
+        self,
+        view: Callable[..., Any],
+        cadence: Cadence[Any],
+        mapper: ResponseMapper | None,
+        expose_errors: bool | None,
     ) -> Callable[..., Awaitable[Any]]:
+        expose = self.expose_errors if expose_errors is None else expose_errors
         signature = _typed_signature(view)
         request_name = "cadence_request"
         while request_name in signature.parameters:
@@ -186,7 +204,7 @@ class CadenceRouter(APIRouter):
             if _common.is_invalid_score(score, cadence):
                 invalid = _common.invalid_score(view, cadence)
                 logger.error("%s", invalid.message)
-                return _reply(invalid)
+                return _reply(invalid, expose_errors=expose)
             chosen = mapper or self.response_mapper
             try:
                 result = await cadence.run(score)
@@ -196,7 +214,7 @@ class CadenceRouter(APIRouter):
                 if inspect.isawaitable(out):
                     out = await out
             except Exception as exc:
-                return await self._on_error(request, cadence, exc)
+                return await self._on_error(request, cadence, exc, expose)
             return out
 
         endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]
@@ -204,7 +222,7 @@ class CadenceRouter(APIRouter):
         )
         return endpoint
 
-    async def _on_error(self, request: Request, cadence: Cadence[Any], exc: Exception) -> Any:
+    async def _on_error(self, request: Request, cadence: Cadence[Any], exc: Exception, expose: bool) -> Any:
         found = _common.find_handler(self.error_handlers, exc)
         if found is not None:
             handler, err = found
@@ -215,7 +233,7 @@ class CadenceRouter(APIRouter):
         logger.error(
             "cadence %r failed on %s %s", cadence.name, request.method, request.url.path, exc_info=exc
         )
-        return error_response(exc)
+        return error_response(exc, expose_errors=expose)
 
 
 def _typed_signature(view: Callable[..., Any]) -> inspect.Signature:

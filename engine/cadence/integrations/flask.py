@@ -21,7 +21,11 @@ never used. Errors are answered exactly as by :mod:`cadence.integrations.fastapi
 ``{"error": {"code": ..., "message": ..., "note": ...}}`` with status 504 (``TIMEOUT``), 503
 (``CIRCUIT_OPEN``, with ``Retry-After``) or 500 (``NOTE_ERROR``, ``RETRY_EXHAUSTED``,
 ``INTERNAL_ERROR`` for a foreign error, ``INVALID_SCORE`` when the view returns ``None`` or the
-construction score); never a traceback (it goes to the ``cadence.integrations.flask`` logger).
+construction score); never a traceback (it goes to the ``cadence.integrations.flask`` logger). The
+message names the failing note and what happened ("note 'charge' failed"), not the exception's own text
+(logged too); ``CadenceBlueprint(expose_errors=True)`` (or ``expose_errors=`` on a route) sends it. A view
+that returns a ``Response`` or a Flask tuple ``(body, status[, headers])`` has answered by itself: that is
+the response, and no cadence runs.
 ``Skip`` and interrupts end the run cleanly and answer 200 with the score as it stands.
 
 A mapper (sync or async) may return a ``Response`` (answered as is), a Flask tuple
@@ -224,16 +228,17 @@ def _json(value: Any) -> Response:
     return response
 
 
-def _reply(reply: ErrorReply) -> Response:
-    response = _json(reply.body)
+def _reply(reply: ErrorReply, *, expose_errors: bool = False) -> Response:
+    response = _json(reply.as_body(expose_errors=expose_errors))
     response.status_code = reply.status
     response.headers.update(reply.headers)
     return response
 
 
-def error_response(exc: BaseException) -> Response:
-    """The JSON error response for a failed run (needs an app context); no traceback, no ``repr``."""
-    return _reply(_common.classify_error(exc))
+def error_response(exc: BaseException, *, expose_errors: bool = False) -> Response:
+    """The JSON error response for a failed run (needs an app context); no traceback, no ``repr``,
+    and the error's own text only with ``expose_errors``."""
+    return _reply(_common.classify_error(exc), expose_errors=expose_errors)
 
 
 def _to_response(out: Any) -> Response:
@@ -263,6 +268,10 @@ class CadenceBlueprint(Blueprint):
             (``NoteError.original_error``, ``RetryExhaustedError.last_error``); the most specific
             type of the first error that has one wins. A handler that fails answers 500
             ``INTERNAL_ERROR`` (and is logged).
+        expose_errors: put the error's own text (``str(exc)`` of the failure) in error bodies. Off
+            by default: a body names the failing note and the code, and the text goes to the log
+            only, since exception messages can carry data, queries or secrets. Each route may say
+            otherwise.
         **blueprint_kwargs: passed to ``flask.Blueprint`` (``url_prefix``, ...).
     """
 
@@ -273,10 +282,12 @@ class CadenceBlueprint(Blueprint):
         *,
         response_mapper: ResponseMapper | None = None,
         error_handlers: Mapping[type[BaseException], ErrorHandler] | None = None,
+        expose_errors: bool = False,
         **blueprint_kwargs: Any,
     ) -> None:
         super().__init__(name, import_name, **blueprint_kwargs)
         self.response_mapper = response_mapper
+        self.expose_errors = expose_errors
         self.error_handlers: dict[type[BaseException], ErrorHandler] = dict(error_handlers or {})
 
     def cadence_route(
@@ -286,11 +297,15 @@ class CadenceBlueprint(Blueprint):
         *,
         methods: Iterable[str] = ("POST",),
         response_mapper: ResponseMapper | None = None,
+        expose_errors: bool | None = None,
         **route_options: Any,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Decorate a view (sync or async, taking the rule's URL variables) that returns a fresh score.
 
-        ``route_options`` go to ``Blueprint.add_url_rule`` (``endpoint``, ``defaults``,
+        A view may answer by itself instead: a ``Response`` or a Flask tuple ``(body, status)``,
+        ``(body, status, headers)`` or ``(body, headers)`` is sent as Flask would send it, and no
+        cadence runs (a validation error, a redirect). ``expose_errors`` overrides the blueprint's
+        for this route. ``route_options`` go to ``Blueprint.add_url_rule`` (``endpoint``, ``defaults``,
         ``strict_slashes``, ...); the endpoint defaults to the view's name. The view is returned
         unchanged.
         """
@@ -300,7 +315,11 @@ class CadenceBlueprint(Blueprint):
             options = dict(route_options)
             endpoint = options.pop("endpoint", None)
             self.add_url_rule(
-                rule, endpoint, self._view_func(view, cadence, response_mapper), methods=verbs, **options
+                rule,
+                endpoint,
+                self._view_func(view, cadence, response_mapper, expose_errors),
+                methods=verbs,
+                **options,
             )
             return view
 
@@ -324,16 +343,25 @@ class CadenceBlueprint(Blueprint):
         self.add_url_rule(rule, endpoint, metrics, methods=["GET"], **route_options)
 
     def _view_func(
-        self, view: Callable[..., Any], cadence: Cadence[Any], mapper: ResponseMapper | None
+        self,
+        view: Callable[..., Any],
+        cadence: Cadence[Any],
+        mapper: ResponseMapper | None,
+        expose_errors: bool | None,
     ) -> Callable[..., Response]:
+        expose = self.expose_errors if expose_errors is None else expose_errors
+
         def endpoint(**kwargs: Any) -> Response:
             score = view(**kwargs)
             if inspect.isawaitable(score):
                 score = _LOOP.run(score)
+            if isinstance(score, tuple | Response):  # the view answered itself: a response, not a score
+                response: Response = current_app.make_response(score)
+                return response
             if _common.is_invalid_score(score, cadence):
                 invalid = _common.invalid_score(view, cadence)
                 logger.error("%s", invalid.message)
-                return _reply(invalid)
+                return _reply(invalid, expose_errors=expose)
             chosen = mapper or self.response_mapper
             try:
                 result = _LOOP.run(cadence.run(score))
@@ -344,14 +372,14 @@ class CadenceBlueprint(Blueprint):
                     out = _LOOP.run(out)
                 return _to_response(out)
             except Exception as exc:
-                return self._on_error(cadence, exc)
+                return self._on_error(cadence, exc, expose)
 
         for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
             if hasattr(view, attr):
                 setattr(endpoint, attr, getattr(view, attr))
         return endpoint
 
-    def _on_error(self, cadence: Cadence[Any], exc: Exception) -> Response:
+    def _on_error(self, cadence: Cadence[Any], exc: Exception, expose: bool) -> Response:
         found = _common.find_handler(self.error_handlers, exc)
         if found is not None:
             handler, err = found
@@ -371,4 +399,4 @@ class CadenceBlueprint(Blueprint):
                 )
                 return _reply(_common.internal_error())
         logger.error("cadence %r failed on %s %s", cadence.name, request.method, request.path, exc_info=exc)
-        return _reply(_common.classify_error(exc))
+        return _reply(_common.classify_error(exc), expose_errors=expose)
