@@ -11,7 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from .client import Client, WorkerClient
-from .history import History, HistoryError, Recorder
+from .history import History, HistoryError
+from .history_recorder import Recorder
 from .screens.studio import StudioScreen
 from .session import Session
 
@@ -47,7 +48,9 @@ class StudioApp(App[None]):
     def on_mount(self) -> None:
         if self.history is not None and isinstance(self.client, WorkerClient):
             try:
-                self.recorder = self.client.recorder = self.history.recorder(self.target)
+                self.recorder = self.client.recorder = self.history.recorder(
+                    self.target, on_notice=self._history_notice
+                )
             except HistoryError as error:
                 self.notify(f"{error}; runs are not recorded", title="Run history", severity="warning")
         self.push_screen(
@@ -59,6 +62,10 @@ class StudioApp(App[None]):
                 history=self.history,
             )
         )
+
+    def _history_notice(self, text: str) -> None:
+        """What the run history's writer thread has to say (``notify`` is thread-safe)."""
+        self.notify(text, title="Run history", severity="warning", timeout=10)
 
     async def on_unmount(self) -> None:
         await self.client.close(grace=0.5)

@@ -20,7 +20,7 @@ from . import protocol as p
 from ._worker_io import PARENT_ENV
 
 if TYPE_CHECKING:
-    from .history import Recorder
+    from .history_recorder import Recorder
 
 __all__ = ["Client", "WorkerClient", "exit_reason"]
 

@@ -16,7 +16,7 @@ from cadence import diagram
 
 from . import protocol as p
 from .client import WorkerClient, exit_reason
-from .history import History, HistoryError, RunSummary
+from .history import ENDED_UNSEEN, History, HistoryError, RunSummary
 from .loader import parse_target
 from .session import default_choice
 
@@ -179,7 +179,9 @@ async def _run(
     recorder = None
     if history is not None:
         try:
-            recorder = client.recorder = history.recorder(target)
+            recorder = client.recorder = history.recorder(
+                target, on_notice=lambda text: print(f"warning: {text}", file=err, flush=True)
+            )
         except HistoryError as error:
             print(f"warning: {error} (the run goes on unrecorded)", file=err)
     await client.send(
@@ -191,8 +193,6 @@ async def _run(
         await client.close(grace=1.0)
         if recorder is not None:
             recorder.close()
-            if recorder.error:
-                print(f"warning: {recorder.error}", file=err)
     if on_status is not None:
         on_status(statuses)
     return code
@@ -257,7 +257,7 @@ def _print_event(message: p.EventMessage, as_json: bool, out: TextIO) -> None:
     if as_json:
         print(json.dumps({"type": "event", **event}, default=str), file=out)
         return
-    kind = event["kind"]
+    kind = event.get("kind")
     indent = "  " * int(event.get("depth", 0))
     node = event.get("node_id", "")
     if kind == "note_finished":
@@ -368,10 +368,15 @@ def show_history(
 ) -> int:
     """Print one recorded run as ``cadence-studio run`` printed it: its events and its end."""
     try:
-        summary, messages = history.load(run_id)
+        summary = history.get(run_id)
     except HistoryError as error:
         print(f"error: {error}", file=err)
         return 2
+    try:
+        summary, messages = history.load(run_id)
+    except HistoryError as error:  # the run is there, but damaged: say so, not a traceback
+        print(f"error: {error}", file=err)
+        return 1
     if as_json:
         print(json.dumps({"type": "run", **summary.as_dict()}, default=str), file=out)
     else:
@@ -388,13 +393,15 @@ def show_history(
             _print_paused(message, as_json, out)
         elif isinstance(message, p.RunEnded):
             _print_end(message, as_json, out, err)
-    if summary.status in ("running", "unfinished", "crashed") and not as_json:
+    if summary.status in ENDED_UNSEEN and not as_json:
         reason = summary.error or "the studio stopped it or was closed before it ended"
         print(f"\nrun {summary.status}: {reason}", file=out)
     return 0
 
 
 def _run_line(run: RunSummary) -> str:
+    if run.unreadable is not None:
+        return f"#{run.id:<5} unreadable: {run.unreadable}"
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started))
     took = f"{run.duration * 1000:.1f} ms" if run.duration is not None else "—"
     tail = f"  {run.error}" if run.error else ""

@@ -6,8 +6,11 @@ to :class:`~cadence_studio.protocol.RunEnded`, so opening a past run replays tho
 same :class:`~cadence_studio.session.Session` the live studio uses, and every step of it can be
 inspected again even after the code changed.
 
-Writes happen on a thread of their own (:class:`Recorder`); the UI never waits on the disk. The
-newest ``keep`` runs are kept. Lines are stored zlib-compressed (score trees repeat a lot).
+Writes happen on a thread of their own (:class:`~cadence_studio.history_recorder.Recorder`); the UI
+never waits on the disk. The newest ``keep`` runs are kept. Lines are stored zlib-compressed (score
+trees repeat a lot). Each run names the process that records it, so a run whose process was killed
+is marked ``unknown`` the next time the history is opened, instead of staying "running" forever.
+A row that cannot be read (written by hand, a broken disk) is listed as unreadable, with why.
 """
 
 from __future__ import annotations
@@ -15,23 +18,42 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import queue
+import os
+import socket
 import sqlite3
-import threading
-import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
 
 from . import protocol as p
 from .errors import StudioError
 from .session import RunRecord, Session
 
-__all__ = ["DEFAULT_KEEP", "History", "HistoryError", "Recorder", "RunSummary"]
+if TYPE_CHECKING:
+    from .history_recorder import Recorder
+
+__all__ = [
+    "DEFAULT_KEEP",
+    "ENDED_UNSEEN",
+    "STOPPED_BY_RELOAD",
+    "UNKNOWN",
+    "History",
+    "HistoryError",
+    "RunSummary",
+]
 
 DEFAULT_KEEP = 200
-_SCHEMA_VERSION = 1
+#: A run whose recording process died before it ended: how it ended is unknown.
+UNKNOWN = "unknown"
+#: A run the studio threw away when it reloaded the module (the user saved it mid-run).
+STOPPED_BY_RELOAD = "stopped by reload"
+#: Statuses of runs that ended without their worker saying how (no ``RunEnded`` was recorded).
+ENDED_UNSEEN = frozenset({"running", "unfinished", "crashed", UNKNOWN, STOPPED_BY_RELOAD})
+
+_SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -45,7 +67,9 @@ CREATE TABLE IF NOT EXISTS runs (
     graph TEXT NOT NULL,
     args TEXT NOT NULL DEFAULT '{}',
     score TEXT,
-    messages INTEGER NOT NULL DEFAULT 0
+    messages INTEGER NOT NULL DEFAULT 0,
+    pid INTEGER,
+    writer TEXT
 );
 CREATE TABLE IF NOT EXISTS lines (
     run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -54,6 +78,8 @@ CREATE TABLE IF NOT EXISTS lines (
     PRIMARY KEY (run, seq)
 ) WITHOUT ROWID;
 """
+# Format 1 had no pid/writer columns: its files gain them, empty, when opened.
+_MIGRATE_FROM_1 = ("ALTER TABLE runs ADD COLUMN pid INTEGER", "ALTER TABLE runs ADD COLUMN writer TEXT")
 
 
 class HistoryError(StudioError):
@@ -62,7 +88,7 @@ class HistoryError(StudioError):
 
 @dataclasses.dataclass(frozen=True)
 class RunSummary:
-    """One stored run, without its messages."""
+    """One stored run, without its messages; ``unreadable`` says why a damaged row cannot be shown."""
 
     id: int
     target: str
@@ -75,6 +101,7 @@ class RunSummary:
     args: dict[str, Any]
     score: Any
     messages: int
+    unreadable: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -94,7 +121,10 @@ class History:
     # ------------------------------------------------------------------ connections
 
     def connect(self, *, create: bool = False) -> sqlite3.Connection:
-        """An open connection; ``create`` makes the folder and the tables when missing."""
+        """An open connection; ``create`` makes the folder and the tables when missing.
+
+        Runs left "running" by a process that is gone are marked ``unknown`` on the way.
+        """
         if not create and not self.path.exists():
             msg = (
                 f"no run history in {self.project} yet: "
@@ -120,11 +150,14 @@ class History:
                     f"(format {version}); upgrade, or move the file away to start a new one"
                 )
                 raise HistoryError(msg)
-            if create and version < _SCHEMA_VERSION:
+            if create and version == 0:
                 db.execute("PRAGMA journal_mode = WAL")
                 db.executescript(_SCHEMA)
                 db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+            elif version == 1:
+                _migrate(db)
             db.execute("PRAGMA synchronous = NORMAL")
+            _mark_orphans(db)
         except sqlite3.DatabaseError as error:
             db.close()
             raise HistoryError(_unreadable(self.path, error)) from None
@@ -146,7 +179,7 @@ class History:
     # ------------------------------------------------------------------ reading
 
     def runs(self, limit: int = 50) -> list[RunSummary]:
-        """The newest ``limit`` runs, newest first."""
+        """The newest ``limit`` runs, newest first (a damaged one has ``unreadable`` set)."""
         with self._reading() as db:
             rows = db.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         return [_summary(row) for row in rows]
@@ -158,17 +191,26 @@ class History:
     def graph(self, run_id: int) -> dict[str, Any]:
         """The graph (``describe()``) of the cadence as it was when the run started."""
         with self._reading() as db:
-            _find(db, run_id)
+            _readable(_find(db, run_id))
             (text,) = db.execute("SELECT graph FROM runs WHERE id = ?", (run_id,)).fetchone()
-        graph: dict[str, Any] = json.loads(text)
+        try:
+            graph = json.loads(text)
+        except (TypeError, ValueError) as error:
+            raise HistoryError(_damaged(run_id, f"its graph is not JSON ({error})")) from None
+        if not isinstance(graph, dict):
+            raise HistoryError(_damaged(run_id, "its graph is not a JSON object"))
         return graph
 
     def load(self, run_id: int) -> tuple[RunSummary, list[p.Message]]:
-        """The run and its messages in the order the worker sent them, from ``RunBegan`` on."""
+        """The run and its messages in the order the worker sent them, from ``RunBegan`` on.
+
+        Raises:
+            HistoryError: no such run, or it is damaged (the message says which part).
+        """
         with self._reading() as db:
-            summary = _find(db, run_id)
-            rows = db.execute("SELECT body FROM lines WHERE run = ? ORDER BY seq", (run_id,)).fetchall()
-        return summary, [p.decode_message(zlib.decompress(body)) for (body,) in rows]
+            summary = _readable(_find(db, run_id))
+            rows = db.execute("SELECT seq, body FROM lines WHERE run = ? ORDER BY seq", (run_id,)).fetchall()
+        return summary, [_decode_line(run_id, seq, body) for seq, body in rows]
 
     def replay(self, run_id: int) -> RunRecord:
         """The run as the studio saw it live, rebuilt from its messages."""
@@ -181,19 +223,60 @@ class History:
         record = session.run
         assert record is not None
         if record.status in ("running", "paused"):  # it never ended: the worker died or was replaced
-            record.status = "crashed" if summary.status == "crashed" else "unfinished"
+            known = summary.status in ENDED_UNSEEN and summary.status != "running"
+            record.status = summary.status if known else "unfinished"
         return record
 
     # ------------------------------------------------------------------ writing
 
-    def recorder(self, target: str) -> Recorder:
-        """A recorder of ``target``'s runs (opens, and if needed creates, the history file)."""
-        return Recorder(self, target)
+    def recorder(self, target: str, *, on_notice: Callable[[str], None] | None = None) -> Recorder:
+        """A recorder of ``target``'s runs (opens, and if needed creates, the history file).
+
+        ``on_notice`` is told (from the writer thread) what the user should know, such as the
+        history file having been deleted and made again.
+        """
+        from .history_recorder import Recorder
+
+        return Recorder(self, target, on_notice=on_notice)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Format 1 → 2, when the file can be written (a read-only one is read as it is)."""
+
+    def upgrade() -> None:
+        if db.execute("PRAGMA user_version").fetchone()[0] == 1:
+            for statement in _MIGRATE_FROM_1:
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+
+    _in_transaction(db, upgrade)
+
+
+def _in_transaction(db: sqlite3.Connection, work: Callable[[], None]) -> None:
+    """Run ``work`` in a write transaction; give up quietly when the file is read-only or busy."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return
+    try:
+        work()
+        db.execute("COMMIT")
+    except sqlite3.OperationalError:
+        db.execute("ROLLBACK")
 
 
 def _unreadable(path: Path, error: BaseException) -> str:
     return f"the run history {path} is unreadable ({error}); move it away or delete it to start a new one"
 
+
+def _damaged(run_id: int, why: str) -> str:
+    return (
+        f"run {run_id} in the run history is unreadable: {why}; "
+        "the other runs are fine (`cadence-studio history` lists them)"
+    )
+
+
+# ---------------------------------------------------------------------------- rows
 
 _COLUMNS = "id, target, entry, started, ended, status, duration, error, args, score, messages"
 
@@ -208,162 +291,151 @@ def _find(db: sqlite3.Connection, run_id: int) -> RunSummary:
     return _summary(row)
 
 
+def _readable(summary: RunSummary) -> RunSummary:
+    if summary.unreadable is not None:
+        raise HistoryError(_damaged(summary.id, summary.unreadable))
+    return summary
+
+
 def _summary(row: tuple[Any, ...]) -> RunSummary:
+    """A row as a summary; a field of the wrong kind makes it an unreadable one, never an exception."""
     run_id, target, entry, started, ended, status, duration, error, args, score, messages = row
-    return RunSummary(
+    problems: list[str] = []
+
+    def text(name: str, value: Any, *, optional: bool = False) -> Any:
+        if isinstance(value, str) or (optional and value is None):
+            return value
+        problems.append(f"{name} is not text ({value!r})")
+        return None if optional else "?"
+
+    def number(name: str, value: Any, *, optional: bool = False) -> Any:
+        if isinstance(value, int | float) or (optional and value is None):
+            return value
+        problems.append(f"{name} is not a number ({_cut(value)})")
+        return None if optional else 0
+
+    def parsed(name: str, value: Any, empty: Any) -> Any:
+        if not value:
+            return empty
+        try:
+            return json.loads(value)
+        except (TypeError, ValueError) as why:
+            problems.append(f"{name} is not JSON ({why}: {_cut(value)})")
+            return empty
+
+    summary = RunSummary(
         id=run_id,
-        target=target,
-        entry=entry,
-        started=started,
-        ended=ended,
-        status=status,
-        duration=duration,
-        error=error,
-        args=json.loads(args) if args else {},
-        score=json.loads(score) if score else None,
-        messages=messages,
+        target=text("target", target),
+        entry=text("entry", entry),
+        started=float(number("started", started)),
+        ended=number("ended", ended, optional=True),
+        status=text("status", status),
+        duration=number("duration", duration, optional=True),
+        error=text("error", error, optional=True),
+        args=parsed("args", args, {}),
+        score=parsed("score", score, None),
+        messages=number("messages", messages),
     )
+    if not isinstance(summary.args, dict):
+        problems.append(f"args is not a JSON object ({_cut(args)})")
+        summary = dataclasses.replace(summary, args={})
+    if problems:
+        summary = dataclasses.replace(summary, status="unreadable", unreadable="; ".join(problems))
+    return summary
 
 
-_STOP = object()
+def _decode_line(run_id: int, seq: int, body: Any) -> p.Message:
+    try:
+        return p.decode_message(zlib.decompress(body))
+    except (zlib.error, TypeError) as error:
+        why = f"its message {seq} is not zlib-compressed data ({error})"
+    except ValidationError as error:
+        first = error.errors()[0]
+        what = "valid JSON" if first["type"] == "json_invalid" else "a protocol message"
+        why = f"its message {seq} is not {what} ({first['msg']})"
+    except ValueError as error:
+        why = f"its message {seq} is not valid JSON ({error})"
+    raise HistoryError(_damaged(run_id, why)) from None
 
 
-class Recorder:
-    """Stores the runs of one worker's message stream; call :meth:`observe` for every message.
+def _cut(value: Any, limit: int = 40) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
-    :meth:`observe` only queues; a thread writes. A write that fails disables the recorder and sets
-    :attr:`error` (the run itself goes on); :meth:`close` writes what is queued and stops the thread.
+
+# ---------------------------------------------------------------------------- who recorded a run
+
+
+def writer_identity(pid: int | None = None) -> str | None:
+    """Names process ``pid`` (this one by default) across pid reuse: host, boot and start time.
+
+    ``None`` when no such process is alive (a zombie counts as gone).
     """
+    pid = os.getpid() if pid is None else pid
+    host = socket.gethostname()
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return None
+    except OSError:  # no /proc (macOS, Windows): the pid alone has to do
+        return f"{host} - -" if _pid_alive(pid) else None
+    # the command name, in parentheses, may hold spaces: the fields after it are split safely
+    fields = stat[stat.rfind(")") + 2 :].split()
+    if fields[0] in ("Z", "X"):
+        return None
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        boot = "-"
+    return f"{host} {boot} {fields[19]}"
 
-    def __init__(self, history: History, target: str) -> None:
-        self.history = history
-        self.target = target
-        self.error: str | None = None
-        self._db = history.connect(create=True)
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._work, name="cadence-history", daemon=True)
-        self._thread.start()
 
-    def observe(self, message: p.Message, line: bytes | None = None) -> None:
-        """Queue one worker message (``line``: its raw protocol line, to store without re-encoding)."""
-        if self.error is None and isinstance(message, _KEPT):
-            self._queue.put((message, line))
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # somebody else's process
+        return True
+    return True
 
-    def flush(self, timeout: float = 10.0) -> None:
-        """Wait until everything queued so far is written."""
-        done = threading.Event()
-        self._queue.put(done)
-        done.wait(timeout)
 
-    def close(self) -> None:
-        """Write what is queued (a run still open is marked unfinished) and stop the thread."""
-        if self._thread.is_alive():
-            self._queue.put(_STOP)
-            self._thread.join(timeout=30)
+def _writer_gone(pid: Any, writer: Any) -> bool:
+    """Whether the process that recorded a run is certainly gone (another host's: never certain)."""
+    if not isinstance(pid, int) or not isinstance(writer, str) or pid <= 0:
+        return False
+    host, _, identity = writer.partition(" ")
+    if host != socket.gethostname():
+        return False
+    now = writer_identity(pid)
+    if now is None:
+        return True
+    boot, _, started = identity.partition(" ")
+    if boot == "-" or started == "-":
+        return False  # only the pid is known, and a process has it
+    return now != writer
 
-    # ------------------------------------------------------------------ the writer thread
 
-    def _work(self) -> None:
-        state = _Open()
-        db = self._db
-        try:
-            while True:
-                item = self._queue.get()
-                batch = [item]
-                with contextlib.suppress(queue.Empty):
-                    while len(batch) < 500:
-                        batch.append(self._queue.get_nowait())
-                stop = self._write(db, batch, state)
-                if stop:
-                    return
-        finally:
-            db.close()
+def _mark_orphans(db: sqlite3.Connection) -> None:
+    """Runs still "running" whose recording process is gone end as ``unknown``."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    if "pid" not in columns:  # a format-1 file that could not be upgraded (read-only)
+        return
+    rows = db.execute("SELECT id, pid, writer FROM runs WHERE status = 'running'").fetchall()
+    orphans = [(run_id, pid) for run_id, pid, writer in rows if _writer_gone(pid, writer)]
+    if not orphans:
+        return
 
-    def _write(self, db: sqlite3.Connection, batch: list[Any], state: _Open) -> bool:
-        waiting: list[threading.Event] = []
-        stop = False
-        try:
-            db.execute("BEGIN")
-            for item in batch:
-                if item is _STOP:
-                    stop = True
-                elif isinstance(item, threading.Event):
-                    waiting.append(item)
-                elif self.error is None:
-                    message, line = item
-                    self._store(db, message, line, state)
-            if state.run_id is not None:
-                if stop:
-                    _close_run(db, state, "unfinished", None, None)
-                else:
-                    db.execute("UPDATE runs SET messages = ? WHERE id = ?", (state.seq, state.run_id))
-            db.execute("COMMIT")
-        except (sqlite3.Error, OSError) as error:
-            with contextlib.suppress(sqlite3.Error):
-                db.execute("ROLLBACK")
-            self.error = f"run history disabled: writing {self.history.path} failed ({error})"
-        for event in waiting:
-            event.set()
-        return stop
-
-    def _store(self, db: sqlite3.Connection, message: p.Message, line: bytes | None, state: _Open) -> None:
-        if isinstance(message, p.RunBegan):
-            if state.run_id is not None:  # the worker was replaced before the last run ended
-                _close_run(db, state, "unfinished", None, None)
-            cursor = db.execute(
-                "INSERT INTO runs (target, entry, started, graph, args, score) VALUES (?, ?, ?, ?, ?, ?)",
+    def mark() -> None:
+        for run_id, pid in orphans:
+            db.execute(
+                "UPDATE runs SET status = ?, error = ? WHERE id = ? AND status = 'running'",
                 (
-                    self.target,
-                    message.target,
-                    time.time(),
-                    json.dumps(message.graph),
-                    json.dumps(message.args, default=str),
-                    None if message.score is None else json.dumps(message.score, default=str),
+                    UNKNOWN,
+                    f"the process that recorded it (pid {pid}) ended before the run did "
+                    "(killed?); how the run ended is unknown",
+                    run_id,
                 ),
             )
-            state.worker_run, state.run_id, state.seq = message.run, cursor.lastrowid, 0
-            self._prune(db)
-        if state.run_id is None:
-            return
-        if isinstance(message, p.WorkerExited):
-            _close_run(db, state, "crashed", None, f"the worker exited ({message.returncode})")
-            return
-        if getattr(message, "run", None) != state.worker_run:
-            return
-        body = line.rstrip(b"\n") if line is not None else message.model_dump_json().encode()
-        db.execute(
-            "INSERT INTO lines (run, seq, body) VALUES (?, ?, ?)",
-            (state.run_id, state.seq, zlib.compress(body, 1)),
-        )
-        state.seq += 1
-        if isinstance(message, p.RunEnded):
-            error = f"{message.error.type}: {message.error.message}" if message.error else None
-            _close_run(db, state, message.status, message.duration, error)
 
-    def _prune(self, db: sqlite3.Connection) -> None:
-        db.execute(
-            "DELETE FROM runs WHERE id NOT IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?)",
-            (self.history.keep,),
-        )
-
-
-def _close_run(
-    db: sqlite3.Connection, state: _Open, status: str, duration: float | None, error: str | None
-) -> None:
-    db.execute(
-        "UPDATE runs SET status = ?, ended = ?, duration = ?, error = ?, messages = ? WHERE id = ?",
-        (status, time.time(), duration, error, state.seq, state.run_id),
-    )
-    state.run_id = None
-
-
-_KEPT = (p.RunBegan, p.EventMessage, p.Paused, p.RunEnded, p.WorkerExited)
-
-
-@dataclasses.dataclass
-class _Open:
-    """The run being written: the worker's number for it, its history id, the next line number."""
-
-    worker_run: int | None = None
-    run_id: int | None = None
-    seq: int = 0
+    _in_transaction(db, mark)  # a read-only file is shown as it is

@@ -5,6 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from textual.message import Message
+from textual.notifications import Notify
 from textual.widgets import OptionList
 
 from cadence_studio.app import make_app
@@ -12,6 +14,7 @@ from cadence_studio.history import History
 from cadence_studio.screens.history_dialog import HistoryDialog
 from cadence_studio.widgets.measure_graph import MeasureGraph
 from cadence_studio.widgets.score_tree import ScoreTree
+from tests.cli.test_history_unreadable import damaged_project
 from tests.e2e.test_studio_app import SIZE, screen, status, until
 
 MODULE = textwrap.dedent(
@@ -104,3 +107,47 @@ async def test_history_dialog_without_runs_says_how_to_make_one(tmp_path: Path) 
         assert "No runs recorded yet: press r to run a cadence." in text
         await pilot.press("escape")
         await until(lambda: not isinstance(app.screen, HistoryDialog), "the dialog closed")
+
+
+async def test_damaged_runs_are_listed_as_unreadable_and_the_rest_open(tmp_path: Path) -> None:
+    """h with damaged rows in the file: they are listed as unreadable; choosing one says why, no crash."""
+    project = damaged_project(tmp_path)
+    told: list[str] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, Notify):
+            told.append(message.notification.message)
+
+    app = make_app("jobs.py", cwd=project, watch=False)
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await until(lambda: screen(app).query_one(MeasureGraph).drawing is not None, "the graph")
+        await pilot.press("h")
+        await until(lambda: isinstance(app.screen, HistoryDialog), "the history dialog")
+        options = app.screen.query_one(OptionList)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert [prompt.split()[0] for prompt in prompts] == [f"#{n}" for n in range(7, 0, -1)]
+        assert prompts[3] == "#4    unreadable  started is not a number ('yesterday')"  # run 4
+        assert prompts[4].startswith("#3    unreadable  args is not JSON")
+        assert "job" in prompts[5]
+        assert "done" in prompts[5]
+
+        # an unreadable row: the dialog stays and says why
+        options.highlighted = 3
+        await pilot.press("enter")
+        await until(lambda: any("run #4 is unreadable" in text for text in told), "the reason")
+        assert isinstance(app.screen, HistoryDialog)
+
+        # a row that reads, with a damaged message: the dialog closes, the studio says why
+        options.highlighted = 2  # run 5
+        await pilot.press("enter")
+        await until(lambda: any("run 5 in the run history is unreadable" in t for t in told), "why not")
+        assert "its message 1 is not zlib-compressed data" in told[-1]
+        assert not isinstance(app.screen, HistoryDialog)
+
+        # and a good one still opens
+        await pilot.press("h")
+        await until(lambda: isinstance(app.screen, HistoryDialog), "the history dialog again")
+        app.screen.query_one(OptionList).highlighted = 5  # run 2
+        await pilot.press("enter")
+        await until(lambda: "history #2" in status(app), "run 2 shown")
+        assert screen(app).query_one(MeasureGraph).statuses["job/double"]["status"] == "done"

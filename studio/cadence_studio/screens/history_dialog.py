@@ -44,7 +44,8 @@ class HistoryDialog(ModalScreen[int | None]):
         with Vertical(id="dialog"):
             yield Label(f"Run history — {self.where}", classes="title")
             if self.runs:
-                width = max(len(run.entry) for run in self.runs)
+                readable = [run.entry for run in self.runs if run.unreadable is None]
+                width = max(map(len, readable), default=0)
                 today = time.localtime()[:3]
                 yield OptionList(
                     *(Option(_prompt(run, width, today), id=str(run.id)) for run in self.runs), id="runs"
@@ -60,8 +61,15 @@ class HistoryDialog(ModalScreen[int | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option_id is not None:
-            self.dismiss(int(event.option_id))
+        if event.option_id is None:
+            return
+        run = next(r for r in self.runs if r.id == int(event.option_id))
+        if run.unreadable is not None:  # nothing to open: say why, and stay on the list
+            self.notify(
+                f"run #{run.id} is unreadable: {run.unreadable}", title="Run history", severity="error"
+            )
+            return
+        self.dismiss(run.id)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(None)
@@ -72,6 +80,12 @@ class HistoryDialog(ModalScreen[int | None]):
 
 def _prompt(run: RunSummary, width: int, today: tuple[int, ...]) -> Text:
     """One line per run (cut with … in a narrow terminal): number, time, cadence, status, time taken."""
+    if run.unreadable is not None:  # a damaged row: say why, in place of what cannot be shown
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"#{run.id:<4} ", style="bold")
+        text.append("unreadable", style="red")
+        text.append(f"  {run.unreadable}", style="dim")
+        return text
     started = time.localtime(run.started)
     when = time.strftime("%H:%M:%S" if started[:3] == today else "%m-%d %H:%M", started)
     text = Text(no_wrap=True, overflow="ellipsis")
