@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests._tools.renderers import MermaidRenderer
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT_HISTORY = ROOT / ".cadence" / "history.sqlite3"
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +19,33 @@ def mermaid() -> Iterator[MermaidRenderer]:
     renderer = MermaidRenderer()
     yield renderer
     renderer.close()
+
+
+def _history_state() -> dict[str, tuple[int, int] | None]:
+    """Each file of the repository's own run history: (size, mtime), or None when absent."""
+    state: dict[str, tuple[int, int] | None] = {}
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path = Path(f"{PROJECT_HISTORY}{suffix}")
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            state[path.name] = None
+        else:
+            state[path.name] = (stat.st_size, stat.st_mtime_ns)
+    return state
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _project_history_untouched() -> Iterator[None]:
+    """Tests record runs in temporary folders: the repository's own .cadence/ must not change."""
+    before = _history_state()
+    yield
+    after = _history_state()
+    changed = sorted(name for name in after if after[name] != before[name])
+    if changed:
+        pytest.fail(
+            f"the tests wrote into the repository's own run history ({ROOT / '.cadence'}: "
+            f"{', '.join(changed)} created or changed); a test that runs a cadence must use tmp_path "
+            "(e.g. `cadence-studio run --cwd TMP` or make_app(..., cwd=tmp_path))",
+            pytrace=False,
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -26,6 +27,13 @@ def studio(*args: str, cwd: Path = ROOT, timeout: float = 60) -> subprocess.Comp
     )
 
 
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    """A copy of the examples: `run` records into the project's .cadence/, never the repository's."""
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    return tmp_path
+
+
 def test_list_shows_cadences_factories_and_measures() -> None:
     """`list` prints each cadence with its measure tree; --json is the catalog."""
     done = studio("list", "examples/shop.py")
@@ -41,9 +49,9 @@ def test_list_shows_cadences_factories_and_measures() -> None:
     assert dotted.returncode == 0, dotted.stderr
 
 
-def test_run_json_streams_events_and_exits_zero() -> None:
+def test_run_json_streams_events_and_exits_zero(shop: Path) -> None:
     """`run --json` prints events as JSON lines and the result; exit code 0 on success."""
-    done = studio("run", "examples/shop.py:checkout", "--json")
+    done = studio("run", "examples/shop.py:checkout", "--json", cwd=shop)
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert lines[0]["kind"] == "run_started"
@@ -51,7 +59,7 @@ def test_run_json_streams_events_and_exits_zero() -> None:
     assert lines[-1]["status"] == "done"
 
 
-def test_run_with_args_score_and_breakpoint() -> None:
+def test_run_with_args_score_and_breakpoint(shop: Path) -> None:
     """--arg, --score and --break-at: the score at the breakpoint is printed, then the run ends."""
     done = studio(
         "run",
@@ -60,11 +68,12 @@ def test_run_with_args_score_and_breakpoint() -> None:
         "user_id=u-77",
         "--break-at",
         "checkout/pricing/compute_total",
+        cwd=shop,
     )
     assert done.returncode == 0, done.stderr
     assert "⏸ paused before checkout/pricing/compute_total" in done.stdout
     assert "user_id = 'u-77'" in done.stdout
-    refused = studio("run", "examples/shop.py:checkout", "--score", '{"subtotal": "lots"}')
+    refused = studio("run", "examples/shop.py:checkout", "--score", '{"subtotal": "lots"}', cwd=shop)
     assert refused.returncode == 1
     assert "subtotal" in refused.stderr
 

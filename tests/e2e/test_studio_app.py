@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -33,9 +34,10 @@ def status(app: StudioApp) -> str:
     return str(screen(app).query_one("#status").render())
 
 
-async def test_runs_the_shop_example_to_the_end() -> None:
-    """examples/shop.py: the graph is drawn, r runs it, every note ends done."""
-    app = make_app("examples/shop.py", cwd=ROOT, watch=False)
+async def test_runs_the_shop_example_to_the_end(tmp_path: Path) -> None:
+    """examples/shop.py (a copy: the run is recorded in its .cadence/): every note ends done."""
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    app = make_app("examples/shop.py", cwd=tmp_path, watch=False)
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: screen(app).query_one(MeasureGraph).drawing is not None, "the graph")
         await pilot.press("r")
