@@ -19,6 +19,7 @@ from .client import WorkerClient, exit_reason
 from .history import ENDED_UNSEEN, History, HistoryError, RunSummary
 from .loader import parse_target
 from .session import default_choice
+from .terminal_text import escaped
 
 __all__ = ["RunOptions", "export", "list_cadences", "list_history", "run_cadence", "show_history"]
 
@@ -81,6 +82,7 @@ async def list_cadences(
     target: str, *, cwd: Path, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
     """Print the module's cadences and their measures."""
+    out, err = escaped(out, json=as_json), escaped(err)
     client, catalog = await _catalog(target, cwd, err)
     if catalog is None:
         return 2
@@ -132,8 +134,10 @@ async def run_cadence(
     """Run one cadence in a worker, print its events and final score; 0 only on success.
 
     ``on_event`` receives each event of the run in its JSON form, as it arrives; with ``history``
-    the run is recorded there. SIGTERM stops the run, ends the worker and returns 143.
+    the run is recorded there. SIGTERM stops the run, ends the worker and returns 143. What the run
+    prints shows control characters as escapes.
     """
+    out, err = escaped(out, json=options.as_json), escaped(err)
     current = asyncio.current_task()
     terminated = asyncio.Event()
 
@@ -315,6 +319,7 @@ async def export(
     target: str, fmt: str | None, output: Path, *, cwd: Path, with_run: bool = False, err: TextIO = sys.stderr
 ) -> int:
     """Write a diagram of one cadence (with a run's statuses when ``with_run``)."""
+    err = escaped(err)
     client, catalog = await _catalog(target, cwd, err)
     if catalog is None:
         return 2
@@ -348,6 +353,7 @@ def list_history(
     history: History, *, limit: int, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
     """Print the newest recorded runs of the project, newest first."""
+    out, err = escaped(out, json=as_json), escaped(err)
     try:
         runs = history.runs(limit)
     except HistoryError as error:
@@ -367,6 +373,7 @@ def show_history(
     history: History, run_id: int, *, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
     """Print one recorded run as ``cadence-studio run`` printed it: its events and its end."""
+    out, err = escaped(out, json=as_json), escaped(err)
     try:
         summary = history.get(run_id)
     except HistoryError as error:
