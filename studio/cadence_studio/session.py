@@ -245,7 +245,7 @@ def status_style(status: str) -> str:
     """The colour a run's final status is shown in."""
     if status == "done":
         return "green"
-    return "yellow" if status in ("skipped", "interrupted", "stopped") else "red"
+    return "yellow" if status in ("skipped", "interrupted", "stopped", "stopped by reload") else "red"
 
 
 def _tasks_of(run: RunRecord, group: str) -> list[str]:

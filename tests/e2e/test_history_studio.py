@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import textwrap
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from textual.notifications import Notify
 from textual.widgets import OptionList
 
 from cadence_studio.app import make_app
+from cadence_studio.headless import show_history
 from cadence_studio.history import History
 from cadence_studio.screens.history_dialog import HistoryDialog
 from cadence_studio.widgets.measure_graph import MeasureGraph
@@ -151,3 +153,52 @@ async def test_damaged_runs_are_listed_as_unreadable_and_the_rest_open(tmp_path:
         await pilot.press("enter")
         await until(lambda: "history #2" in status(app), "run 2 shown")
         assert screen(app).query_one(MeasureGraph).statuses["job/double"]["status"] == "done"
+
+
+async def test_saving_the_module_while_a_run_is_paused_says_so_and_keeps_the_run(tmp_path: Path) -> None:
+    """A paused run cut by a reload: the studio says so; history keeps it as 'stopped by reload'."""
+    (tmp_path / "counting.py").write_text(MODULE)
+    told: list[str] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, Notify):
+            told.append(message.notification.message)
+
+    app = make_app("counting.py", cwd=tmp_path)  # the real watcher on the folder
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        studio = screen(app)
+        await until(lambda: studio.query_one(MeasureGraph).drawing is not None, "the graph")
+        await pilot.press("n")
+        await until(
+            lambda: studio.session.run is not None and studio.session.run.status == "paused", "a pause"
+        )
+        await pilot.press("n")
+        await until(
+            lambda: "count/double" in (studio.session.run.after if studio.session.run else {}), "a step"
+        )
+        await until(
+            lambda: studio.session.run is not None and studio.session.run.status == "paused", "paused"
+        )
+        (tmp_path / "counting.py").write_text(MODULE.replace('"first"', '"saved"'))
+        await until(lambda: any("stopped by the reload" in text for text in told), "the run's fate told")
+        assert "the paused run of count was stopped by the reload; open it with h" in told
+        assert app.recorder is not None
+        app.recorder.flush()
+        (run,) = History(tmp_path).runs()
+        assert (run.status, run.entry) == ("stopped by reload", "count")
+        assert run.error == "the studio reloaded the module (counting.py changed) while it ran"
+        # readable in history: the note it ran is there, and the dialog shows how it ended
+        record = History(tmp_path).replay(run.id)
+        assert record.status == "stopped by reload"
+        assert record.nodes["count/double"].status == "done"
+        await until(lambda: studio.session.ready is not None, "the new worker")
+        await pilot.press("h")
+        await until(lambda: isinstance(app.screen, HistoryDialog), "the history dialog")
+        prompt = str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
+        assert "stopped by reload" in prompt
+    out, err = io.StringIO(), io.StringIO()
+    assert show_history(History(tmp_path), run.id, as_json=False, out=out, err=err) == 0, err.getvalue()
+    shown = out.getvalue()
+    assert "counting.py:count  stopped by reload" in shown
+    assert "✓ count/double" in shown
+    assert "run stopped by reload: the studio reloaded the module (counting.py changed) while it ran" in shown

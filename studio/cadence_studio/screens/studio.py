@@ -15,7 +15,8 @@ from textual.widgets import Select, TabbedContent
 
 from .. import protocol as p
 from ..client import Client, exit_reason
-from ..history import History, HistoryError
+from ..history import STOPPED_BY_RELOAD, History, HistoryError
+from ..history_recorder import Recorder
 from ..session import RunRecord, Session
 from ..widgets.measure_graph import MeasureGraph
 from ..widgets.score_tree import ScoreTree
@@ -228,10 +229,14 @@ class StudioScreen(StudioView):
         """Start a new worker (the user's code changed); breakpoints stay, by node id."""
         self.runs_sent = 0
         self._steps_queued = 0
+        run = self.session.run
+        cut = run if run is not None and not run.finished and run.recorded is None else None
         self.session.run = None
         self.query_one("#timeline", Timeline).reset()
         self._reloading = why  # said when the new worker has loaded the module (or failed to)
         await self.client.restart()
+        if cut is not None:
+            self._run_cut_by_reload(cut, why)
 
     def _reloaded(self, message: p.Message) -> None:
         """After a reload: "reloaded" once the new worker loaded the module; its error if it could not."""
@@ -245,6 +250,19 @@ class StudioScreen(StudioView):
                 severity="error",
                 timeout=8,
             )
+
+    def _run_cut_by_reload(self, run: RunRecord, why: str) -> None:
+        """A run was going on (or paused) when the module changed: the new worker ended it; say so."""
+        recorder = getattr(self.client, "recorder", None)
+        if isinstance(recorder, Recorder):
+            recorder.end_run(STOPPED_BY_RELOAD, f"the studio reloaded the module ({why}) while it ran")
+        where = "; open it with h" if recorder is not None else ""
+        self.notify(
+            f"the {run.status} run of {run.entry} was stopped by the reload{where}",
+            title="Run stopped",
+            severity="warning",
+            timeout=10,
+        )
 
     def _show_running_soon(self) -> None:
         """Say "running" after a moment, unless the run has paused or ended by then."""
