@@ -14,6 +14,7 @@ import typer
 from cadence import Cadence, __version__, diagram
 
 from . import scaffold
+from ._options import CwdOpt
 from .errors import LoadError, ScaffoldError, TargetError
 from .loader import Found, find_cadences, import_target, parse_target
 from .validate import validate
@@ -103,7 +104,7 @@ def diagram_command(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write here instead of stdout.")
     ] = None,
-    cwd: Annotated[Path, typer.Option("--cwd", help="Folder to import from.")] = Path("."),
+    cwd: CwdOpt = Path("."),
 ) -> None:
     """Draw a cadence as Mermaid, DOT, SVG, PNG or a text tree.
 
@@ -142,7 +143,7 @@ def diagram_command(
 def validate_command(
     target: Annotated[str, typer.Argument(help="MODULE or MODULE:ATTR (also path/file.py[:ATTR])")],
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable findings.")] = False,
-    cwd: Annotated[Path, typer.Option("--cwd", help="Folder to import from.")] = Path("."),
+    cwd: CwdOpt = Path("."),
 ) -> None:
     """Check every cadence of a module; exit 1 on errors, 0 when there are only warnings.
 

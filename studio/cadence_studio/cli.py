@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ._options import CwdOpt
 from .errors import StudioError
 from .headless import RunOptions, export, list_cadences, list_history, run_cadence, show_history
 from .history import History
@@ -30,7 +31,6 @@ app = typer.Typer(
 TargetArg = Annotated[
     str, typer.Argument(help="A module (myapp.cadences) or file (examples/shop.py), optionally with :name.")
 ]
-CwdOpt = Annotated[Path, typer.Option("--cwd", help="Folder to import from (your project's root).")]
 
 
 class Format(StrEnum):
@@ -217,11 +217,25 @@ def history_show(
 
 
 _COMMANDS = {"open", "list", "run", "export", "history"}
+_OPEN_OPTIONS = {"--cwd"}  # the options of `open` that take a value
+
+
+def _opens_a_target(args: list[str]) -> bool:
+    """Whether ``args`` are `open`'s without the command: a TARGET first, or after `open`'s options."""
+    rest = iter(args)
+    for arg in rest:
+        if arg in _OPEN_OPTIONS:
+            next(rest, None)
+        elif not arg.startswith("-"):
+            return arg not in _COMMANDS
+        elif not arg.startswith("--cwd="):
+            return False
+    return False
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: `cadence-studio TARGET` means `cadence-studio open TARGET`."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] not in _COMMANDS and not args[0].startswith("-"):
+    if _opens_a_target(args):
         args.insert(0, "open")
     app(args=args, prog_name="cadence-studio")
