@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import difflib
 import io
 import json
 import signal
@@ -45,8 +46,7 @@ async def _read_catalog(
         if isinstance(message, p.Catalog):
             return client, message
         if isinstance(message, p.LoadFailed):
-            where = f" ({message.error.file}:{message.error.line})" if message.error.file else ""
-            print(f"error: {message.error.message}{where}", file=err)
+            print(f"error: {message.error.message}{_where(message.error)}", file=err)
             if message.hint:
                 print(f"hint: {message.hint}", file=err)
             if message.error.traceback and message.error.type == "SyntaxError":
@@ -60,6 +60,16 @@ async def _read_catalog(
             err.write(message.text)
     await client.close()
     return client, None
+
+
+_STUDIO = Path(__file__).resolve().parent
+
+
+def _where(error: p.ErrorInfo) -> str:
+    """`` (file:line)`` of an error in the user's code; nothing for the studio's or Python's own."""
+    if not error.file or error.file.startswith("<") or Path(error.file).resolve().is_relative_to(_STUDIO):
+        return ""
+    return f" ({error.file}:{error.line})"
 
 
 def _pick(catalog: p.Catalog, target: str, err: TextIO) -> p.CadenceEntry | None:
@@ -76,6 +86,61 @@ def _pick(catalog: p.Catalog, target: str, err: TextIO) -> p.CadenceEntry | None
         f"error: {target!r} has {len(entries)} cadences ({names}); add ':NAME' to pick one{example}", file=err
     )
     return None
+
+
+def _refusal(entry: p.CadenceEntry, options: RunOptions) -> str | None:
+    """Why ``cadence-studio run`` refuses the request before anything runs, or None."""
+    if options.args and entry.kind != "factory":
+        given = ", ".join(map(repr, options.args))
+        return f"{entry.name!r} is a cadence, not a factory, so it takes no --arg (given: {given})"
+    if options.break_at and entry.graph is not None and (entry.kind == "cadence" or not options.args):
+        return unknown_breakpoints(entry.graph, options.break_at)
+    return None
+
+
+async def _factories_hint(target: str, cwd: Path) -> str:
+    """The end of the --arg refusal: the module's factories (a worker lists them), or "drop --arg"."""
+    spec = parse_target(target).spec
+    client, catalog = await _catalog(spec, cwd, io.StringIO())
+    await client.close(grace=1.0)
+    factories = [e.name for e in catalog.entries if e.kind == "factory"] if catalog else []
+    if not factories:
+        return f"; {spec!r} has no factory: drop --arg"
+    listing = ", ".join(factories)
+    return f"; drop --arg, or run a factory with it, e.g. '{spec}:{factories[0]}' (factories: {listing})"
+
+
+# Measures a run can pause before: notes, .sync groups, .split conditions and .child cadences (not the
+# cadence itself, a branch lane or a .sequence group, which have no checkpoint of their own).
+_BREAKABLE = frozenset({"note", "sync", "split", "child"})
+
+
+def unknown_breakpoints(graph: dict[str, Any], wanted: list[str]) -> str | None:
+    """A message naming the ``--break-at`` ids that are no node of ``graph`` (nearest first), or None."""
+    ids: list[str] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        if node.get("kind") in _BREAKABLE:
+            ids.append(node["id"])
+        for child in node.get("children", []):
+            walk(child)
+
+    walk(graph)
+    unknown = [node_id for node_id in wanted if node_id not in ids]
+    if not unknown:
+        return None
+    first = unknown[0]
+
+    def likeness(node_id: str) -> float:  # the whole id or its last part, whichever is closer
+        whole = difflib.SequenceMatcher(None, first, node_id).ratio()
+        last = difflib.SequenceMatcher(None, first.rsplit("/", 1)[-1], node_id.rsplit("/", 1)[-1]).ratio()
+        return max(whole, last)
+
+    near = [i for i in sorted(ids, key=likeness, reverse=True) if likeness(i) >= 0.6][:3]
+    listing = ", ".join(dict.fromkeys([*near, *ids]))
+    shown = ", ".join(map(repr, unknown))
+    hint = f"did you mean {near[0]!r}? " if near else ""
+    return f"--break-at {shown}: no such node in {graph.get('name')!r}; {hint}the node ids are: {listing}"
 
 
 async def list_cadences(
@@ -180,6 +245,13 @@ async def _run(
     if entry is None:
         await client.close()
         return 2
+    problem = _refusal(entry, options)
+    if problem is not None:
+        await client.close()
+        if options.args and entry.kind != "factory":
+            problem += await _factories_hint(target, cwd)
+        print(f"error: {problem}", file=err)
+        return 2
     recorder = None
     if history is not None:
         try:
@@ -188,11 +260,21 @@ async def _run(
             )
         except HistoryError as error:
             print(f"warning: {error} (the run goes on unrecorded)", file=err)
+    # A factory's graph is known once it is built with the run's arguments: hold the run before its
+    # first note until the breakpoints are checked against the graph it begins with.
+    known = entry.graph is not None and (entry.kind == "cadence" or not options.args)
+    hold = bool(options.break_at) and not known
     await client.send(
-        p.Run(target=entry.name, args=options.args, score=options.score, breakpoints=options.break_at)
+        p.Run(
+            target=entry.name,
+            args=options.args,
+            score=options.score,
+            breakpoints=[] if hold else options.break_at,
+            pause_at_start=hold,
+        )
     )
     try:
-        code, statuses = await _follow(client, options, out, err, on_event)
+        code, statuses = await _follow(client, options, out, err, on_event, hold=hold)
     finally:
         await client.close(grace=1.0)
         if recorder is not None:
@@ -208,24 +290,47 @@ async def _follow(
     out: TextIO,
     err: TextIO,
     on_event: Callable[[dict[str, Any]], None] | None,
+    *,
+    hold: bool = False,
 ) -> tuple[int, dict[str, dict[str, Any]]]:
-    """Print a run's messages until it ends; its exit code and the nodes' statuses."""
+    """Print a run's messages until it ends; its exit code and the nodes' statuses.
+
+    With ``hold`` the run was started paused so that ``--break-at`` is checked against the graph in
+    :class:`~cadence_studio.protocol.RunBegan`: unknown ids stop it before its first note (exit 2).
+    """
     statuses: dict[str, dict[str, Any]] = {}
     code = 1
+    refused = False
     async for message in client.messages():
         if isinstance(message, p.EventMessage):
             _record(statuses, message.event)
             if on_event is not None:
                 on_event(message.event)
             _print_event(message, options.as_json, out)
+        elif isinstance(message, p.RunBegan) and hold:
+            problem = unknown_breakpoints(message.graph, options.break_at)
+            if problem is not None:
+                print(f"error: {problem}", file=err)
+                refused = True
+                await client.send(p.Stop())
+            else:
+                await client.send(p.SetBreakpoints(ids=options.break_at))
+                await client.send(p.Continue())
         elif isinstance(message, p.Paused):
-            _print_paused(message, options.as_json, out)
+            # Held only to check --break-at: the pause before the first note is not the user's.
+            if not hold or message.node_id in options.break_at:
+                _print_paused(message, options.as_json, out)
             await client.send(p.Continue())
         elif isinstance(message, p.Log):
             err.write(message.text)
         elif isinstance(message, p.WorkerError):
             print(f"error: {message.message}", file=err)
         elif isinstance(message, p.RunEnded):
+            if refused or message.status == "refused":  # bad input, explained above: exit 2
+                code = 2
+                if options.as_json and not refused:
+                    _print_end(message, options.as_json, out, err)
+                break
             code = 0 if message.status in OK_STATUSES else 1
             _print_end(message, options.as_json, out, err)
             break
@@ -306,8 +411,7 @@ def _print_end(message: p.RunEnded, as_json: bool, out: TextIO, err: TextIO) -> 
         for key, child in message.score.get("c") or []:
             print(f"  {key} = {child.get('r')}", file=out)
     if message.error is not None:
-        where = f" ({message.error.file}:{message.error.line})" if message.error.file else ""
-        print(f"error: {message.error.type}: {message.error.message}{where}", file=err)
+        print(f"error: {message.error.type}: {message.error.message}{_where(message.error)}", file=err)
 
 
 def _short(tree: Any, limit: int = 400) -> str:

@@ -72,11 +72,15 @@ def import_target(target: Target, *, cwd: Path | None = None) -> ModuleType:
     cwd = (cwd or Path.cwd()).resolve()
     if str(cwd) not in sys.path:
         sys.path.insert(0, str(cwd))
-    if target.is_file:
+    if target.is_file or (cwd / target.spec).is_file():
         path = (cwd / target.spec).resolve()
         if not path.is_file():
             msg = f"no file {target.spec!r} (looked at {str(path)!r})"
             raise LoadError(msg, hint="check the path, relative to the folder you start from")
+        if path.suffix != ".py":
+            msg = f"{target.spec!r} is not a Python file: a TARGET is a .py file or a module"
+            hint = "point at the .py file that defines your cadences (e.g. 'examples/shop.py') or a module"
+            raise LoadError(msg, hint=hint)
         name, root = _module_name_for(path)
         if str(root) not in sys.path:
             sys.path.insert(0, str(root))

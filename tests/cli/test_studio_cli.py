@@ -74,7 +74,7 @@ def test_run_with_args_score_and_breakpoint(shop: Path) -> None:
     assert "⏸ paused before checkout/pricing/compute_total" in done.stdout
     assert "user_id = 'u-77'" in done.stdout
     refused = studio("run", "examples/shop.py:checkout", "--score", '{"subtotal": "lots"}', cwd=shop)
-    assert refused.returncode == 1
+    assert refused.returncode == 2
     assert "subtotal" in refused.stderr
 
 
