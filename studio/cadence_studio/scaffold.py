@@ -32,6 +32,7 @@ import cadence_studio
 from .errors import ScaffoldError
 
 __all__ = [
+    "MAX_NAME",
     "Scaffolded",
     "identifier",
     "init_project",
@@ -44,6 +45,14 @@ __all__ = [
 
 # Removed from a rendered file name: ``$name.py.tmpl`` → ``charge_card.py``.
 _TEMPLATE_SUFFIX = ".tmpl"
+
+# The longest name a note, cadence or project may have: its files (``test_$name.py`` and the temporary
+# ``.test_$name.py.XXXXXXXX.tmp`` written first) stay well under the file systems' 255-byte limit.
+MAX_NAME = 100
+# Bytes a folder name may have (NAME_MAX), and a rendered file name, leaving room for the temporary
+# name it is written under first.
+_MAX_FOLDER_NAME = 255
+_MAX_FILE_NAME = _MAX_FOLDER_NAME - len("..12345678.tmp")
 
 # Modules a generated module must not shadow: the engine, the test runner, and its own imports.
 _TAKEN_MODULES = frozenset({"cadence", "cadence_studio", "conftest", "pytest"})
@@ -114,6 +123,12 @@ def identifier(text: str) -> str:
         raise ScaffoldError(msg)
     if not name.strip("_"):
         msg = f"{text!r} has no letters; give it a name that says what it does"
+        raise ScaffoldError(msg)
+    if len(name) > MAX_NAME:
+        msg = (
+            f"the name {name[:20] + '…'!r} is too long ({len(name)} characters, at most {MAX_NAME}); "
+            "a short name that says what it does reads better in a cadence"
+        )
         raise ScaffoldError(msg)
     return name
 
@@ -378,6 +393,7 @@ def _module_path(directory: Path, module: str) -> str:
     """The dotted import path of ``directory/module.py``: up through the folders with ``__init__.py``."""
     parts = [module]
     here = Path(os.path.realpath(directory))
+    _short_enough(here / f"{module}.py", "")
     while (here / "__init__.py").is_file() and here.parent != here:
         parts.insert(0, here.name)
         here = here.parent
@@ -389,6 +405,24 @@ def _inside(path: Path, root: Path, shown: Path) -> None:
     real_root = Path(os.path.realpath(root))
     if not Path(os.path.realpath(path)).is_relative_to(real_root):
         msg = f"{str(shown)!r} is outside {str(root)!r}; write inside the project, a folder under it"
+        raise ScaffoldError(msg)
+
+
+def _short_enough(path: Path, where: str) -> None:
+    """Refuse a path with a folder or file name longer than file systems allow (255 bytes)."""
+    *folders, name = path.parts
+    for part in folders:
+        if len(part.encode()) > _MAX_FOLDER_NAME:
+            msg = (
+                f"the folder name {part[:20] + '…'!r} is too long ({len(part.encode())} bytes, "
+                f"at most {_MAX_FOLDER_NAME}); pick a shorter folder"
+            )
+            raise ScaffoldError(msg)
+    if len(name.encode()) > _MAX_FILE_NAME:
+        msg = (
+            f"template {where!r} renders to a file name of {len(name.encode())} bytes "
+            f"(at most {_MAX_FILE_NAME}); give a shorter name"
+        )
         raise ScaffoldError(msg)
 
 
@@ -451,6 +485,7 @@ def _plan(
             )
             raise ScaffoldError(msg)
         path = target.joinpath(*parts)
+        _short_enough(path, where)
         _inside(path, root, Path(_shown(path)))
         try:
             text = source.read_text(encoding="utf-8")

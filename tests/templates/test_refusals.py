@@ -166,3 +166,40 @@ def test_failed_write_is_undone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert files_under(root) == ["a.txt"]
     assert (root / "a.txt").read_text() == "old a\n"
     assert (root / "a.txt").stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["new", "note", "n" * 300],
+        ["new", "cadence", "c" * 300],
+        ["init", "p" * 300],
+        ["init", "x", "--name", "p" * 300],
+    ],
+)
+def test_a_name_too_long_is_refused_before_any_write(tmp_path: Path, command: list[str]) -> None:
+    """A 300-character name: exit 2, "too long ... at most 100" on stderr, no traceback, nothing written."""
+    done = cadence(*command, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "is too long (300 characters, at most 100)" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+    assert files_under(tmp_path) == []
+
+
+def test_the_longest_name_is_written(tmp_path: Path) -> None:
+    """A name of exactly MAX_NAME characters is still a note, and its test file fits."""
+    name = "n" * scaffold.MAX_NAME
+    done = cadence("new", "note", name, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert files_under(tmp_path) == [f"{name}.py", f"test_{name}.py"]
+
+
+@pytest.mark.parametrize("command", [["new", "note", "ok", "-o"], ["new", "cadence", "ok", "-o"], ["init"]])
+def test_a_folder_name_too_long_is_refused_before_any_write(tmp_path: Path, command: list[str]) -> None:
+    """A folder name longer than file systems allow (-o, init's DIR): exit 2, a message, no file."""
+    done = cadence(*command, f"x/{'f' * 300}/y", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "the folder name 'ffffffffffffffffffff…' is too long (300 bytes, at most 255)" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert files_under(tmp_path) == []
