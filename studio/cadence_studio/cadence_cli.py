@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tomllib
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -178,8 +179,32 @@ def _written(done: scaffold.Scaffolded) -> None:
 
 Force = Annotated[bool, typer.Option("-f", "--force", help="Overwrite files that exist already.")]
 OutputDir = Annotated[
-    Path, typer.Option("-o", "--output", help="Folder to write to, inside the current one. Default: here.")
+    Path | None,
+    typer.Option(
+        "-o",
+        "--output",
+        help="Folder to write to, inside the current one. Default: the package of the project made by "
+        "`cadence init` here (its test goes to the package's tests/), else here.",
+    ),
 ]
+
+
+def _default_folder(root: Path) -> Path:
+    """Where `cadence new` writes without -o: the package a `cadence init` project here names, else here.
+
+    `init` writes a pyproject.toml whose wheel packages name the package (``my_service``); its tests
+    live in ``my_service/tests/``, where the scaffolding puts a test when the folder has one.
+    """
+    try:
+        config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return Path(".")
+    wheel = config.get("tool", {}).get("hatch", {}).get("build", {}).get("targets", {}).get("wheel", {})
+    packages = wheel.get("packages") if isinstance(wheel, dict) else None
+    if not isinstance(packages, list):
+        return Path(".")
+    found = [Path(p) for p in packages if isinstance(p, str) and (root / p / "__init__.py").is_file()]
+    return found[0] if len(found) == 1 else Path(".")
 
 
 @app.command("init")
@@ -206,7 +231,7 @@ def init_command(
 @new_app.command("cadence")
 def new_cadence_command(
     name: Annotated[str, typer.Argument(help="Python name of the cadence (kebab-case is converted).")],
-    output: OutputDir = Path("."),
+    output: OutputDir = None,
     force: Force = False,
 ) -> None:
     """Add a cadence module (a Score, two notes, the cadence and its factory) and its test.
@@ -214,7 +239,9 @@ def new_cadence_command(
     Examples: cadence new cadence checkout; cadence new cadence refund-order -o my_service
     """
     try:
-        done = scaffold.new_cadence(name, directory=output, root=Path.cwd(), force=force)
+        done = scaffold.new_cadence(
+            name, directory=output or _default_folder(Path.cwd()), root=Path.cwd(), force=force
+        )
     except ScaffoldError as error:
         raise _fail(str(error)) from None
     _written(done)
@@ -223,7 +250,7 @@ def new_cadence_command(
 @new_app.command("note")
 def new_note_command(
     name: Annotated[str, typer.Argument(help="Python name of the note (kebab-case is converted).")],
-    output: OutputDir = Path("."),
+    output: OutputDir = None,
     force: Force = False,
     retry: Annotated[
         int | None, typer.Option("--retry", metavar="N", help="@retry with N attempts (transient errors).")
@@ -245,7 +272,7 @@ def new_note_command(
     try:
         done = scaffold.new_note(
             name,
-            directory=output,
+            directory=output or _default_folder(Path.cwd()),
             root=Path.cwd(),
             is_async=not sync,
             retry=retry,

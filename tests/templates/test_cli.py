@@ -95,3 +95,33 @@ def test_help_shows_examples(tmp_path: Path, command: list[str]) -> None:
     done = cadence(*command, "--help", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Examples: cadence " in done.stdout
+
+
+def test_new_inside_an_init_project_writes_into_its_package(tmp_path: Path) -> None:
+    """In a `cadence init` project, `new note` / `new cadence` write into the package and its tests/;
+    the project's tests (the generated ones included) pass."""
+    assert cadence("init", "my-service", cwd=tmp_path).returncode == 0
+    project = tmp_path / "my-service"
+    note = cadence("new", "note", "process-payment", "--retry", "2", cwd=project)
+    assert note.returncode == 0, note.stderr
+    assert note.stdout.splitlines()[:2] == [
+        "wrote my_service/process_payment.py",
+        "wrote my_service/tests/test_process_payment.py",
+    ]
+    assert "from my_service.process_payment import process_payment" in note.stdout
+    made = cadence("new", "cadence", "refund", cwd=project)
+    assert made.returncode == 0, made.stderr
+    assert (project / "my_service" / "refund.py").is_file()
+    assert (project / "my_service" / "tests" / "test_refund.py").is_file()
+    assert sorted(p.name for p in project.glob("*.py")) == []
+    tested = run_tests(project)
+    assert passed(tested, 3 + 3 + 3), tested.stdout + tested.stderr
+
+
+def test_new_with_output_still_goes_where_asked_in_a_project(tmp_path: Path) -> None:
+    """-o wins over the project's package."""
+    assert cadence("init", "svc", cwd=tmp_path).returncode == 0
+    done = cadence("new", "note", "ping", "-o", "extra", cwd=tmp_path / "svc")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "svc" / "extra" / "ping.py").is_file()
+    assert not (tmp_path / "svc" / "svc" / "ping.py").exists()
