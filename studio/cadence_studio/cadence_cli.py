@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
@@ -148,25 +149,66 @@ def validate_command(
 ) -> None:
     """Check every cadence of a module; exit 1 on errors, 0 when there are only warnings.
 
+    Factories are called with their defaults and checked like the rest.
+    A factory with a parameter that has no default is a warning (not validated); the rest are checked.
+
     Examples: cadence validate myapp.cadences; cadence validate examples/shop.py:checkout --json
     """
     found = _load(target, cwd)
     results: dict[str, list[dict[str, str]]] = {}
+    unchecked: set[str] = set()
     for item in found:
-        results[item.name] = [f.as_dict() for f in validate(_built(item))]
+        needs = _required_params(item)
+        if needs:
+            unchecked.add(item.name)
+            message = (
+                f"not validated: {item.name}() needs arguments ({', '.join(needs)}); give them defaults, "
+                "or validate the cadence it builds (a module-level cadence)"
+            )
+            results[item.name] = [{"level": "warning", "where": item.name, "message": message}]
+            continue
+        try:
+            built = _built(item)
+        except typer.Exit:
+            raise
+        except Exception as error:  # the user's factory raised when called with its defaults
+            message = f"calling {item.name}() with its defaults raised {type(error).__name__}: {error}"
+            results[item.name] = [{"level": "error", "where": item.name, "message": message}]
+            continue
+        results[item.name] = [f.as_dict() for f in validate(built)]
     errors = sum(f["level"] == "error" for fs in results.values() for f in fs)
     warnings = sum(f["level"] == "warning" for fs in results.values() for f in fs)
     if as_json:
-        print(json.dumps({"cadences": results, "errors": errors, "warnings": warnings}, indent=2))
+        payload = {
+            "cadences": results,
+            "errors": errors,
+            "warnings": warnings,
+            "not_validated": sorted(unchecked),
+        }
+        print(json.dumps(payload, indent=2))
     else:
         if not found:
             print(f"no cadences in {target!r}: define a Cadence at module level or a function -> Cadence")
         for name, findings in results.items():
-            print(f"{'✗' if any(f['level'] == 'error' for f in findings) else '✓'} {name}")
+            mark = "✗" if any(f["level"] == "error" for f in findings) else "-" if name in unchecked else "✓"
+            print(f"{mark} {name}{'  (not validated)' if name in unchecked else ''}")
             for f in findings:
                 print(f"  {f['level']}: {f['where']}: {f['message']}")
         print(f"{errors} error(s), {warnings} warning(s)")
     raise typer.Exit(1 if errors else 0)
+
+
+def _required_params(found: Found) -> list[str]:
+    """The parameters of a factory that have no default (none for a cadence)."""
+    signature = found.signature()
+    if signature is None:
+        return []
+    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    return [
+        name
+        for name, param in signature.parameters.items()
+        if param.default is inspect.Parameter.empty and param.kind not in variadic
+    ]
 
 
 def _written(done: scaffold.Scaffolded) -> None:

@@ -74,6 +74,63 @@ def test_validate_finds_each_mistake(tmp_path: Path) -> None:
     assert "warning: lonely/fan" in only_warnings.stdout
 
 
+FACTORIES = """
+    from dataclasses import dataclass
+    from cadence import Cadence, Score
+
+    @dataclass
+    class S(Score):
+        n: int = 0
+
+    def one(s):
+        s.n = 1
+
+    def two_args(s, extra):
+        pass
+
+    good = Cadence("good", S()).then("one", one)
+
+    def make(user_id: str, tier: str = "gold", *rest: str, **more: str) -> Cadence[S]:
+        return Cadence("made", S()).then("one", one)
+
+    def flawed(tier: str = "gold") -> Cadence[S]:
+        return Cadence("flawed", S()).then("greedy", two_args)
+
+    def broken(tier: str = "gold") -> Cadence[S]:
+        raise ValueError("no tier table")
+"""
+
+
+def test_validate_reports_a_factory_needing_arguments_and_checks_the_rest(tmp_path: Path) -> None:
+    """A factory whose parameters lack defaults is a warning naming them ("not validated"); every other
+    cadence and factory is still checked (a factory that raises is an error); exit 0 with warnings only."""
+    (tmp_path / "factories.py").write_text(textwrap.dedent(FACTORIES))
+    done = cadence("validate", "factories.py", "--json", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert report["not_validated"] == ["make"]
+    assert report["cadences"]["good"] == []
+    assert report["cadences"]["make"] == [
+        {
+            "level": "warning",
+            "where": "make",
+            "message": "not validated: make() needs arguments (user_id); give them defaults, "
+            "or validate the cadence it builds (a module-level cadence)",
+        }
+    ]
+    assert "two_args cannot be called with the score alone" in report["cadences"]["flawed"][0]["message"]
+    assert report["cadences"]["broken"][0]["message"] == (
+        "calling broken() with its defaults raised ValueError: no tier table"
+    )
+    assert (report["errors"], report["warnings"]) == (2, 1)
+    alone = cadence("validate", "factories.py:make", cwd=tmp_path)
+    assert alone.returncode == 0, alone.stderr
+    assert alone.stdout.splitlines()[0] == "- make  (not validated)"
+    assert "0 error(s), 1 warning(s)" in alone.stdout
+    helped = cadence("validate", "--help")
+    assert "not validated" in helped.stdout
+
+
 def test_validate_names_missing_attributes_and_modules(tmp_path: Path) -> None:
     """A missing name or module is an error on stderr with a suggestion."""
     (tmp_path / "flawed.py").write_text(textwrap.dedent(FLAWED))
