@@ -54,7 +54,7 @@ _MERMAID_THEMES = ("default", "neutral", "dark", "forest", "base")
 _DOT_RANKDIRS = ("TB", "LR", "BT", "RL")
 _EXTENSIONS = dict.fromkeys((".mmd", ".mermaid"), "mermaid") | dict.fromkeys((".dot", ".gv"), "dot")
 _EXTENSIONS |= {f".{image}": image for image in ("svg", "png", "pdf")}
-_FORMATS = ("mermaid", "dot", "svg", "png", "pdf")
+_FORMATS = ("mermaid", "dot", "svg", "png", "pdf", "text")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _DOT_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -445,7 +445,9 @@ def save_diagram(
 ) -> Path:
     """Write the diagram to ``path``, in ``format`` or the one its extension names; returns the path.
 
-    The file is replaced atomically, so a failed render never leaves a partial file.
+    The file is replaced atomically, so a failed render never leaves a partial file; a symlink at
+    ``path`` is replaced by the file, never written through. ``format="text"`` writes :func:`to_text`
+    (no extension names it).
 
     Raises:
         ValueError: the format is unknown; the message lists the accepted ones.
@@ -457,6 +459,8 @@ def save_diagram(
         data = to_mermaid(c, statuses=statuses).encode("utf-8")
     elif kind == "dot":
         data = to_dot(c, statuses=statuses).encode("utf-8")
+    elif kind == "text":
+        data = to_text(c).encode("utf-8")
     else:
         data = _run_dot(to_dot(c, statuses=statuses), kind)
     # A sibling temp file renamed over the target; open(..., "xb") keeps the usual umask permissions.

@@ -120,11 +120,7 @@ def diagram_command(
     graph = _built(found[0]).describe()
     try:
         if output is not None:
-            chosen = fmt.value if fmt is not None and fmt is not DiagramFormat.text else None
-            if fmt is DiagramFormat.text:
-                output.write_text(diagram.to_text(graph))
-            else:
-                diagram.save_diagram(graph, output, format=chosen)
+            diagram.save_diagram(graph, output, format=fmt.value if fmt is not None else None)
             print(f"wrote {output}", file=sys.stderr)
             return
         kind = fmt or DiagramFormat.mermaid

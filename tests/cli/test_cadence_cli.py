@@ -7,6 +7,8 @@ import subprocess
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tests._tools.renderers import MermaidRenderer, run_dot
 from tests.templates._run import cadence as run_cadence
 
@@ -164,6 +166,22 @@ def test_diagram_to_files_by_extension(tmp_path: Path) -> None:
     bad = cadence("diagram", "examples/shop.py:checkout", "-o", str(tmp_path / "c.jpeg"))
     assert bad.returncode == 2
     assert ".svg" in bad.stderr
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("text", "c.txt"), ("mermaid", "c.mmd"), ("dot", "c.dot")])
+def test_diagram_to_a_symlink_replaces_the_link_not_its_target(tmp_path: Path, fmt: str, name: str) -> None:
+    """-o LINK writes atomically (a temporary file renamed over LINK): the link becomes the diagram file,
+    the file it pointed to is untouched, and no temporary file is left behind."""
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me\n")
+    link = tmp_path / name
+    link.symlink_to(target)
+    done = cadence("diagram", "examples/shop.py:checkout", "-f", fmt, "-o", str(link))
+    assert done.returncode == 0, done.stderr
+    assert target.read_text() == "keep me\n"
+    assert not link.is_symlink()
+    assert "enrich" in link.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, "precious.txt"])
 
 
 def test_version_and_help() -> None:

@@ -427,6 +427,17 @@ def test_save_diagram_format_overrides_extension(tmp_path: Path, mermaid: Mermai
     assert save_diagram(shop(), tmp_path / "shop.out", format="png").read_bytes().startswith(PNG_MAGIC)
 
 
+def test_save_diagram_text_replaces_a_symlink(tmp_path: Path) -> None:
+    """format="text" writes to_text() atomically: a symlink at the path is replaced, its target kept."""
+    target = tmp_path / "target.txt"
+    target.write_text("keep\n", encoding="utf-8")
+    (tmp_path / "shop.txt").symlink_to(target)
+    path = save_diagram(shop(), tmp_path / "shop.txt", format="text")
+    assert path.read_text(encoding="utf-8") == to_text(shop())
+    assert not path.is_symlink()
+    assert target.read_text(encoding="utf-8") == "keep\n"
+
+
 @pytest.mark.parametrize("name", ["shop.txt", "shop", "shop.jpeg"])
 def test_save_diagram_unknown_extension(name: str, tmp_path: Path) -> None:
     """An unknown extension is a ValueError listing the accepted ones, and nothing is written."""
