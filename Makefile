@@ -1,8 +1,10 @@
-# Each target creates .venv and installs what it needs on first use.
+# Each target creates .venv and installs what it needs on first use: `demo` the studio alone,
+# the others the dev extra (test, lint and type tools) too.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-studio
 TOOLS := .tools
 MERMAID_STAMP := $(TOOLS)/mermaid/.installed
 
@@ -14,6 +16,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+$(DEMO_STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $(DEMO_STAMP)
+
 # The real Mermaid renderer (mermaid + puppeteer-core) runs in the system's chromium; no browser download.
 $(MERMAID_STAMP):
 	mkdir -p $(TOOLS)/mermaid
@@ -21,7 +29,7 @@ $(MERMAID_STAMP):
 	cd $(TOOLS)/mermaid && PUPPETEER_SKIP_DOWNLOAD=1 npm install --no-audit --no-fund --silent mermaid@11 puppeteer-core@24
 	touch $(MERMAID_STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/cadence-studio examples/shop.py
 
 test: $(STAMP) $(MERMAID_STAMP)
