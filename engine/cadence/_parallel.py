@@ -226,11 +226,13 @@ async def _observed(
     try:
         values = strategy(score, snaps, changes)
     except Exception as error:
-        await _emit_merge(level, group_id, group_name, strategy, snaps, changes, {}, score, start, error)
+        await _emit_merge(level, group_id, group_name, ids, strategy, snaps, changes, {}, score, start, error)
         raise
     if values:
         score = apply_fields(score, values)
-    await _emit_merge(level, group_id, group_name, strategy, snaps, changes, values or {}, score, start, None)
+    await _emit_merge(
+        level, group_id, group_name, ids, strategy, snaps, changes, values or {}, score, start, None
+    )
     return score
 
 
@@ -238,6 +240,7 @@ async def _emit_merge(
     level: Level,
     group_id: str,
     group_name: str,
+    ids: list[str],
     strategy: MergeFn,
     snaps: list[Snapshot],
     changes: list[dict[str, Any]],
@@ -253,6 +256,7 @@ async def _emit_merge(
         group_id,
         name=group_name,
         duration=level.now() - start,
+        tasks=tuple(ids),
         strategy=strategy_name(strategy),
         changes=tuple(changes),
         conflicts=overlaps(snaps, changes),

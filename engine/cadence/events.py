@@ -194,9 +194,11 @@ class Forked(Event):
 class Merged(Event):
     """The tasks' copies were merged: per-task changes, conflicting fields and the strategy used.
 
-    ``conflicts`` maps a field to the ``[(task, value), ...]`` that disagreed; ``error`` is set
-    when the strategy refused (nothing was merged then). ``duration``: the group's time from the
-    fork to the merge (time held by a controller left out, as in every duration).
+    ``tasks`` are the copies' node ids, in the order of ``changes`` and ``snapshots`` (declaration
+    order, whatever order the tasks ended in). ``conflicts`` maps a field to the
+    ``[(task, value), ...]`` that disagreed; ``error`` is set when the strategy refused (nothing was
+    merged then). ``duration``: the group's time from the fork to the merge (time held by a
+    controller left out, as in every duration).
     """
 
     kind: ClassVar[str] = "merged"
@@ -210,10 +212,12 @@ class Merged(Event):
         "score",
         "snapshots",
         "strategy",
+        "tasks",
     )
     _defaults: ClassVar[dict[str, Any]] = {
         "name": "",
         "duration": 0.0,
+        "tasks": (),
         "strategy": "",
         "changes": (),
         "conflicts": _EMPTY,
@@ -223,6 +227,7 @@ class Merged(Event):
         "error": None,
     }
     name: str
+    tasks: tuple[str, ...]
     strategy: str
     changes: tuple[Mapping[str, Any], ...]
     conflicts: Mapping[str, Any]

@@ -33,11 +33,15 @@ class NodeState:
 
 @dataclasses.dataclass
 class MergeView:
-    """A ``.sync`` group: each task's copy and changes, the merged score, conflicts."""
+    """A ``.sync`` group: each copy's changes and score by the task's node id, the merged score, conflicts.
 
-    tasks: list[str]
-    snapshots: list[Any]
-    changes: list[dict[str, Any]]
+    Keyed by node id, never by position in arrival order: a member held at a breakpoint ends after
+    its siblings, and its changes must still be its own.
+    """
+
+    tasks: list[str]  # the copies' node ids, in declaration order
+    snapshots: dict[str, Any]  # node id -> the copy's score after its task
+    changes: dict[str, dict[str, Any]]  # node id -> the fields its task changed
     conflicts: dict[str, Any]
     merged: Any
     strategy: str
@@ -56,6 +60,7 @@ class RunRecord:
     after: dict[str, Any] = dataclasses.field(default_factory=dict)  # score when it ended
     finished_order: list[str] = dataclasses.field(default_factory=list)
     merges: dict[str, MergeView] = dataclasses.field(default_factory=dict)
+    forks: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # group -> its tasks' node ids
     branches: dict[str, tuple[Any, str]] = dataclasses.field(default_factory=dict)
     timeline: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)  # (style, text, node)
     paused_at: str | None = None
@@ -177,11 +182,14 @@ class Session:
             run.node(f"{node}/{other}").status = "skipped"
         elif kind == "forked" and state is not None:
             state.status = "running"
+            run.forks[node] = [str(t) for t in event.get("tasks") or ()]
         elif kind == "merged" and state is not None:
+            changes = list(event.get("changes") or ())
+            tasks = _copies(node, event.get("tasks") or run.forks.get(node) or (), len(changes))
             run.merges[node] = MergeView(
-                tasks=[t.rsplit("/", 1)[-1] for t in _tasks_of(run, node)],
-                snapshots=list(message.snapshots or []),
-                changes=list(event.get("changes", [])),
+                tasks=tasks,
+                snapshots=dict(zip(tasks, message.snapshots or (), strict=False)),
+                changes=dict(zip(tasks, changes, strict=True)),
                 conflicts=dict(event.get("conflicts", {})),
                 merged=message.score,
                 strategy=event.get("strategy", ""),
@@ -248,8 +256,14 @@ def status_style(status: str) -> str:
     return "yellow" if status in ("skipped", "interrupted", "stopped", "stopped by reload") else "red"
 
 
-def _tasks_of(run: RunRecord, group: str) -> list[str]:
-    return [n for n in run.nodes if n.startswith(group + "/") and "/" not in n[len(group) + 1 :]]
+def _copies(group: str, tasks: Any, count: int) -> list[str]:
+    """The node ids of a group's ``count`` copies, in the order of the merge's changes.
+
+    The merge event names them (the fork event too, for runs recorded before it did); a run that
+    names neither gets ``group/task N`` so that nothing is attributed to a guessed member.
+    """
+    ids = [str(t) for t in tasks]
+    return ids if len(ids) == count else [f"{group}/task {i}" for i in range(count)]
 
 
 def _describe(kind: str, event: dict[str, Any]) -> str:

@@ -153,8 +153,11 @@ async def test_a_replayed_run_is_the_run_the_studio_saw(project: Path) -> None:
     after_start = {key: child["r"] for key, child in record.after["job/start"]["c"]}
     assert after_start["steps"] == "['start']"
     merged = record.merges["job/both"]
-    assert merged.tasks == ["left", "right"]
-    assert [sorted(c) for c in merged.changes] == [["left"], ["right"]]
+    assert merged.tasks == ["job/both/left", "job/both/right"]
+    assert {task: sorted(c) for task, c in merged.changes.items()} == {
+        "job/both/left": ["left"],
+        "job/both/right": ["right"],
+    }
     assert record.branches["job/size"] == (True, "true")
     final = {key: child["r"] for key, child in record.score["c"]}
     assert final["steps"] == "['start', 'big', 'finish']"

@@ -46,6 +46,7 @@ def finish_run(client: ScriptedClient, number: int = 1) -> None:
             "merged",
             "order/enrich",
             order_tree(items=["book", "pen"], total=12),
+            tasks=["order/enrich/price", "order/enrich/stock"],
             changes=[{"total": 12}, {"items": ["book", "pen"]}],
             conflicts={},
             strategy="fail_on_conflict",
@@ -237,7 +238,10 @@ async def test_time_travel_and_merge_view() -> None:
         assert screen(app).query_one(MergePanel).group == "order/enrich"
         session = screen(app).session
         assert session.run is not None
-        assert session.run.merges["order/enrich"].changes == [{"total": 12}, {"items": ["book", "pen"]}]
+        assert session.run.merges["order/enrich"].changes == {
+            "order/enrich/price": {"total": 12},
+            "order/enrich/stock": {"items": ["book", "pen"]},
+        }
 
 
 async def test_input_dialog_checks_and_sets_the_next_runs_score() -> None:

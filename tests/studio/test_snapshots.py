@@ -79,6 +79,7 @@ def test_sync_merge_view(snap_compare: Any) -> None:
                 "merged",
                 "order/enrich",
                 order_tree(items=["pen"], total=12),
+                tasks=["order/enrich/price", "order/enrich/stock"],
                 changes=[{"total": 12}, {"items": ["pen"]}],
                 conflicts={},
                 strategy="fail_on_conflict",

@@ -41,24 +41,25 @@ class MergePanel(Static):
                 "Select a .sync group (or one of its notes) after it ran to see each copy and the merge.",
                 style="dim",
             )
-        tasks = merge.tasks or [f"task {i}" for i in range(len(merge.changes))]
+        labels = {task: task.rsplit("/", 1)[-1] for task in merge.tasks}
         parts: list[RenderableType] = [
             Text.assemble(("⇉ ", "magenta"), (group, "bold"), (f"  merge: {merge.strategy}", "dim")),
-            Text(f"{len(tasks)} copies: {', '.join(tasks)}", style="dim"),
+            Text(f"{len(labels)} copies: {', '.join(labels.values())}", style="dim"),
             Text(""),
         ]
         fields: list[str] = []
-        for changed in merge.changes:
-            fields.extend(f for f in changed if f not in fields)
+        for task in merge.tasks:
+            fields.extend(f for f in merge.changes.get(task, {}) if f not in fields)
         if not fields:
             parts.append(Text("no task changed anything", style="dim"))
         for name in fields:
             several = name in merge.conflicts
             note = ("  written by several tasks", "yellow") if several else ("", "")
             parts.append(Text.assemble((name, "bold red" if several and merge.error else "bold"), note))
-            for task, changed in zip(tasks, merge.changes, strict=False):
+            for task, label in labels.items():
+                changed = merge.changes.get(task, {})
                 if name in changed:
-                    line = Text.assemble(("  ", ""), (f"{task}: ", "cyan"), _short(changed[name]))
+                    line = Text.assemble(("  ", ""), (f"{label}: ", "cyan"), _short(changed[name]))
                     line.no_wrap, line.overflow = True, "ellipsis"
                     parts.append(line)
             if not merge.error:
