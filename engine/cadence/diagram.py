@@ -19,13 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol, TypeAlias
 
+from ._labels import badges, format_duration, run_marks
 from .exceptions import DiagramError
 
 __all__ = [
     "DiagramError",
     "badges",
+    "format_duration",
     "print_cadence",
     "render_svg",
+    "run_marks",
     "save_diagram",
     "to_dot",
     "to_mermaid",
@@ -103,15 +106,16 @@ class _Builder:
         return root, self._edges
 
     def _status(self, measure: Mapping[str, Any]) -> tuple[str | None, str]:
-        """The measure's known status (or None) and a "\\n12 ms" duration suffix (or "")."""
+        """The measure's known status (or None) and a run line: ``"\\n12 ms ↻2 ↪"`` (or "")."""
         info = self._statuses.get(str(measure.get("id")))
         if not isinstance(info, Mapping):
             return None, ""
         status, duration = info.get("status"), info.get("duration")
         known = status if isinstance(status, str) and status in _STATUS_COLOURS else None
+        shown = run_marks(info)
         if isinstance(duration, int | float) and not isinstance(duration, bool) and duration >= 0:
-            return known, f"\n{_format_duration(duration)}"
-        return known, ""
+            shown.insert(0, format_duration(duration))
+        return known, f"\n{' '.join(shown)}" if shown else ""
 
     def _node(self, parent: _Cluster, label: str, shape: str, status: str | None = None) -> _Node:
         node = _Node(f"n{self._count}", label, shape, status)
@@ -193,24 +197,6 @@ def _join(*parts: str) -> str:
     return "\n".join(part for part in parts if part)
 
 
-def badges(info: Mapping[str, Any], *, circuit_names: bool = True) -> list[str]:
-    """A note's resilience decorators as short badges, outermost first: ``↻3 ◷2s ↪ ⚡payments``."""
-    out = []
-    for policy in info.get("resilience") or []:
-        kind = policy.get("kind")
-        if kind == "retry":
-            out.append(f"↻{policy.get('max_attempts', '')}")
-        elif kind == "timeout":
-            out.append(f"◷{policy.get('seconds', 0):g}s")
-        elif kind == "fallback":
-            out.append("↪")
-        elif kind == "circuit_breaker":
-            out.append(f"⚡{policy.get('name') or ''}" if circuit_names else "⚡")
-        elif kind:
-            out.append(str(kind))
-    return out
-
-
 def _badges(info: Mapping[str, Any]) -> str:
     return " ".join(badges(info))
 
@@ -218,17 +204,6 @@ def _badges(info: Mapping[str, Any]) -> str:
 def _tooltip(info: Mapping[str, Any]) -> str | None:
     where = ".".join(str(part) for part in (info.get("module"), info.get("qualname")) if part)
     return _join(where, str(info.get("description") or "")) or None
-
-
-def _format_duration(seconds: float) -> str:
-    if seconds < 0.001:
-        return f"{seconds * 1_000_000:.0f} µs"
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.2f} s"
-    minutes, rest = divmod(seconds, 60)
-    return f"{minutes:.0f} min {rest:.0f} s"
 
 
 def _clean(text: str) -> str:
@@ -262,6 +237,11 @@ def to_mermaid(
     c: CadenceLike, *, direction: str = "TD", theme: str | None = None, statuses: Statuses | None = None
 ) -> str:
     """A Mermaid ``flowchart`` of the cadence, children expanded as subgraphs.
+
+    Args:
+        statuses: a run's state by node id, ``{"status": "done", "duration": 0.012, "attempts": 2,
+            "fallback": True}`` (every key optional): nodes are coloured by status and get a run
+            line, ``12 ms ↻2 ↪`` (the duration, then :func:`run_marks`).
 
     Raises:
         ValueError: ``direction`` or ``theme`` is not one Mermaid knows.
@@ -328,6 +308,7 @@ def to_dot(
     """A Graphviz ``digraph`` of the cadence; sync, split, child and sequence measures are clusters.
 
     Args:
+        statuses: a run's state by node id, as for :func:`to_mermaid`.
         graph_attrs: extra graph attributes, e.g. ``bgcolor="transparent"``.
 
     Raises:

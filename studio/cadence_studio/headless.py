@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cadence import diagram
+from cadence.diagram import format_duration
 
 from . import protocol as p
 from .client import WorkerClient, exit_reason
@@ -347,18 +348,23 @@ async def _follow(
 
 
 def _record(statuses: dict[str, dict[str, Any]], event: dict[str, Any]) -> None:
+    """Fold one event into the statuses the diagrams draw (``cadence.diagram.run_marks`` included)."""
     kind, node = event.get("kind"), event.get("node_id", "")
+    entry = statuses.setdefault(node, {})
     if kind == "note_started":
-        statuses[node] = {"status": "running"}
+        entry["status"] = "running"
     elif kind == "note_finished":
-        statuses[node] = {"status": event.get("status"), "duration": event.get("duration")}
+        entry.update(status=event.get("status"), duration=event.get("duration"))
     elif kind == "child_left":
-        statuses[node] = {
-            "status": "failed" if event.get("error") else "done",
-            "duration": event.get("duration"),
-        }
+        entry.update(status="failed" if event.get("error") else "done", duration=event.get("duration"))
     elif kind in ("merged", "branch_taken"):
-        statuses[node] = {"status": "failed" if event.get("error") else "done"}
+        entry["status"] = "failed" if event.get("error") else "done"
+    elif kind == "retry_attempt":  # attempt N failed: N + 1 attempts so far
+        entry["attempts"] = int(event.get("attempt") or 0) + 1
+    elif kind == "fallback_used":
+        entry["fallback"] = True
+    if not entry:
+        del statuses[node]
 
 
 def _print_event(message: p.EventMessage, as_json: bool, out: TextIO) -> None:
@@ -371,7 +377,7 @@ def _print_event(message: p.EventMessage, as_json: bool, out: TextIO) -> None:
     node = event.get("node_id", "")
     if kind == "note_finished":
         status = event.get("status")
-        took = f"{event.get('duration', 0) * 1000:.1f} ms"
+        took = format_duration(event.get("duration") or 0)
         error = event.get("error")
         tail = f"  {error['type']}: {error['message']}" if error else ""
         print(f"{indent}{'✓' if status == 'done' else '✗'} {node}  {took}{tail}", file=out)
@@ -384,7 +390,10 @@ def _print_event(message: p.EventMessage, as_json: bool, out: TextIO) -> None:
             f"{error.get('message', '')}",
             file=out,
         )
-    elif kind in ("timed_out", "fallback_used", "skipped", "interrupted", "circuit_state_changed"):
+    elif kind == "skipped":
+        reason = event.get("reason")
+        print(f"{indent}· {node} skipped" + (f": {reason}" if reason else ""), file=out)
+    elif kind in ("timed_out", "fallback_used", "interrupted", "circuit_state_changed"):
         print(f"{indent}! {kind.replace('_', ' ')} at {node}", file=out)
     elif kind == "merged" and event.get("error"):
         print(f"{indent}✗ {node} merge refused: {event['error']['message']}", file=out)
@@ -405,7 +414,7 @@ def _print_end(message: p.RunEnded, as_json: bool, out: TextIO, err: TextIO) -> 
     if as_json:
         print(json.dumps(message.model_dump(), default=str), file=out)
         return
-    print(f"\nrun {message.status} in {message.duration * 1000:.1f} ms", file=out)
+    print(f"\nrun {message.status} in {format_duration(message.duration)}", file=out)
     if isinstance(message.score, dict):
         print(f"score ({message.score.get('t')}):", file=out)
         for key, child in message.score.get("c") or []:
@@ -514,7 +523,7 @@ def _run_line(run: RunSummary) -> str:
     if run.unreadable is not None:
         return f"#{run.id:<5} unreadable: {run.unreadable}"
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started))
-    took = f"{run.duration * 1000:.1f} ms" if run.duration is not None else "—"
+    took = format_duration(run.duration) if run.duration is not None else "—"
     tail = f"  {run.error}" if run.error else ""
     where = f"{parse_target(run.target).spec}:{run.entry}"
     return f"#{run.id:<5} {when}  {where}  {run.status}  {took}{tail}"

@@ -19,9 +19,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 
-from cadence.diagram import badges
+from cadence.diagram import badges, format_duration
 
 from .layout_elements import (
     LINE,
@@ -39,7 +40,6 @@ from .layout_elements import (
     Stack,
     Title,
     clean,
-    format_duration,
     truncate,
 )
 
@@ -88,6 +88,17 @@ def note_badges(info: Mapping[str, Any]) -> list[str]:
     return badges(info, circuit_names=False)
 
 
+def _mark_cells(info: Mapping[str, Any]) -> int:
+    """Cells a run's marks may take in a note's status (`` ↻3 ↪``), kept so that they move no box."""
+    cells = 0
+    for policy in info.get("resilience") or ():
+        if policy.get("kind") == "retry":
+            cells += cell_len(f" ↻{policy.get('max_attempts', '')}")
+        elif policy.get("kind") == "fallback":
+            cells += cell_len(" ↪")
+    return cells
+
+
 # -- from describe() to elements ----------------------------------------------------------------------
 
 
@@ -104,8 +115,9 @@ def _build(node: Mapping[str, Any], ctx: Context) -> Element:
     kind, node_id, name = str(node.get("kind")), str(node["id"]), clean(node.get("name", ""))
     children: Sequence[Mapping[str, Any]] = node.get("children") or ()
     if kind == "note":
-        marks = [(f" {badge}", _BADGE) for badge in note_badges(node.get("note") or {})]
-        return NoteBox(node_id, kind, name, [(truncate(name), "bold"), *marks], ctx)
+        info = node.get("note") or {}
+        marks = [(f" {badge}", _BADGE) for badge in note_badges(info)]
+        return NoteBox(node_id, kind, name, [(truncate(name), "bold"), *marks], ctx, _mark_cells(info))
     if node_id in ctx.collapsed:
         count = _count_notes(node)
         detail = f" ({count} note{'' if count == 1 else 's'})"

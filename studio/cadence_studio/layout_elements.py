@@ -17,6 +17,10 @@ from typing import Any, TypeAlias
 from rich.cells import cell_len, get_character_cell_size
 from rich.text import Span, Text
 
+from cadence.diagram import format_duration, run_marks  # one style in every view
+
+from .glyphs import STATUS_GLYPHS
+
 __all__ = [
     "LINE",
     "MAX_LABEL_CELLS",
@@ -34,14 +38,13 @@ __all__ = [
     "Stack",
     "Title",
     "clean",
-    "format_duration",
     "truncate",
 ]
 
 #: Names wider than this many cells are cut with "…" (the full name stays in ``Box.label``).
 MAX_LABEL_CELLS = 28
 
-_GLYPHS = {"running": "▶", "paused": "⏸", "done": "✓", "failed": "✗", "skipped": "·", "cancelled": "⊘"}
+_GLYPHS = STATUS_GLYPHS  # what each means: cadence_studio.glyphs, shown by `?`
 _STYLES = {
     "running": "bold cyan",
     "paused": "bold yellow",
@@ -50,8 +53,9 @@ _STYLES = {
     "skipped": "dim",
     "cancelled": "dim yellow",
 }
-#: Cells kept for a status ("✓ 999ms") so that a run never moves a box.
-_STATUS_CELLS = 7
+#: Cells kept for a status ("✓ 999 ms") so that a run never moves a box.
+_STATUS_CELLS = 8
+_MARK = "bold yellow"  # what resilience did in the run: ↻2, ↪
 LINE, _BREAKPOINT = "bright_black", "bold red"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -92,18 +96,6 @@ class Box:
     def contains(self, x: int, y: int) -> bool:
         """Whether cell ``(x, y)`` of the drawing is in this box."""
         return self.x <= x < self.x + self.width and self.y <= y < self.y + self.height
-
-
-def format_duration(seconds: float) -> str:
-    """A short duration: ``0ms``, ``12ms``, ``1.5s``, ``42s``, ``3m05s``."""
-    if seconds < 1:
-        return f"{seconds * 1000:.0f}ms"
-    if seconds < 10:
-        return f"{seconds:.1f}s"
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes}m{rest:02d}s"
 
 
 def clean(name: object) -> str:
@@ -213,7 +205,7 @@ class Context:
         return str((self.statuses.get(node_id) or {}).get("status") or "pending")
 
     def status_runs(self, node_id: str) -> Runs:
-        """``✓ 12ms``, ``▶``... for a node's status; nothing while pending."""
+        """``✓ 12 ms``, ``▶``... for a node's status, then the run's marks ``↻2 ↪``; nothing if pending."""
         entry = self.statuses.get(node_id) or {}
         status, duration = self.status(node_id), entry.get("duration")
         if status not in _GLYPHS:
@@ -221,7 +213,7 @@ class Context:
         text = _GLYPHS[status]
         if duration is not None and status != "skipped":
             text += f" {format_duration(float(duration))}"
-        return [(text, _STYLES[status])]
+        return [(text, _STYLES[status]), *((f" {mark}", _MARK) for mark in run_marks(entry))]
 
 
 class Element(abc.ABC):
@@ -244,15 +236,18 @@ class Node(Element):
     It remembers where it was painted, so that :meth:`repaint` can draw it again in a new state.
     """
 
-    def __init__(self, node_id: str, kind: str, label: str, runs: Runs, ctx: Context, border: str) -> None:
+    def __init__(
+        self, node_id: str, kind: str, label: str, runs: Runs, ctx: Context, border: str, marks: int = 0
+    ) -> None:
         self.node_id, self.kind, self.label = node_id, kind, label
         self.base_runs, self.base_border = list(runs), border
         self.placed: tuple[int, int, bool, str] = (0, 0, False, "")
         self.number = 0
-        self.slot = _STATUS_CELLS
+        self.least = _STATUS_CELLS + marks  # cells for the status and the marks a run may add
+        self.slot = self.least
         ctx.elements[node_id] = self
         self.restyle(ctx)
-        self.slot = max(_STATUS_CELLS, _width(self.status))
+        self.slot = max(self.least, _width(self.status))
 
     def restyle(self, ctx: Context) -> bool:
         """Take this node's looks from ``ctx``; False when it would no longer fit its measured size."""
@@ -264,7 +259,7 @@ class Node(Element):
         self.runs = list(self.base_runs)
         if self.selected and self.runs:  # the name (always the first run) shows the selection
             self.runs[0] = (self.runs[0][0], _style(self.runs[0][1], "reverse"))
-        return max(_STATUS_CELLS, _width(self.status)) == self.slot
+        return max(self.least, _width(self.status)) == self.slot
 
     def paint(self, canvas: Canvas, x: int, y: int, tail: bool, dim: str) -> None:
         self.placed, self.number = (x, y, tail, dim), canvas.painted
@@ -286,8 +281,8 @@ class Node(Element):
 class NoteBox(Node):
     """A rounded box ``│ ● name ↻3 ◷2s │``, its status a tab in the top border: ``╭─ ✓ 12ms ──╮``."""
 
-    def __init__(self, node_id: str, kind: str, label: str, runs: Runs, ctx: Context) -> None:
-        super().__init__(node_id, kind, label, runs, ctx, "")
+    def __init__(self, node_id: str, kind: str, label: str, runs: Runs, ctx: Context, marks: int = 0) -> None:
+        super().__init__(node_id, kind, label, runs, ctx, "", marks)
         self.width = max(_width(self.runs) + 4, self.slot + 6)
         self.height, self.anchor = 3, self.width // 2
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from cadence.diagram import format_duration
+
 from . import protocol as p
 
 __all__ = ["MergeView", "NodeState", "RunRecord", "Session", "default_choice", "status_style"]
@@ -23,11 +25,18 @@ class NodeState:
     error: dict[str, Any] | None = None
     attempts: list[str] = dataclasses.field(default_factory=list)  # retry messages, in order
     notes: list[str] = dataclasses.field(default_factory=list)  # timeouts, fallbacks, circuit changes
+    fell_back: bool = False  # its @fallback replaced a failure
+    skip_reason: str | None = None  # what the note gave Skip
 
     def as_status(self) -> dict[str, Any]:
+        """Its entry in the statuses the graph and the diagrams draw (see ``cadence.diagram.run_marks``)."""
         out: dict[str, Any] = {"status": self.status}
         if self.duration is not None:
             out["duration"] = self.duration
+        if self.attempts:  # one retry event per failed attempt, then the attempt that ended it
+            out["attempts"] = len(self.attempts) + 1
+        if self.fell_back:
+            out["fallback"] = True
         return out
 
 
@@ -68,6 +77,7 @@ class RunRecord:
     paused_score: Any = None
     score: Any = None  # the latest score seen
     error: p.ErrorInfo | None = None
+    skip_reason: str | None = None  # why a note ended the run with Skip
     duration: float = 0.0
     graph: dict[str, Any] | None = None  # the graph it ran on, for a run opened from history
     recorded: str | None = None  # "history #12 (11-22 17:13:05)" for a run opened from history
@@ -210,6 +220,11 @@ class Session:
             )
         elif kind in ("timed_out", "fallback_used", "circuit_state_changed") and state is not None:
             state.notes.append(_describe(kind, event))
+            state.fell_back = state.fell_back or kind == "fallback_used"
+        elif kind == "skipped" and state is not None:
+            state.skip_reason = str(event.get("reason") or "")
+            if run.skip_reason is None:
+                run.skip_reason = state.skip_reason
         line = _timeline_line(kind, event)
         if line is not None:
             run.timeline.append(line)
@@ -245,7 +260,7 @@ class Session:
         if message.score is not None:
             run.score = message.score
         style = status_style(message.status)
-        run.timeline.append((style, f"■ run {message.status} in {message.duration * 1000:.1f} ms", ""))
+        run.timeline.append((style, f"■ run {message.status} in {format_duration(message.duration)}", ""))
         return {"graph", "inspector", "timeline", "status"}
 
 
@@ -268,9 +283,9 @@ def _copies(group: str, tasks: Any, count: int) -> list[str]:
 
 def _describe(kind: str, event: dict[str, Any]) -> str:
     if kind == "timed_out":
-        return f"timed out after {event.get('seconds')}s"
+        return f"timed out after {format_duration(float(event.get('seconds') or 0))}"
     if kind == "fallback_used":
-        return f"fallback used: {event.get('value')}"
+        return f"fell back to {event.get('value')}"
     return f"circuit {event.get('circuit')}: {event.get('old')} → {event.get('new')}"
 
 
@@ -284,12 +299,12 @@ def _timeline_line(kind: str, event: dict[str, Any]) -> tuple[str, str, str] | N
     node = event.get("node_id", "")
     indent = "  " * int(event.get("depth", 0))
     if kind == "note_finished":
-        ms = f"{(event.get('duration') or 0) * 1000:.1f} ms"
+        took = format_duration(event.get("duration") or 0)
         marks = {"done": ("green", "✓"), "failed": ("red", "✗"), "skipped": ("yellow", "·")}
         mark = marks.get(str(event.get("status")), ("", "•"))
         error = event.get("error")
         tail = f" — {error['type']}: {error['message']}" if error else ""
-        return (mark[0], f"{indent}{mark[1]} {node} {ms}{tail}", node)
+        return (mark[0], f"{indent}{mark[1]} {node} {took}{tail}", node)
     if kind == "branch_taken":
         return ("cyan", f"{indent}◇ {node} → {event.get('branch')} ({event.get('value')!r})", node)
     if kind == "retry_attempt":
@@ -308,10 +323,16 @@ def _timeline_line(kind: str, event: dict[str, Any]) -> tuple[str, str, str] | N
     if kind == "child_entered":
         return ("cyan", f"{indent}↳ {node} → child cadence {event.get('child')}", node)
     if kind == "child_left":
-        ms = f"{(event.get('duration') or 0) * 1000:.1f} ms"
+        took = format_duration(event.get("duration") or 0)
         outcome = "failed" if event.get("error") else "merged"
-        return ("red" if event.get("error") else "cyan", f"{indent}↲ {node} {outcome} {ms}", node)
-    if kind in ("timed_out", "fallback_used", "circuit_state_changed", "skipped", "interrupted"):
+        return ("red" if event.get("error") else "cyan", f"{indent}↲ {node} {outcome} {took}", node)
+    if kind == "skipped":
+        reason = event.get("reason")
+        return ("yellow", f"{indent}· {node} skipped" + (f": {reason}" if reason else ""), node)
+    if kind in ("timed_out", "fallback_used"):
+        glyph = "◷" if kind == "timed_out" else "↪"
+        return ("yellow", f"{indent}{glyph} {node} {_describe(kind, event)}", node)
+    if kind in ("circuit_state_changed", "interrupted"):
         return ("yellow", f"{indent}! {kind.replace('_', ' ')} at {node}", node)
     return ("dim", f"{indent}{kind.replace('_', ' ')} {node}", node)
 

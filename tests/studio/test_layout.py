@@ -210,8 +210,8 @@ def test_badges() -> None:
     [
         ("running", None, "▶", "cyan"),
         ("paused", None, "⏸", "yellow"),
-        ("done", 0.012, "✓ 12ms", "green"),
-        ("failed", 2.5, "✗ 2.5s", "red"),
+        ("done", 0.012, "✓ 12 ms", "green"),
+        ("failed", 2.5, "✗ 2.50 s", "red"),
         ("skipped", None, "·", "dim"),
         ("cancelled", None, "⊘", "yellow"),
     ],
@@ -251,7 +251,7 @@ def test_measure_status_follows_its_label() -> None:
     assert drawing.lines[drawing.boxes["order/gather"].y].plain.rstrip().endswith("▶")
     title = row(drawing, drawing.boxes["order/pay"], 0)
     assert title.startswith("╭─ ▾ pay  child · payment ─┼─")
-    assert title.endswith("─ ✓ 1.5s ─╮")
+    assert title.endswith("─ ✓ 1.50 s ─╮")
 
 
 def test_collapsed_child_is_one_box() -> None:
@@ -386,17 +386,17 @@ EXPECTED_ORDER = """\
              ╰───────┬───────╯    │
                      ╰─────┬──────╯
                            │
-╭─ ▾ pay  child · payment ─┼──────────────────────────╮
-│                          ▼                          │
-│                    ╭───────────╮                    │
-│                    │  charge   │                    │
-│                    ╰─────┬─────╯                    │
-│                          ▼                          │
-│                    ╭───────────╮                    │
-│                    │  receipt  │                    │
-│                    ╰─────┬─────╯                    │
-│                          │                          │
-╰──────────────────────────┴──────────────────────────╯"""
+╭─ ▾ pay  child · payment ─┼─────────────────────────╮
+│                          ▼                         │
+│                   ╭────────────╮                   │
+│                   │   charge   │                   │
+│                   ╰──────┬─────╯                   │
+│                          ▼                         │
+│                   ╭────────────╮                   │
+│                   │  receipt   │                   │
+│                   ╰──────┬─────╯                   │
+│                          │                         │
+╰──────────────────────────┴─────────────────────────╯"""
 
 
 def test_a_thousand_note_sequence_lays_out() -> None:

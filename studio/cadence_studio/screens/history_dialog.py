@@ -13,6 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, OptionList
 from textual.widgets.option_list import Option
 
+from cadence.diagram import format_duration
+
 from ..history import RunSummary
 from ..session import status_style
 
@@ -107,7 +109,7 @@ def _prompt(run: RunSummary, width: int, today: tuple[int, ...]) -> Text:
 def _took(seconds: float | None) -> str:
     if seconds is None:
         return ""
-    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
+    return format_duration(seconds)
 
 
 def _short(value: Any, limit: int = 24) -> str:

@@ -14,6 +14,8 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPane
 
+from cadence.diagram import format_duration
+
 from ..session import RunRecord, Session, status_style
 from ..widgets.measure_graph import MeasureGraph
 from ..widgets.merge_view import MergePanel
@@ -229,7 +231,8 @@ class StudioView(Screen[None]):
         else:
             style = f"bold {status_style(run.status)}"
             error = f" — {run.error.type}: {run.error.message}" if run.error else ""
-            took = f" in {run.duration * 1000:.1f} ms" if run.duration else ""
+            error = error or (f" — {run.skip_reason}" if run.skip_reason else "")
+            took = f" in {format_duration(run.duration)}" if run.duration else ""
             past = f"   [{run.recorded}]" if run.recorded else ""
             self._status(f"■ {run.entry}: {run.status}{took}{error}{past}", style)
 

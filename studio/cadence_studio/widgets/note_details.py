@@ -10,6 +10,8 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual.widgets import Static
 
+from cadence.diagram import format_duration, run_marks
+
 from ..session import NodeState
 
 __all__ = ["NoteDetails", "find_node"]
@@ -94,8 +96,11 @@ class NoteDetails(Static):
         if branch is not None:
             parts.append(Text(f"condition value: {branch[0]!r} → took {branch[1]}", style="cyan"))
         if state is not None:
-            took = f" in {state.duration * 1000:.1f} ms" if state.duration is not None else ""
-            parts.append(Text(f"status: {state.status}{took}", style="bold"))
+            took = f" in {format_duration(state.duration)}" if state.duration is not None else ""
+            marks = "".join(f"  {mark}" for mark in run_marks(state.as_status()))
+            parts.append(Text(f"status: {state.status}{took}{marks}", style="bold"))
+            if state.skip_reason is not None:
+                parts.append(Text(f"skipped: {state.skip_reason or '(no reason given)'}", style="yellow"))
             for attempt in state.attempts:
                 parts.append(Text(f"↻ {attempt}", style="yellow"))
             for note in state.notes:

@@ -1,0 +1,73 @@
+"""Every glyph the studio draws, with its meaning: the graph draws from here and ``?`` explains from here."""
+
+from __future__ import annotations
+
+__all__ = ["LEGEND", "STATUS_GLYPHS", "legend_markdown"]
+
+#: A node's status, shown in its top border (with the duration once it ended).
+STATUS_GLYPHS = {
+    "running": "▶",
+    "paused": "⏸",
+    "done": "✓",
+    "failed": "✗",
+    "skipped": "·",
+    "cancelled": "⊘",
+}
+
+#: (section, [(glyph, meaning), ...]) in the order ``?`` shows them.
+LEGEND: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "Status, in a box's top border",
+        [
+            (STATUS_GLYPHS["done"], "done in 12 ms, 1.23 s, 2 min 3 s"),
+            (STATUS_GLYPHS["failed"], "failed"),
+            (STATUS_GLYPHS["running"], "running"),
+            (STATUS_GLYPHS["paused"], "paused before it"),
+            (STATUS_GLYPHS["skipped"], "skipped"),
+            (STATUS_GLYPHS["cancelled"], "cancelled"),
+            ("↻2", "this run took 2 attempts"),
+            ("↪", "this run fell back"),
+        ],
+    ),
+    (
+        "Resilience, in the box",
+        [
+            ("↻3", "@retry, up to 3 attempts"),
+            ("◷2s", "@timeout"),
+            ("↪", "@fallback"),
+            ("⚡", "@circuit_breaker"),
+        ],
+    ),
+    (
+        "Measures",
+        [
+            ("◉", "the cadence"),
+            ("▼", "then"),
+            ("∥", ".sync, lanes at once"),
+            ("◇", ".split, true / false lanes"),
+            ("▾", "child cadence"),
+            ("┄", ".sequence"),
+            ("▸", "collapsed (space)"),
+            ("●", "breakpoint (b)"),
+            ("━", "selected"),
+        ],
+    ),
+    (
+        "Timeline",
+        [
+            ("⇉", "merged"),
+            ("↳ ↲", "child in, out"),
+            ("◷", "timed out"),
+            ("■", "run ended"),
+        ],
+    ),
+]
+
+
+def legend_markdown() -> str:
+    """The legend as Markdown for the help panel ``?`` opens: one short paragraph per section."""
+    parts = []
+    for section, entries in LEGEND:
+        shown = "; ".join(f"`{glyph}` {meaning}" for glyph, meaning in entries)
+        parts.append(f"**{section}:** {shown}")
+    return "\n\n".join(parts)
