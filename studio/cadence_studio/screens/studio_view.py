@@ -16,6 +16,7 @@ from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPa
 
 from cadence.diagram import format_duration
 
+from ..glyphs import legend_markdown
 from ..session import RunRecord, Session, status_style
 from ..widgets.measure_graph import MeasureGraph
 from ..widgets.merge_view import MergePanel
@@ -36,6 +37,7 @@ class StudioView(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM, "-wide")]  # noqa: RUF012 - Textual's own attribute
     # Narrow, the footer shows the keys of a debugging session only; these stay in ? and the palette.
     NARROW_FOOTER_HIDES: ClassVar[frozenset[str]] = frozenset({"edit_input", "export", "history"})
+    HELP = legend_markdown()  # `?` shows it above the keys, whatever has the focus
 
     def __init__(self, session: Session) -> None:
         super().__init__()
