@@ -118,7 +118,11 @@ async def test_studio_export_carries_the_marks(tmp_path: Path) -> None:
             event(1, "note_finished", "order/enrich/price", order_tree(), status="done", duration=0.001),
             p.RunEnded(run=1, status="done", score=order_tree(), duration=0.01),
         )
-        await pilot.pause()
+        session = app.screen.session  # type: ignore[attr-defined]
+        for _ in range(50):  # until the run has ended (it does at once): `e` then exports its statuses
+            await pilot.pause(0.02)
+            if session.run is not None and session.run.finished:
+                break
         await pilot.press("e")
         await pilot.pause()
         app.screen.query_one("#format").value = "dot"  # type: ignore[attr-defined]
