@@ -380,7 +380,8 @@ def _print_event(message: p.EventMessage, as_json: bool, out: TextIO) -> None:
         took = format_duration(event.get("duration") or 0)
         error = event.get("error")
         tail = f"  {error['type']}: {error['message']}" if error else ""
-        print(f"{indent}{'✓' if status == 'done' else '✗'} {node}  {took}{tail}", file=out)
+        mark = {"done": "✓", "skipped": "·"}.get(str(status), "✗")  # the graph's glyphs
+        print(f"{indent}{mark} {node}  {took}{tail}", file=out)
     elif kind == "branch_taken":
         print(f"{indent}◇ {node} → {event.get('branch')} (condition: {event.get('value')})", file=out)
     elif kind == "retry_attempt":

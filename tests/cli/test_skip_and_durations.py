@@ -22,6 +22,7 @@ def test_skip_reason_is_printed(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "· checkout/load_cart skipped: cart 'c-empty' is empty; nothing to check out" in done.stdout
     assert "run skipped in " in done.stdout
+    assert "✗" not in done.stdout  # a skip is not a failure
 
 
 def test_durations_are_in_one_style(tmp_path: Path) -> None:
