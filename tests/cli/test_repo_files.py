@@ -3,6 +3,7 @@ and every relative link or path they show is a file of this repository."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -26,8 +27,20 @@ def make_dry_run(target: str, tmp_path: Path) -> str:
     """The commands `make TARGET` would run from scratch (-B), against a venv in ``tmp_path``."""
     assert shutil.which("make"), "make is needed: apt-get install make"
     done = subprocess.run(
-        ["make", "-n", "-B", target, f"VENV={tmp_path / 'venv'}", f"TOOLS={tmp_path / 'tools'}"],
+        [
+            "make",
+            "-n",
+            "-B",
+            "--no-print-directory",
+            target,
+            f"VENV={tmp_path / 'venv'}",
+            f"TOOLS={tmp_path / 'tools'}",
+        ],
         cwd=ROOT,
+        # Under `make test` the outer make's variables would make this one a sub-make that echoes more.
+        env={
+            k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEFILES"}
+        },
         capture_output=True,
         text=True,
         timeout=60,
