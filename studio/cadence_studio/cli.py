@@ -148,8 +148,8 @@ def run_command(
         code = asyncio.run(run_cadence(target, options, cwd=cwd, on_event=metrics.observe, history=history))
         if metrics_linger > 0:
             more = "until Ctrl-C" if math.isinf(metrics_linger) else f"for {metrics_linger:g} s"
-            print(f"serving metrics at {metrics.url} {more}", file=sys.stderr, flush=True)
-            try:
+            try:  # from before the line is out: a Ctrl-C right after it still ends the linger cleanly
+                print(f"serving metrics at {metrics.url} {more}", file=sys.stderr, flush=True)
                 threading.Event().wait(None if math.isinf(metrics_linger) else metrics_linger)
             except KeyboardInterrupt:
                 pass
