@@ -308,6 +308,29 @@ async def plain(order_id: str) -> OrderScore:
     return OrderScore(order_id=order_id, a=1, b=1)
 
 
+gate_runs = Atomic(0)
+
+
+def count_gate_run(score: OrderScore) -> None:
+    gate_runs.update(lambda n: n + 1)
+    score.kind = "ran"
+
+
+gated = Cadence("gated", OrderScore()).then("count", count_gate_run)
+
+
+@router.cadence("/gate/{order_id}", gated)
+async def gate(order_id: str, allow: bool = False) -> OrderScore | Response:
+    if not allow:
+        return JSONResponse({"refused": order_id}, status_code=422, headers={"X-Gate": "closed"})
+    return OrderScore(order_id=order_id)
+
+
+@router.cadence("/gate-sync/{order_id}", gated)
+def gate_sync(order_id: str) -> OrderScore | Response:
+    return Response(f"see /orders/{order_id}", status_code=303, headers={"Location": f"/orders/{order_id}"})
+
+
 def build_app() -> FastAPI:
     app = FastAPI()
     app.include_router(router)
@@ -554,6 +577,26 @@ async def test_view_must_return_a_fresh_score(client: httpx.AsyncClient) -> None
         assert response.status_code == 500
         assert response.json()["error"]["code"] == "INVALID_SCORE"
     assert CONSTRUCTION == CONSTRUCTION_BEFORE
+
+
+async def test_a_view_returning_a_response_answers_with_it_and_runs_no_cadence(
+    client: httpx.AsyncClient,
+) -> None:
+    """A ``Response`` from the view (async or sync) is sent as is; only a score runs the cadence."""
+    before = gate_runs.get()
+    refused = await client.post("/api/gate/o-1")
+    assert refused.status_code == 422
+    assert refused.json() == {"refused": "o-1"}
+    assert refused.headers["X-Gate"] == "closed"
+    redirected = await client.post("/api/gate-sync/o-2", follow_redirects=False)
+    assert redirected.status_code == 303
+    assert redirected.headers["Location"] == "/orders/o-2"
+    assert redirected.text == "see /orders/o-2"
+    assert gate_runs.get() == before
+    allowed = await client.post("/api/gate/o-3", params={"allow": "true"})
+    assert allowed.status_code == 200
+    assert allowed.json()["kind"] == "ran"
+    assert gate_runs.get() == before + 1
 
 
 def _probe(code: str) -> subprocess.CompletedProcess[str]:

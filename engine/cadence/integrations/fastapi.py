@@ -16,7 +16,9 @@
 
 The decorated view takes any FastAPI parameters (path, query, body, dependencies) and returns a
 *fresh* score; the route runs ``await cadence.run(score)`` on it and answers with the score
-serialised (or ``response_mapper(score)``). The cadence's construction score is never used.
+serialised (or ``response_mapper(score)``). The cadence's construction score is never used. A view
+that returns a Starlette/FastAPI ``Response`` (a ``JSONResponse`` for a validation error, a
+``RedirectResponse``, ...) has answered by itself: that response is sent as is, and no cadence runs.
 
 Errors become a JSON body ``{"error": {"code": ..., "message": ..., "note": ...}}``: status 504 for a
 timeout (code ``TIMEOUT``), 503 for an open circuit (``CIRCUIT_OPEN``), 500 otherwise (``NOTE_ERROR``,
@@ -137,6 +139,9 @@ class CadenceRouter(APIRouter):
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Decorate a view (sync or async, any FastAPI parameters) that returns a fresh score.
 
+        A view may answer by itself instead: a ``Response`` it returns is sent as is, and no cadence
+        runs (a validation error, a redirect).
+
         ``expose_errors`` overrides the router's for this route. ``route_kwargs`` go to
         ``APIRouter.add_api_route`` (``status_code``, ``tags``, ``response_model``,
         ``dependencies``, ...). The view is returned unchanged.
@@ -201,6 +206,8 @@ class CadenceRouter(APIRouter):
                 score = await run_in_threadpool(view, *args, **kwargs)
             if inspect.isawaitable(score):
                 score = await score
+            if isinstance(score, Response):  # the view answered itself: a response, not a score
+                return score
             if _common.is_invalid_score(score, cadence):
                 invalid = _common.invalid_score(view, cadence)
                 logger.error("%s", invalid.message)
