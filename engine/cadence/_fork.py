@@ -2,6 +2,16 @@
 
 A fork starts empty and copies a field from its base the first time the task reads it, so
 forking and merging cost nothing for fields no task touches. Writes land in the fork only.
+
+What a task gets for a field: ``Atomic*`` containers and immutable values are the base's own objects;
+other values are deep copies; and a value that cannot be copied at all (``copy.deepcopy`` refuses it:
+a ``threading.Lock``, a ``Condition``, a generator, an open file or socket, a client object holding
+one) is *shared* too, as it is. Such values are resources, not data: a copied lock would not exclude
+anything, a copied generator or file would not advance the original, so sharing is the only meaning a
+task can expect (and what the same score gets outside a ``.sync``). Isolation stops there: what a task
+does through a shared value (advancing the generator, writing the file, an in-place edit of a list
+that holds a lock) is seen by its siblings at once and is not a merged change; assigning a new value
+to the field is a change as usual. To keep a mutable part isolated, give it its own field.
 """
 
 from __future__ import annotations
@@ -122,7 +132,10 @@ def _lazy_value(value: Any) -> Any:
     """What a task reading a field of its fork gets: the base's value or a private copy of it."""
     if isinstance(value, _SHARED_TYPES):
         return value
-    return copy_value(value)
+    try:
+        return copy_value(value)
+    except (TypeError, copy.Error):  # cannot be copied (a lock, a generator, a file): shared
+        return value
 
 
 class _LazyField:
@@ -230,9 +243,9 @@ def materialize(view: Any) -> Any:
     base = view._cadence_base
     d = view.__dict__
     for name in _held_names(base):
-        value = d[name] if name in d else copy.deepcopy(getattr(base, name, _MISSING))
+        value = d[name] if name in d else getattr(base, name, _MISSING)
         if value is not _MISSING:
-            object.__setattr__(obj, name, value)
+            object.__setattr__(obj, name, value if name in d else _lazy_value(value))
     for name, value in d.items():
         if name not in vars(obj):
             object.__setattr__(obj, name, value)
