@@ -50,12 +50,12 @@ from pathlib import Path
 from typing import Any
 
 from cadence_studio import protocol as p
-from cadence_studio.app import StudioApp, make_app
-from cadence_studio.client import WorkerClient
-from cadence_studio.screens.studio import StudioScreen
-from cadence_studio.session import Session
-from cadence_studio.widgets.measure_graph import MeasureGraph
-from cadence_studio.widgets.score_tree import ScoreTree
+from cadence_studio.protocol.session import Session
+from cadence_studio.ui.app import StudioApp, make_app
+from cadence_studio.ui.client import WorkerClient
+from cadence_studio.ui.screens.studio import StudioScreen
+from cadence_studio.ui.widgets.measure_graph import MeasureGraph
+from cadence_studio.ui.widgets.score_tree import ScoreTree
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = (160, 48)

@@ -94,7 +94,7 @@ def test_json_output_keeps_the_text_exactly(project: Path) -> None:
 
 
 def test_escape_controls_keeps_newlines_and_tabs() -> None:
-    from cadence_studio.terminal_text import escape_controls
+    from cadence_studio.cli.terminal_text import escape_controls
 
     assert escape_controls("a\tb\nc\x1b[0m\x7f\x85\r") == "a\tb\nc\\x1b[0m\\x7f\\x85\\x0d"
     assert json.loads('"' + escape_controls("\x9b", json=True) + '"') == "\x9b"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from cadence_studio.headless import RunOptions, run_cadence
-from cadence_studio.history import History, HistoryError
+from cadence_studio.cli.headless import RunOptions, run_cadence
+from cadence_studio.store.history import History, HistoryError
 
 ROOT = Path(__file__).resolve().parents[2]
 

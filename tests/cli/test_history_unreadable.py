@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cadence_studio.history import History
+from cadence_studio.store.history import History
 
 MODULE = textwrap.dedent(
     """

@@ -7,8 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from cadence_studio.app import make_app
-from cadence_studio.screens.studio import StudioScreen
+from cadence_studio.ui.app import make_app
+from cadence_studio.ui.screens.studio import StudioScreen
 from tests.e2e.test_studio_app import until
 
 # The child first, then its parent, then another top-level cadence: the parent is the first top one.

@@ -10,12 +10,12 @@ from textual.message import Message
 from textual.notifications import Notify
 from textual.widgets import OptionList
 
-from cadence_studio.app import make_app
-from cadence_studio.headless import show_history
-from cadence_studio.history import History
-from cadence_studio.screens.history_dialog import HistoryDialog
-from cadence_studio.widgets.measure_graph import MeasureGraph
-from cadence_studio.widgets.score_tree import ScoreTree
+from cadence_studio.cli.history_commands import show_history
+from cadence_studio.store.history import History
+from cadence_studio.ui.app import make_app
+from cadence_studio.ui.screens.history_dialog import HistoryDialog
+from cadence_studio.ui.widgets.measure_graph import MeasureGraph
+from cadence_studio.ui.widgets.score_tree import ScoreTree
 from tests.cli.test_history_unreadable import damaged_project
 from tests.e2e.test_studio_app import SIZE, screen, status, until
 

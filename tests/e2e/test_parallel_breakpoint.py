@@ -8,9 +8,9 @@ from pathlib import Path
 from rich.console import Console
 
 from cadence_studio import protocol as p
-from cadence_studio.client import WorkerClient
-from cadence_studio.session import Session
-from cadence_studio.widgets.merge_view import MergePanel
+from cadence_studio.protocol.session import Session
+from cadence_studio.ui.client import WorkerClient
+from cadence_studio.ui.widgets.merge_view import MergePanel
 
 ROOT = Path(__file__).resolve().parents[2]
 ENRICH = "checkout/enrich"

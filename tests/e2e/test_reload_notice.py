@@ -5,8 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from cadence_studio.app import make_app
-from cadence_studio.screens.studio import StudioScreen
+from cadence_studio.ui.app import make_app
+from cadence_studio.ui.screens.studio import StudioScreen
 from tests.e2e.test_studio_app import until
 
 SOURCE = textwrap.dedent(

@@ -8,10 +8,10 @@ from pathlib import Path
 from rich.console import Console, RenderableType
 
 from cadence_studio import protocol as p
-from cadence_studio.app import make_app
-from cadence_studio.client import WorkerClient
-from cadence_studio.session import Session
-from cadence_studio.widgets.note_details import NoteDetails, find_node
+from cadence_studio.protocol.session import Session
+from cadence_studio.ui.app import make_app
+from cadence_studio.ui.client import WorkerClient
+from cadence_studio.ui.widgets.note_details import NoteDetails, find_node
 from tests.studio.scripted import ScriptedClient, event, order_tree
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,9 +8,9 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
-from cadence_studio.app import StudioApp, make_app
-from cadence_studio.screens.studio import StudioScreen
-from cadence_studio.widgets.measure_graph import MeasureGraph
+from cadence_studio.ui.app import StudioApp, make_app
+from cadence_studio.ui.screens.studio import StudioScreen
+from cadence_studio.ui.widgets.measure_graph import MeasureGraph
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = (160, 48)
@@ -140,7 +140,7 @@ async def test_saving_a_file_reloads_keeps_breakpoints_and_shows_syntax_errors(t
 
 async def test_big_values_are_truncated_and_load_on_demand(tmp_path: Path) -> None:
     """A 100,000-item list shows 100 items; asking for more loads the next page from the worker."""
-    from cadence_studio.widgets.score_tree import Row, ScoreTree
+    from cadence_studio.ui.widgets.score_tree import Row, ScoreTree
 
     (tmp_path / "big.py").write_text(
         textwrap.dedent(

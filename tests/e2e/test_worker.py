@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import pytest
 
 from cadence_studio import protocol as p
-from cadence_studio.client import WorkerClient
+from cadence_studio.ui.client import WorkerClient
 
 ROOT = Path(__file__).resolve().parents[2]
 M = TypeVar("M")

@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 from cadence_studio import protocol as p
-from cadence_studio.client import WorkerClient
+from cadence_studio.ui.client import WorkerClient
 
 from .test_worker import next_of
 

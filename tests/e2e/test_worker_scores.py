@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from cadence_studio import protocol as p
-from cadence_studio.client import WorkerClient
+from cadence_studio.ui.client import WorkerClient
 from tests.e2e.test_worker import collect_until, next_of
 
 LOCKED = """

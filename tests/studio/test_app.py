@@ -9,13 +9,13 @@ import pytest
 
 from cadence import Cadence
 from cadence_studio import protocol as p
-from cadence_studio.app import StudioApp, make_app
-from cadence_studio.screens import studio as studio_module
-from cadence_studio.screens.dialogs import CodeDialog
-from cadence_studio.screens.studio import StudioScreen
-from cadence_studio.widgets.measure_graph import MeasureGraph
-from cadence_studio.widgets.merge_view import MergePanel
-from cadence_studio.widgets.score_tree import ScoreTree
+from cadence_studio.ui.app import StudioApp, make_app
+from cadence_studio.ui.screens import studio_run as studio_module
+from cadence_studio.ui.screens.dialogs import CodeDialog
+from cadence_studio.ui.screens.studio import StudioScreen
+from cadence_studio.ui.widgets.measure_graph import MeasureGraph
+from cadence_studio.ui.widgets.merge_view import MergePanel
+from cadence_studio.ui.widgets.score_tree import ScoreTree
 from tests.studio.scripted import Order, ScriptedClient, entry, event, factory_entry, load, order_tree
 
 SIZE = (160, 48)

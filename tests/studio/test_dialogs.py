@@ -10,8 +10,8 @@ from textual.pilot import Pilot
 from textual.widgets import Button
 
 from cadence_studio import protocol as p
-from cadence_studio.app import StudioApp, make_app
-from cadence_studio.screens.dialogs import ArgsDialog, ExportDialog, NewNoteDialog, ScoreDialog
+from cadence_studio.ui.app import StudioApp, make_app
+from cadence_studio.ui.screens.dialogs import ArgsDialog, ExportDialog, NewNoteDialog, ScoreDialog
 from tests.studio.scripted import ScriptedClient, entry, factory_entry
 
 SIZE = (160, 48)

@@ -6,9 +6,9 @@ import unicodedata
 
 from textual.widgets import Markdown
 
-from cadence_studio.app import make_app
-from cadence_studio.glyphs import LEGEND, STATUS_GLYPHS
-from cadence_studio.layout import layout
+from cadence_studio.ui.app import make_app
+from cadence_studio.ui.glyphs import LEGEND, STATUS_GLYPHS
+from cadence_studio.ui.layout import layout
 from tests.studio.scripted import ScriptedClient
 from tests.studio.test_layout import every_kind, nodes, order_cadence
 

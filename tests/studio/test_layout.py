@@ -12,7 +12,7 @@ import pytest
 from rich.cells import cell_len
 
 from cadence import Cadence, Score, circuit_breaker, fallback, note, retry, timeout
-from cadence_studio.layout import MAX_LABEL_CELLS, Box, Drawing, layout
+from cadence_studio.ui.layout import MAX_LABEL_CELLS, Box, Drawing, layout
 
 
 @dataclass

@@ -6,8 +6,8 @@ from textual.pilot import Pilot
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-from cadence_studio.app import StudioApp, make_app
-from cadence_studio.screens.studio import StudioScreen
+from cadence_studio.ui.app import StudioApp, make_app
+from cadence_studio.ui.screens.studio import StudioScreen
 from tests.studio.scripted import ScriptedClient, event, order_tree
 
 

@@ -9,9 +9,9 @@ from typing import Any
 from cadence import Cadence, Score, fallback, note, retry
 from cadence.events import Event
 from cadence_studio import protocol as p
-from cadence_studio.app import make_app
-from cadence_studio.layout import Drawing, layout
-from cadence_studio.session import RunRecord, Session
+from cadence_studio.protocol.session import RunRecord, Session
+from cadence_studio.ui.app import make_app
+from cadence_studio.ui.layout import Drawing, layout
 from tests._tools.renderers import dot_labels, run_dot
 from tests.studio.scripted import ScriptedClient, event, order_tree
 

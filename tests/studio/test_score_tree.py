@@ -7,8 +7,8 @@ from typing import Any
 from textual.app import App, ComposeResult
 from textual.widgets.tree import TreeNode
 
-from cadence_studio.values import value_tree
-from cadence_studio.widgets.score_tree import Row, ScoreTree
+from cadence_studio.ui.widgets.score_tree import Row, ScoreTree
+from cadence_studio.worker.values import value_tree
 
 
 class TreeApp(App[None]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cadence_studio import protocol as p
-from cadence_studio.session import Session
+from cadence_studio.protocol.session import Session
 from tests.studio.scripted import event, order_tree
 
 PRICE, STOCK = "order/enrich/price", "order/enrich/stock"

@@ -7,9 +7,9 @@ from typing import Any
 from textual.pilot import Pilot
 
 from cadence_studio import protocol as p
-from cadence_studio.app import make_app
-from cadence_studio.screens.studio import StudioScreen
-from cadence_studio.widgets.measure_graph import MeasureGraph
+from cadence_studio.ui.app import make_app
+from cadence_studio.ui.screens.studio import StudioScreen
+from cadence_studio.ui.widgets.measure_graph import MeasureGraph
 from tests.studio.scripted import ScriptedClient, event, order_tree
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from cadence_studio import protocol as p
-from cadence_studio.app import make_app
-from cadence_studio.screens.studio import StudioScreen
+from cadence_studio.ui.app import make_app
+from cadence_studio.ui.screens.studio import StudioScreen
 from tests.studio.scripted import PAY, ScriptedClient, entry, order_tree
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
-from cadence_studio.widgets.timeline import Timeline
+from cadence_studio.ui.widgets.timeline import Timeline
 
 
 class LogApp(App[None]):

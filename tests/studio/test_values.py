@@ -16,8 +16,9 @@ import pytest
 
 from cadence import Atomic, AtomicDict, AtomicList, ImmutableScore, Score
 from cadence._fork import fork
-from cadence_studio.score_input import ScoreInputError, score_schema, score_to_jsonable, validate_score
-from cadence_studio.values import diff_trees, expand, join_path, split_path, value_tree
+from cadence_studio.protocol.value_trees import diff_trees, join_path, split_path
+from cadence_studio.worker.score_input import ScoreInputError, score_schema, score_to_jsonable, validate_score
+from cadence_studio.worker.values import expand, value_tree
 
 
 @dataclass

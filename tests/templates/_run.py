@@ -28,7 +28,7 @@ def run_tests(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def cadence(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The ``cadence`` command line, in ``cwd``."""
     return subprocess.run(
-        [sys.executable, "-c", "from cadence_studio.cadence_cli import main; main()", *args],
+        [sys.executable, "-c", "from cadence_studio.cli.cadence import main; main()", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

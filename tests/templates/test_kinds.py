@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import cadence_studio
-from cadence_studio import scaffold
+from cadence_studio.scaffold import writer as scaffold
 
 REPO_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cadence_studio import scaffold
 from cadence_studio.errors import ScaffoldError, StudioError
+from cadence_studio.scaffold import writer as scaffold
 
 from ._run import cadence
 

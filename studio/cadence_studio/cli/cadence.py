@@ -15,10 +15,11 @@ import typer
 
 from cadence import Cadence, __version__, diagram
 
-from . import scaffold
+from .. import scaffold
+from ..errors import LoadError, ScaffoldError, TargetError
+from ..protocol.target import parse_target
+from ..worker.loader import Found, find_cadences, import_target
 from ._options import CwdOpt
-from .errors import LoadError, ScaffoldError, TargetError
-from .loader import Found, find_cadences, import_target, parse_target
 from .validate import validate
 
 __all__ = ["app", "main"]

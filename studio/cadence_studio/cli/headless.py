@@ -5,25 +5,23 @@ from __future__ import annotations
 import asyncio
 import difflib
 import io
-import json
 import signal
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 from cadence import diagram
-from cadence.diagram import format_duration
 
-from . import protocol as p
-from .client import WorkerClient, exit_reason
-from .history import ENDED_UNSEEN, History, HistoryError, RunSummary
-from .loader import parse_target
-from .session import default_choice
+from .. import protocol as p
+from ..protocol.session import default_choice
+from ..protocol.target import parse_target
+from ..store.history import History, HistoryError
+from ..ui.client import WorkerClient, exit_reason
+from .run_output import print_end, print_event, print_paused, where
 from .terminal_text import escaped
 
-__all__ = ["RunOptions", "export", "list_cadences", "list_history", "run_cadence", "show_history"]
+__all__ = ["RunOptions", "export", "list_cadences", "run_cadence"]
 
 OK_STATUSES = frozenset({"done", "skipped", "interrupted"})
 #: Exit code of a run ended by SIGTERM (128 + 15, as a shell reports it).
@@ -47,7 +45,7 @@ async def _read_catalog(
         if isinstance(message, p.Catalog):
             return client, message
         if isinstance(message, p.LoadFailed):
-            print(f"error: {message.error.message}{_where(message.error)}", file=err)
+            print(f"error: {message.error.message}{where(message.error)}", file=err)
             if message.hint:
                 print(f"hint: {message.hint}", file=err)
             if message.error.traceback and message.error.type == "SyntaxError":
@@ -61,16 +59,6 @@ async def _read_catalog(
             err.write(message.text)
     await client.close()
     return client, None
-
-
-_STUDIO = Path(__file__).resolve().parent
-
-
-def _where(error: p.ErrorInfo) -> str:
-    """`` (file:line)`` of an error in the user's code; nothing for the studio's or Python's own."""
-    if not error.file or error.file.startswith("<") or Path(error.file).resolve().is_relative_to(_STUDIO):
-        return ""
-    return f" ({error.file}:{error.line})"
 
 
 def _pick(catalog: p.Catalog, target: str, err: TextIO) -> p.CadenceEntry | None:
@@ -307,7 +295,7 @@ async def _follow(
             _record(statuses, message.event)
             if on_event is not None:
                 on_event(message.event)
-            _print_event(message, options.as_json, out)
+            print_event(message, options.as_json, out)
         elif isinstance(message, p.RunBegan) and hold:
             problem = unknown_breakpoints(message.graph, options.break_at)
             if problem is not None:
@@ -320,7 +308,7 @@ async def _follow(
         elif isinstance(message, p.Paused):
             # Held only to check --break-at: the pause before the first note is not the user's.
             if not hold or message.node_id in options.break_at:
-                _print_paused(message, options.as_json, out)
+                print_paused(message, options.as_json, out)
             await client.send(p.Continue())
         elif isinstance(message, p.Log):
             err.write(message.text)
@@ -330,10 +318,10 @@ async def _follow(
             if refused or message.status == "refused":  # bad input, explained above: exit 2
                 code = 2
                 if options.as_json and not refused:
-                    _print_end(message, options.as_json, out, err)
+                    print_end(message, options.as_json, out, err)
                 break
             code = 0 if message.status in OK_STATUSES else 1
-            _print_end(message, options.as_json, out, err)
+            print_end(message, options.as_json, out, err)
             break
         elif isinstance(message, p.WorkerExited):
             reason = exit_reason(message.returncode)
@@ -367,68 +355,6 @@ def _record(statuses: dict[str, dict[str, Any]], event: dict[str, Any]) -> None:
         del statuses[node]
 
 
-def _print_event(message: p.EventMessage, as_json: bool, out: TextIO) -> None:
-    event = message.event
-    if as_json:
-        print(json.dumps({"type": "event", **event}, default=str), file=out)
-        return
-    kind = event.get("kind")
-    indent = "  " * int(event.get("depth", 0))
-    node = event.get("node_id", "")
-    if kind == "note_finished":
-        status = event.get("status")
-        took = format_duration(event.get("duration") or 0)
-        error = event.get("error")
-        tail = f"  {error['type']}: {error['message']}" if error else ""
-        mark = {"done": "✓", "skipped": "·"}.get(str(status), "✗")  # the graph's glyphs
-        print(f"{indent}{mark} {node}  {took}{tail}", file=out)
-    elif kind == "branch_taken":
-        print(f"{indent}◇ {node} → {event.get('branch')} (condition: {event.get('value')})", file=out)
-    elif kind == "retry_attempt":
-        error = event.get("error") or {}
-        print(
-            f"{indent}↻ {node} attempt {event.get('attempt')}/{event.get('max_attempts')} failed: "
-            f"{error.get('message', '')}",
-            file=out,
-        )
-    elif kind == "skipped":
-        reason = event.get("reason")
-        print(f"{indent}· {node} skipped" + (f": {reason}" if reason else ""), file=out)
-    elif kind in ("timed_out", "fallback_used", "interrupted", "circuit_state_changed"):
-        print(f"{indent}! {kind.replace('_', ' ')} at {node}", file=out)
-    elif kind == "merged" and event.get("error"):
-        print(f"{indent}✗ {node} merge refused: {event['error']['message']}", file=out)
-    elif kind == "merged" and event.get("conflicts"):
-        print(
-            f"{indent}⇉ {node} combined {', '.join(event['conflicts'])} ({event.get('strategy')})", file=out
-        )
-
-
-def _print_paused(message: p.Paused, as_json: bool, out: TextIO) -> None:
-    if as_json:
-        print(json.dumps(message.model_dump() | {"type": "paused"}, default=str), file=out)
-    else:
-        print(f"⏸ paused before {message.node_id} ({message.kind}); score: {_short(message.score)}", file=out)
-
-
-def _print_end(message: p.RunEnded, as_json: bool, out: TextIO, err: TextIO) -> None:
-    if as_json:
-        print(json.dumps(message.model_dump(), default=str), file=out)
-        return
-    print(f"\nrun {message.status} in {format_duration(message.duration)}", file=out)
-    if isinstance(message.score, dict):
-        print(f"score ({message.score.get('t')}):", file=out)
-        for key, child in message.score.get("c") or []:
-            print(f"  {key} = {child.get('r')}", file=out)
-    if message.error is not None:
-        print(f"error: {message.error.type}: {message.error.message}{_where(message.error)}", file=err)
-
-
-def _short(tree: Any, limit: int = 400) -> str:
-    text = tree.get("r", "") if isinstance(tree, dict) else repr(tree)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 async def export(
     target: str, fmt: str | None, output: Path, *, cwd: Path, with_run: bool = False, err: TextIO = sys.stderr
 ) -> int:
@@ -458,73 +384,3 @@ async def export(
         return 2
     print(f"wrote {output}", file=err)
     return 0
-
-
-# ---------------------------------------------------------------------------- run history
-
-
-def list_history(
-    history: History, *, limit: int, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr
-) -> int:
-    """Print the newest recorded runs of the project, newest first."""
-    out, err = escaped(out, json=as_json), escaped(err)
-    try:
-        runs = history.runs(limit)
-    except HistoryError as error:
-        print(f"error: {error}", file=err)
-        return 2
-    if as_json:
-        print(json.dumps([r.as_dict() for r in runs], indent=2, default=str), file=out)
-        return 0
-    if not runs:
-        print("no runs recorded yet", file=out)
-    for run in runs:
-        print(_run_line(run), file=out)
-    return 0
-
-
-def show_history(
-    history: History, run_id: int, *, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr
-) -> int:
-    """Print one recorded run as ``cadence-studio run`` printed it: its events and its end."""
-    out, err = escaped(out, json=as_json), escaped(err)
-    try:
-        summary = history.get(run_id)
-    except HistoryError as error:
-        print(f"error: {error}", file=err)
-        return 2
-    try:
-        summary, messages = history.load(run_id)
-    except HistoryError as error:  # the run is there, but damaged: say so, not a traceback
-        print(f"error: {error}", file=err)
-        return 1
-    if as_json:
-        print(json.dumps({"type": "run", **summary.as_dict()}, default=str), file=out)
-    else:
-        print(_run_line(summary), file=out)
-        if summary.args:
-            print(f"  arguments: {json.dumps(summary.args, default=str)}", file=out)
-        if summary.score is not None:
-            print(f"  input score: {json.dumps(summary.score, default=str)}", file=out)
-        print(file=out)
-    for message in messages:
-        if isinstance(message, p.EventMessage):
-            _print_event(message, as_json, out)
-        elif isinstance(message, p.Paused):
-            _print_paused(message, as_json, out)
-        elif isinstance(message, p.RunEnded):
-            _print_end(message, as_json, out, err)
-    if summary.status in ENDED_UNSEEN and not as_json:
-        reason = summary.error or "the studio stopped it or was closed before it ended"
-        print(f"\nrun {summary.status}: {reason}", file=out)
-    return 0
-
-
-def _run_line(run: RunSummary) -> str:
-    if run.unreadable is not None:
-        return f"#{run.id:<5} unreadable: {run.unreadable}"
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started))
-    took = format_duration(run.duration) if run.duration is not None else "—"
-    tail = f"  {run.error}" if run.error else ""
-    where = f"{parse_target(run.target).spec}:{run.entry}"
-    return f"#{run.id:<5} {when}  {where}  {run.status}  {took}{tail}"

@@ -11,7 +11,7 @@ import errno
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import StudioError
+from ..errors import StudioError
 
 __all__ = ["MetricsServer"]
 

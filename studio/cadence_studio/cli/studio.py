@@ -13,10 +13,11 @@ from typing import Annotated, Any
 
 import typer
 
+from ..errors import StudioError
+from ..store.history import History
 from ._options import CwdOpt
-from .errors import StudioError
-from .headless import RunOptions, export, list_cadences, list_history, run_cadence, show_history
-from .history import History
+from .headless import RunOptions, export, list_cadences, run_cadence
+from .history_commands import list_history, show_history
 
 __all__ = ["app", "main"]
 
@@ -65,7 +66,7 @@ def open_studio(target: TargetArg, cwd: CwdOpt = Path(".")) -> None:
 
     Example: cadence-studio examples/shop.py
     """
-    from .app import make_app
+    from ..ui.app import make_app
 
     make_app(target, cwd=cwd).run()
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from cadence.diagram import format_duration
 
-from . import protocol as p
+from . import messages as p
 
 __all__ = ["MergeView", "NodeState", "RunRecord", "Session", "default_choice", "status_style"]
 

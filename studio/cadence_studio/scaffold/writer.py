@@ -13,15 +13,10 @@ and the files it overwrote are put back.
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import keyword
 import math
 import os
-import re
 import secrets
-import sys
-import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +24,19 @@ from string import Template
 
 import cadence_studio
 
-from .errors import ScaffoldError
+from ..errors import ScaffoldError
+from .names import (
+    MAX_NAME,
+    PROJECT_NAME,
+    identifier,
+    module_name,
+    module_path,
+    refuse_long_names,
+    refuse_outside,
+    shown_path,
+    under_root,
+)
+from .variables import decorator_doc, literal_source, name_variables, outcome_check, python_source
 
 __all__ = [
     "MAX_NAME",
@@ -45,19 +52,6 @@ __all__ = [
 
 # Removed from a rendered file name: ``$name.py.tmpl`` → ``charge_card.py``.
 _TEMPLATE_SUFFIX = ".tmpl"
-
-# The longest name a note, cadence or project may have: its files (``test_$name.py`` and the temporary
-# ``.test_$name.py.XXXXXXXX.tmp`` written first) stay well under the file systems' 255-byte limit.
-MAX_NAME = 100
-# Bytes a folder name may have (NAME_MAX), and a rendered file name, leaving room for the temporary
-# name it is written under first.
-_MAX_FOLDER_NAME = 255
-_MAX_FILE_NAME = _MAX_FOLDER_NAME - len("..12345678.tmp")
-
-# Modules a generated module must not shadow: the engine, the test runner, and its own imports.
-_TAKEN_MODULES = frozenset({"cadence", "cadence_studio", "conftest", "pytest"})
-# A distribution name (PEP 508): letters, digits, ``.``, ``_``, ``-``; alphanumeric at both ends.
-_PROJECT_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +79,7 @@ def templates_dir() -> Path:
     shipped = Path(cadence_studio.__file__).parent / "templates"
     if shipped.is_dir():
         return shipped
-    return Path(__file__).resolve().parents[2] / "templates"
+    return Path(__file__).resolve().parents[3] / "templates"
 
 
 def template_kinds(templates: Path | None = None) -> list[str]:
@@ -94,43 +88,6 @@ def template_kinds(templates: Path | None = None) -> list[str]:
     if not base.is_dir():
         return []
     return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
-
-
-def identifier(text: str) -> str:
-    """``text`` as a Python identifier: ``process-payment`` → ``process_payment``.
-
-    Raises:
-        ScaffoldError: what is still not an identifier (spaces, a leading digit, a keyword, non-ASCII).
-    """
-    name = text.strip().replace("-", "_")
-    if not name:
-        msg = "a name is needed; give one such as 'process_payment'"
-        raise ScaffoldError(msg)
-    if name[0].isdigit():
-        msg = f"{text!r} starts with a digit, which a Python name cannot; put a word first: 'step_{name}'"
-        raise ScaffoldError(msg)
-    if not (name.isascii() and name.isidentifier()):
-        bad = "".join(sorted({c for c in name if not (c.isascii() and (c.isalnum() or c == "_"))}))
-        cleaned = re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_")
-        fix = f"; try {cleaned!r}" if cleaned.isidentifier() and not cleaned[0].isdigit() else ""
-        msg = (
-            f"{text!r} is not a Python identifier (it contains {bad!r}); "
-            f"use ASCII letters, digits, '_' or '-'{fix}"
-        )
-        raise ScaffoldError(msg)
-    if keyword.iskeyword(name):
-        msg = f"{text!r} is a Python keyword; pick another name, e.g. '{name}_step'"
-        raise ScaffoldError(msg)
-    if not name.strip("_"):
-        msg = f"{text!r} has no letters; give it a name that says what it does"
-        raise ScaffoldError(msg)
-    if len(name) > MAX_NAME:
-        msg = (
-            f"the name {name[:20] + '…'!r} is too long ({len(name)} characters, at most {MAX_NAME}); "
-            "a short name that says what it does reads better in a cadence"
-        )
-        raise ScaffoldError(msg)
-    return name
 
 
 def render(
@@ -182,11 +139,11 @@ def new_note(
         fallback: value for ``@fallback``, stored on the score once the note gives up: a Python
             literal (``0``, ``'guest'``, ``None``, ``[]``), or any other text taken as a string.
     """
-    name = _module_name(name)
+    name = module_name(name)
     decorators: list[str] = []
     applied: list[str] = []  # decorator kinds, outermost first, as ``describe()`` lists them
     if fallback is not None:
-        decorators.append(f'@fallback({_literal(fallback)}, field="{name}_result")')
+        decorators.append(f'@fallback({literal_source(fallback)}, field="{name}_result")')
         applied.append("fallback")
     if retry is not None:
         if isinstance(retry, bool) or not isinstance(retry, int) or retry < 1:
@@ -203,11 +160,11 @@ def new_note(
     stdlib = ["import asyncio"] if is_async else []
     stdlib.append("from dataclasses import dataclass")
     variables = {
-        **_names(name),
+        **name_variables(name),
         "imports": "\n".join(stdlib)
         + f"\n\nfrom cadence import {', '.join(['Score', *sorted([*applied, 'note'])])}",
         "decorators": "".join(f"{line}\n" for line in decorators),
-        "decorator_doc": _decorator_doc(fallback is not None, retry is not None, timeout is not None),
+        "decorator_doc": decorator_doc(fallback is not None, retry is not None, timeout is not None),
         "def_": "async def" if is_async else "def",
         "await_": "await " if is_async else "",
         "stand_in": (
@@ -216,19 +173,19 @@ def new_note(
             else "# a real note calls a service or computes here"
         ),
     }
-    module = _module_path(_target(directory, root), name)
+    module = module_path(under_root(directory, root), name)
     test = {
-        **_names(name),
+        **name_variables(name),
         "module": module,
         "subject": f"``{name}`` alone in a cadence",
         "cadence": f'Cadence("test_{name}", {variables["class_name"]}Score()).then("{name}", {name})',
-        "described": _source([(name, applied)]),
+        "described": python_source([(name, applied)]),
         "failure_doc": (
             "When the work fails, the fallback value is stored instead."
             if fallback is not None
             else "When the work fails, the run ends with a NoteError carrying the cause."
         ),
-        "outcome_check": _outcome_check(fallback),
+        "outcome_check": outcome_check(fallback),
     }
     files = _scaffold("note", directory, root, variables, test, force=force, templates=templates)
     hint = f'from {module} import {name}\n.then("{name}", {name})'
@@ -239,20 +196,20 @@ def new_cadence(
     name: str, *, directory: Path, root: Path, force: bool = False, templates: Path | None = None
 ) -> Scaffolded:
     """Write the cadence ``name`` (``directory/name.py``) and its test; ``hint`` says how to open it."""
-    name = _module_name(name)
+    name = module_name(name)
     if name == "validate_request":
         msg = f"{name!r} is the name of a note in the cadence template; pick another, e.g. 'check_request'"
         raise ScaffoldError(msg)
-    names = _names(name)
-    module = _module_path(_target(directory, root), name)
+    names = name_variables(name)
+    module = module_path(under_root(directory, root), name)
     test = {
         **names,
         "module": module,
         "subject": f"The module-level ``{name}`` cadence",
         "cadence": name,
-        "described": _source([("validate_request", []), (f"do_{name}", [])]),
+        "described": python_source([("validate_request", []), (f"do_{name}", [])]),
         "failure_doc": "When the work fails, the run ends with a NoteError carrying the cause.",
-        "outcome_check": _outcome_check(None),
+        "outcome_check": outcome_check(None),
     }
     files = _scaffold("cadence", directory, root, names, test, force=force, templates=templates)
     hint = f"from {module} import {name}\nopen it in the studio: cadence-studio {module}"
@@ -268,13 +225,13 @@ def init_project(
     in lower case (``my-service`` → ``my_service``).
     """
     project = (name if name is not None else Path(os.path.abspath(directory)).name).strip()
-    if not _PROJECT_NAME.match(project):
+    if not PROJECT_NAME.match(project):
         msg = (
             f"{project!r} is not a project name (letters, digits, '.', '_' and '-', starting and ending "
             "with a letter or digit); give one with --name, e.g. --name my-service"
         )
         raise ScaffoldError(msg)
-    package = _module_name(project.replace(".", "_").lower())
+    package = module_name(project.replace(".", "_").lower())
     variables = {"project": project, "package": package}
     plans = _plan("project", Path(), variables, root=directory, templates=templates)
     files = _write(plans, force=force)
@@ -298,138 +255,10 @@ def _scaffold(
 ) -> list[Path]:
     """Render ``kind`` and its test together, so that both are written or neither."""
     tests = directory / "tests"
-    test_dir = tests if _target(tests, root).is_dir() else directory
+    test_dir = tests if under_root(tests, root).is_dir() else directory
     plans = _plan(kind, directory, variables, root=root, templates=templates)
     plans += _plan("test", test_dir, test_variables, root=root, templates=templates)
     return _write(plans, force=force)
-
-
-def _names(name: str) -> dict[str, str]:
-    """``name``, ``title``, ``class_name``: ``charge_card`` → ``Charge card``, ``ChargeCard``."""
-    words = [w for w in name.split("_") if w]
-    return {
-        "name": name,
-        "title": " ".join(words).capitalize(),
-        "class_name": "".join(w[:1].upper() + w[1:] for w in words),
-    }
-
-
-def _module_name(text: str) -> str:
-    """An identifier that can also name a module of the project without shadowing another."""
-    name = identifier(text)
-    if name in _TAKEN_MODULES or name in sys.stdlib_module_names:
-        owner = "the standard library" if name in sys.stdlib_module_names else "the tools"
-        msg = f"{name!r} is a module of {owner}, which a module of that name would hide; try '{name}_step'"
-        raise ScaffoldError(msg)
-    if name.startswith("test"):
-        msg = f"{name!r} starts with 'test', so pytest would collect it as a test; pick another name"
-        raise ScaffoldError(msg)
-    if name.startswith("__"):
-        msg = f"{name!r} starts with '__', which Python reserves for special names; pick another name"
-        raise ScaffoldError(msg)
-    return name
-
-
-def _value(text: str) -> object:
-    """``text`` read as a Python literal (``0``, ``'guest'``, ``[]``); anything else is the string itself."""
-    try:
-        return ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return text
-
-
-def _literal(text: str) -> str:
-    """Python source of the value of ``text`` (see :func:`_value`)."""
-    return _source(_value(text))
-
-
-def _source(value: object) -> str:
-    """Python source of a literal, strings double-quoted as ``ruff format`` writes them."""
-    if isinstance(value, str):
-        text = repr(value)
-        return f'"{text[1:-1]}"' if text.startswith("'") and '"' not in value else text
-    if isinstance(value, list):
-        return "[" + ", ".join(map(_source, value)) + "]"
-    if isinstance(value, tuple):
-        return "(" + ", ".join(map(_source, value)) + (",)" if len(value) == 1 else ")")
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_source(k)}: {_source(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, set | frozenset) and value:
-        return "{" + ", ".join(sorted(map(_source, value))) + "}"
-    return repr(value)
-
-
-def _outcome_check(fallback: str | None) -> str:
-    """The end of the generated ``assert _outcome() ...``: the fallback value, else the error type."""
-    if fallback is None:
-        return "is ValueError"
-    value = _value(fallback)
-    singleton = value is None or isinstance(value, bool)
-    return f"{'is' if singleton else '=='} {_source(value)}"
-
-
-def _decorator_doc(fallback: bool, retry: bool, timeout: bool) -> str:
-    """The docstring paragraph that explains the generated decorators, outermost first."""
-    parts = []
-    if fallback:
-        parts.append("``@fallback`` stores its value once the note gives up")
-    if retry:
-        parts.append("``@retry`` repeats an attempt that failed on a transient error (a timeout included)")
-    if timeout:
-        parts.append("``@timeout`` bounds each attempt")
-    if not parts:
-        return ""
-    return "\n\n" + textwrap.fill(
-        "Decorators wrap those below them, outermost first: " + "; ".join(parts) + ".", 100
-    )
-
-
-def _target(directory: Path, root: Path) -> Path:
-    """``directory`` taken from ``root`` when relative."""
-    return directory if directory.is_absolute() else root / directory
-
-
-def _module_path(directory: Path, module: str) -> str:
-    """The dotted import path of ``directory/module.py``: up through the folders with ``__init__.py``."""
-    parts = [module]
-    here = Path(os.path.realpath(directory))
-    _short_enough(here / f"{module}.py", "")
-    while (here / "__init__.py").is_file() and here.parent != here:
-        parts.insert(0, here.name)
-        here = here.parent
-    return ".".join(parts)
-
-
-def _inside(path: Path, root: Path, shown: Path) -> None:
-    """Refuse ``path`` unless it is under ``root`` once ``..`` and symlinks are resolved."""
-    real_root = Path(os.path.realpath(root))
-    if not Path(os.path.realpath(path)).is_relative_to(real_root):
-        msg = f"{str(shown)!r} is outside {str(root)!r}; write inside the project, a folder under it"
-        raise ScaffoldError(msg)
-
-
-def _short_enough(path: Path, where: str) -> None:
-    """Refuse a path with a folder or file name longer than file systems allow (255 bytes)."""
-    *folders, name = path.parts
-    for part in folders:
-        if len(part.encode()) > _MAX_FOLDER_NAME:
-            msg = (
-                f"the folder name {part[:20] + '…'!r} is too long ({len(part.encode())} bytes, "
-                f"at most {_MAX_FOLDER_NAME}); pick a shorter folder"
-            )
-            raise ScaffoldError(msg)
-    if len(name.encode()) > _MAX_FILE_NAME:
-        msg = (
-            f"template {where!r} renders to a file name of {len(name.encode())} bytes "
-            f"(at most {_MAX_FILE_NAME}); give a shorter name"
-        )
-        raise ScaffoldError(msg)
-
-
-def _shown(path: Path) -> str:
-    """``path`` as the user would type it: relative to the current folder when it is under it."""
-    absolute = Path(os.path.abspath(path))
-    return str(absolute.relative_to(Path.cwd())) if absolute.is_relative_to(Path.cwd()) else str(path)
 
 
 def _sources(folder: Path) -> Iterator[Path]:
@@ -472,8 +301,8 @@ def _plan(
             f"pick one of those or add a folder {str(base / 'KIND')!r}"
         )
         raise ScaffoldError(msg)
-    target = _target(target_dir, root)
-    _inside(target, root, target_dir)
+    target = under_root(target_dir, root)
+    refuse_outside(target, root, target_dir)
     plans: list[_Planned] = []
     for source in _sources(base / kind):
         where = f"{kind}/{source.relative_to(base / kind).as_posix()}"
@@ -485,8 +314,8 @@ def _plan(
             )
             raise ScaffoldError(msg)
         path = target.joinpath(*parts)
-        _short_enough(path, where)
-        _inside(path, root, Path(_shown(path)))
+        refuse_long_names(path, where)
+        refuse_outside(path, root, Path(shown_path(path)))
         try:
             text = source.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
@@ -507,11 +336,11 @@ def _existing(plans: Sequence[_Planned], force: bool) -> list[Path]:
         seen[key] = plan.source
     folders = [p.path for p in plans if p.path.is_dir()]
     if folders:
-        msg = f"{', '.join(map(_shown, folders))} is a folder; move it away or pick another name"
+        msg = f"{', '.join(map(shown_path, folders))} is a folder; move it away or pick another name"
         raise ScaffoldError(msg)
     existing = [p.path for p in plans if p.path.exists() or p.path.is_symlink()]
     if existing and not force:
-        listed = ", ".join(_shown(p) for p in existing)
+        listed = ", ".join(shown_path(p) for p in existing)
         msg = f"{len(existing)} file(s) exist already: {listed}; pass --force (force=True) to overwrite them"
         raise ScaffoldError(msg)
     return existing

@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from . import protocol as p
-from .errors import StudioError
-from .session import RunRecord, Session
+from .. import protocol as p
+from ..errors import StudioError
+from ..protocol.session import RunRecord, Session
 
 if TYPE_CHECKING:
-    from .history_recorder import Recorder
+    from .recorder import Recorder
 
 __all__ = [
     "DEFAULT_KEEP",
@@ -235,7 +235,7 @@ class History:
         ``on_notice`` is told (from the writer thread) what the user should know, such as the
         history file having been deleted and made again.
         """
-        from .history_recorder import Recorder
+        from .recorder import Recorder
 
         return Recorder(self, target, on_notice=on_notice)
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import protocol as p
+from .. import protocol as p
 from .history import History, HistoryError, writer_identity
 
 __all__ = ["Recorder"]

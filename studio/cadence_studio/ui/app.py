@@ -10,11 +10,11 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from ..protocol.session import Session
+from ..store.history import History, HistoryError
+from ..store.recorder import Recorder
 from .client import Client, WorkerClient
-from .history import History, HistoryError
-from .history_recorder import Recorder
 from .screens.studio import StudioScreen
-from .session import Session
 
 __all__ = ["StudioApp", "make_app"]
 

@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from . import protocol as p
-from ._worker_io import PARENT_ENV
+from .. import protocol as p
 
 if TYPE_CHECKING:
-    from .history_recorder import Recorder
+    from ..store.recorder import Recorder
 
 __all__ = ["Client", "WorkerClient", "exit_reason"]
 
@@ -71,11 +70,11 @@ class WorkerClient:
     async def start(self) -> None:
         self._generation += 1
         # The worker dies with this process; it learns our pid here in case we die before it starts.
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", PARENT_ENV: str(os.getpid())}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", p.PARENT_ENV: str(os.getpid())}
         self.process = await asyncio.create_subprocess_exec(
             self.python,
             "-m",
-            "cadence_studio.worker",
+            p.WORKER_MODULE,
             self.target,
             "--cwd",
             str(self.cwd),

@@ -26,10 +26,9 @@ from typing import Any, BinaryIO
 
 from pydantic import BaseModel
 
-from . import protocol as p
+from .. import protocol as p
 
 __all__ = [
-    "PARENT_ENV",
     "Channel",
     "LogStream",
     "guard_parent",
@@ -38,8 +37,6 @@ __all__ = [
     "serve_loop",
 ]
 
-#: The client puts its pid here, so a worker whose parent died before it started notices at once.
-PARENT_ENV = "CADENCE_STUDIO_PARENT_PID"
 #: How long the worker may take to stop by itself once its command pipe closed.
 EOF_GRACE = 2.0
 #: How often the watchdog looks at the parent.
@@ -154,7 +151,7 @@ def guard_parent() -> threading.Event:
     threads would block a normal exit) when the parent is gone, or ``EOF_GRACE`` seconds after the
     event is set if the worker has not exited by then.
     """
-    expected = os.environ.pop(PARENT_ENV, "")
+    expected = os.environ.pop(p.PARENT_ENV, "")
     _set_pdeathsig()
     parent = os.getppid()
     if expected.isdigit() and int(expected) != parent and not _exists(int(expected)):

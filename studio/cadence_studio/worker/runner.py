@@ -1,9 +1,9 @@
-"""The worker: the only process that runs the user's code.
+"""The worker's loop: the only process that runs the user's code.
 
 ``python -m cadence_studio.worker TARGET [--cwd DIR]`` imports the target, describes its
 cadences and runs them under a stepping controller, driven by commands on stdin. It answers on
 its original stdout (see :mod:`cadence_studio.protocol`). Both pipes are moved off fds 0 and 1
-before the user's code runs (see :mod:`cadence_studio._worker_io`): ``input()`` gets EOF, and
+before the user's code runs (see :mod:`cadence_studio.worker._io`): ``input()`` gets EOF, and
 whatever the user's code prints is sent as ``log`` messages, so it can never corrupt the protocol.
 A ``sys.exit()`` in the user's code fails what it was doing (the import, a note, a factory); the
 worker goes on.
@@ -14,137 +14,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
-import inspect
 import os
 import signal
 import threading
 import time
-import traceback
-import typing
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from cadence import Cadence, Checkpoint, StepController
-from cadence._fork import is_fork
 from cadence.events import Event, RunFinished
 
-from . import protocol as p
-from ._worker_io import Channel, guard_parent, isolate_stdio, read_commands, serve_loop
-from .errors import LoadError, StudioError, TargetError
-from .loader import Found, find_cadences, import_target, parse_target
+from .. import protocol as p
+from ..errors import LoadError, StudioError, TargetError
+from ..protocol.target import parse_target
+from ._io import Channel, guard_parent, isolate_stdio, read_commands, serve_loop
+from .catalog import catalog_entry, display, factory_args, tree
+from .loader import Found, find_cadences, import_target
 from .score_copy import fresh_score
-from .score_input import (
-    ScoreInputError,
-    input_json,
-    kept_fields,
-    refuse_kept,
-    score_schema,
-    validate_score,
-)
-from .values import expand, value_tree
+from .score_input import ScoreInputError, kept_fields, refuse_kept, validate_score
+from .tracebacks import USER_ERRORS, error_info
+from .values import expand
 
-__all__ = ["Worker", "error_info", "main"]
-
-#: What the user's code may raise without ending the worker (``sys.exit()`` fails a note instead).
-USER_ERRORS = (Exception, SystemExit, KeyboardInterrupt)
-
-_ENGINE_DIR = str(Path(__file__).resolve().parents[2] / "engine")
-_SKIP_DIRS = (
-    _ENGINE_DIR,
-    str(Path(asyncio.__file__).parent),
-    str(Path(importlib.__file__).parent),
-    str(Path(__file__).resolve().parent),
-)
-
-
-def error_info(error: BaseException) -> p.ErrorInfo:
-    """An exception as shown to the user, located at the deepest frame of the user's code."""
-    cause: BaseException = getattr(error, "original_error", None) or error
-    frames = traceback.extract_tb(cause.__traceback__)
-    user = [f for f in frames if not f.filename.startswith(_SKIP_DIRS)]
-    where = user[-1] if user else (frames[-1] if frames else None)
-    file: str | None
-    line: int | None
-    if isinstance(cause, SyntaxError) and cause.filename:
-        file, line = cause.filename, cause.lineno
-    else:
-        file, line = (where.filename, where.lineno) if where else (None, None)
-    code = getattr(error, "code", None)
-    return p.ErrorInfo(
-        type=type(error).__qualname__,
-        message=str(error),
-        traceback=_user_traceback(cause),
-        code=code if isinstance(code, str) else None,
-        file=file,
-        line=line,
-    )
-
-
-def _user_traceback(error: BaseException) -> str:
-    """The traceback without the engine's, the studio's, asyncio's and importlib's frames."""
-    shown = traceback.TracebackException.from_exception(error)
-    for exc in _chain(shown):
-        kept = [
-            f
-            for f in exc.stack
-            if not f.filename.startswith(_SKIP_DIRS) and not f.filename.startswith("<frozen")
-        ]
-        exc.stack = traceback.StackSummary.from_list(kept)
-    return "".join(shown.format())
-
-
-def _chain(exc: traceback.TracebackException) -> list[traceback.TracebackException]:
-    out, seen = [], set()
-    current: traceback.TracebackException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        out.append(current)
-        current = current.__cause__ or current.__context__
-    return out
-
-
-def display(score: Any) -> Any:
-    """Something to draw for a score: a ``.sync`` task's lazy view is shown without copying."""
-    if not is_fork(score):
-        return score
-    shown = object.__new__(score.__class__)
-    shown.__dict__.update(vars(score._cadence_base))
-    shown.__dict__.update(vars(score))
-    return shown
-
-
-def tree(score: Any) -> Any:
-    return None if score is None else value_tree(display(score))
-
-
-def _factory_args(factory: Any, given: dict[str, Any]) -> dict[str, Any]:
-    """Validate ``given`` against the factory's signature with pydantic; messages name the parameter."""
-    signature = inspect.signature(factory)
-    try:
-        hints = typing.get_type_hints(factory)
-    except Exception:
-        hints = {}
-    unknown = sorted(set(given) - set(signature.parameters))
-    if unknown:
-        msg = f"{factory.__name__}() has no parameter(s) {', '.join(map(repr, unknown))}"
-        raise ScoreInputError(msg, fields=unknown)
-    args: dict[str, Any] = {}
-    for name, param in signature.parameters.items():
-        if name not in given:
-            if param.default is inspect.Parameter.empty:
-                msg = f"{factory.__name__}() needs the argument {name!r}"
-                raise ScoreInputError(msg, fields=[name])
-            continue
-        try:
-            args[name] = TypeAdapter(hints.get(name, Any)).validate_python(given[name])
-        except ValidationError as error:
-            problem = error.errors()[0]["msg"]
-            msg = f"argument {name!r}: {problem} (got {given[name]!r})"
-            raise ScoreInputError(msg, fields=[name]) from None
-    return args
+__all__ = ["Worker", "main"]
 
 
 class Worker:
@@ -191,46 +84,7 @@ class Worker:
         return True
 
     def send_catalog(self) -> None:
-        self.channel.send(p.Catalog(entries=[self._entry(f) for f in self.found.values()]))
-
-    def _entry(self, found: Found) -> p.CadenceEntry:
-        doc = inspect.getdoc(found.obj) if found.kind == "factory" else None
-        params: list[p.Param] = []
-        error = None
-        cadence: Cadence[Any] | None = found.obj if found.kind == "cadence" else None
-        if found.kind == "factory":
-            for param in inspect.signature(found.obj).parameters.values():
-                has_default = param.default is not inspect.Parameter.empty
-                annotation = param.annotation
-                params.append(
-                    p.Param(
-                        name=param.name,
-                        annotation=None if annotation is inspect.Parameter.empty else str(annotation),
-                        default=param.default if has_default and _jsonable(param.default) else None,
-                        required=not has_default,
-                    )
-                )
-            if all(not prm.required for prm in params):
-                try:
-                    cadence = found.obj()
-                except USER_ERRORS as failure:
-                    error = error_info(failure)
-        if cadence is None:
-            return p.CadenceEntry(name=found.name, kind=found.kind, doc=doc, params=params, error=error)
-        score = cadence.get_score()
-        return p.CadenceEntry(
-            name=found.name,
-            kind=found.kind,
-            doc=doc,
-            params=params,
-            graph=cadence.describe(),
-            score_type=cadence.score_type_name(),
-            score=tree(score),
-            score_json=input_json(score) if score is not None else None,
-            score_kept=kept_fields(score) if score is not None else {},
-            score_schema=score_schema(type(score)) if score is not None else None,
-            error=error,
-        )
+        self.channel.send(p.Catalog(entries=[catalog_entry(f) for f in self.found.values()]))
 
     # ------------------------------------------------------------------ running
 
@@ -242,7 +96,7 @@ class Worker:
             raise StudioError(msg)
         if found.kind == "cadence":
             return found.obj  # type: ignore[no-any-return]
-        made = found.obj(**_factory_args(found.obj, run.args))
+        made = found.obj(**factory_args(found.obj, run.args))
         if not isinstance(made, Cadence):
             msg = f"{found.name}() returned {type(made).__name__}, not a Cadence"
             raise StudioError(msg)
@@ -446,10 +300,6 @@ class Worker:
                 await self.stop()
                 return False
         return True
-
-
-def _jsonable(value: Any) -> bool:
-    return value is None or isinstance(value, (bool, int, float, str))
 
 
 async def serve(worker: Worker, commands: int, closed: threading.Event) -> None:

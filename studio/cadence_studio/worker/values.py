@@ -1,4 +1,4 @@
-"""Python values as JSON "value trees" for the score inspector, and their diffs.
+"""Python values as JSON "value trees" for the score inspector (built in the worker, next to the values).
 
 A value tree node is a dict::
 
@@ -10,11 +10,10 @@ Kinds: ``scalar``, ``dataclass``, ``mapping``, ``sequence``, ``set``, ``atomic``
 marked ``"deep": true``: :func:`expand` opens it). Building a tree never raises, and a container costs
 O(``max_items``) whatever its size.
 
-A node is named by the list of keys leading to it. :func:`diff_trees` joins them into one string with
-:func:`join_path`: keys joined by ``.``, a ``.`` inside a key written ``\\.``, a backslash ``\\\\`` and an
-empty key ``\\0``, so ``["a.b", "0"]`` is ``a\\.b.0``; :func:`split_path` reverses it.
+A node is named by the list of keys leading to it; paths and diffs of trees are the protocol's
+(:mod:`cadence_studio.protocol.value_trees`), since the UI reads them without this module.
 
-Score input (schema, validation, plain JSON) lives in :mod:`cadence_studio.score_input`.
+Score input (schema, validation, plain JSON) lives in :mod:`cadence_studio.worker.score_input`.
 """
 
 from __future__ import annotations
@@ -29,18 +28,9 @@ from typing import Any
 
 from cadence import Atomic, AtomicDict, AtomicList
 
-__all__ = [
-    "PATH_SEP",
-    "diff_trees",
-    "expand",
-    "join_path",
-    "split_path",
-    "value_tree",
-]
+from ..protocol.value_trees import Node, join_path
 
-Node = dict[str, Any]
-#: What :func:`join_path` puts between keys (keys holding it are escaped: use join_path, not str.join).
-PATH_SEP = "."
+__all__ = ["expand", "value_tree"]
 
 _SCALARS = (type(None), bool, int, float, str, bytes)
 _ATOMICS = (Atomic, AtomicList, AtomicDict)
@@ -97,32 +87,6 @@ def _scalar_repr(value: Any, limit: int) -> str:
     if type(value) is str or type(value) is bytes:
         return _clean(repr(value[:limit]) + "…" if len(value) > limit else repr(value))
     return _safe_repr(value, limit)
-
-
-def join_path(keys: Iterable[str]) -> str:
-    """The keys of a node as one string (the format of :func:`diff_trees`' paths)."""
-    return PATH_SEP.join(key.replace("\\", "\\\\").replace(".", "\\.") if key else "\\0" for key in keys)
-
-
-def split_path(path: str) -> list[str]:
-    """The keys named by a :func:`join_path` string; ``""`` is the root (no keys)."""
-    if not path:
-        return []
-    keys: list[str] = []
-    current: list[str] = []
-    chars = iter(path)
-    for char in chars:
-        if char == ".":
-            keys.append("".join(current))
-            current = []
-        elif char == "\\":
-            escaped = next(chars, "\\")
-            if escaped != "0":  # "\0" is an empty key: it adds nothing
-                current.append(escaped)
-        else:
-            current.append(char)
-    keys.append("".join(current))
-    return keys
 
 
 # ---------------------------------------------------------------------------- reading values
@@ -405,67 +369,3 @@ def expand(
         current = child
     builder.ancestors.discard(id(current))  # a path around a cycle opens the value again
     return builder.node(current, 0, offset)
-
-
-# ---------------------------------------------------------------------------- diffs
-
-
-def _complete(node: Node) -> bool:
-    return bool(len(node["c"]) == node.get("n", len(node["c"])))
-
-
-def _absent(key: str, node: Node) -> bool:
-    """Whether ``key`` is surely not a child of ``node`` (not just left out of a truncated tree)."""
-    if _complete(node):
-        return True
-    indexed = node.get("k") == "sequence" or (node.get("k") == "atomic" and node.get("t") == "AtomicList")
-    return bool(indexed and key.isascii() and key.isdigit() and int(key) >= int(node.get("n", 0)))
-
-
-def _diff_node(before: Node, after: Node, keys: list[str], out: dict[str, str]) -> bool:
-    """Record the differences inside one pair of nodes; return whether the node itself changed."""
-    b_children, a_children = before.get("c"), after.get("c")
-    if before.get("t") != after.get("t") or before.get("k") != after.get("k"):
-        cut = before.get("deep") or after.get("deep")
-        # A container cut off in one tree only (the node budget moved) cannot be compared.
-        changed = not (cut and before.get("t") == after.get("t"))
-    elif b_children is None or a_children is None:
-        changed = before.get("r") != after.get("r") or (b_children is None) != (a_children is None)
-    elif before.get("k") == "set":  # positions in a sorted set shift: compare the whole set
-        changed = before.get("n") != after.get("n") or [c[1].get("r") for c in b_children] != [
-            c[1].get("r") for c in a_children
-        ]
-    else:
-        changed = before.get("n") != after.get("n")
-        b_map: dict[str, Node] = dict(b_children)
-        a_map: dict[str, Node] = dict(a_children)
-        for key, b_child in b_map.items():
-            if key in a_map:
-                changed = _diff_node(b_child, a_map[key], [*keys, key], out) or changed
-            elif _absent(key, after):
-                out[join_path([*keys, key])] = "removed"
-                changed = True
-        for key in a_map.keys() - b_map.keys():
-            if _absent(key, before):
-                out[join_path([*keys, key])] = "added"
-                changed = True
-        if changed and keys:
-            out[join_path(keys)] = "changed"
-        return changed
-    if changed:
-        out[join_path(keys)] = "changed"
-    return changed
-
-
-def diff_trees(before: Node | None, after: Node) -> dict[str, str]:
-    """``{path: "added" | "removed" | "changed"}`` for every part that differs between two value trees.
-
-    Paths are :func:`join_path` strings. A container whose children differ is "changed" too, except the
-    root, which is reported (as ``""``) only when it is not a container on both sides. Children left
-    out of either tree (``max_items``, ``max_depth``) are not compared. ``before=None``: ``{}``.
-    """
-    if before is None:
-        return {}
-    out: dict[str, str] = {}
-    _diff_node(before, after, [], out)
-    return out

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, TextArea
 
-from .. import protocol as p
+from ... import protocol as p
 
 __all__ = ["ArgsDialog", "CodeDialog", "ExportDialog", "NewNoteDialog", "ScoreDialog"]
 

@@ -15,8 +15,8 @@ from textual.widgets.option_list import Option
 
 from cadence.diagram import format_duration
 
-from ..history import RunSummary
-from ..session import status_style
+from ...protocol.session import status_style
+from ...store.history import RunSummary
 
 __all__ = ["HistoryDialog"]
 

@@ -16,8 +16,8 @@ from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPa
 
 from cadence.diagram import format_duration
 
+from ...protocol.session import RunRecord, Session, status_style
 from ..glyphs import legend_markdown
-from ..session import RunRecord, Session, status_style
 from ..widgets.measure_graph import MeasureGraph
 from ..widgets.merge_view import MergePanel
 from ..widgets.note_details import NoteDetails, find_node

@@ -8,7 +8,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.widgets import Static
 
-from ..session import MergeView
+from ...protocol.session import MergeView
 
 __all__ = ["MergePanel"]
 

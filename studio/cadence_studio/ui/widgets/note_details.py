@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from cadence.diagram import format_duration, run_marks
 
-from ..session import NodeState
+from ...protocol.session import NodeState
 
 __all__ = ["NoteDetails", "find_node"]
 

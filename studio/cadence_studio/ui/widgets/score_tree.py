@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from ..values import diff_trees, join_path
+from ...protocol.value_trees import diff_trees, join_path
 
 __all__ = ["Row", "ScoreTree"]
 

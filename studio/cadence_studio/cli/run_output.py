@@ -1,0 +1,88 @@
+"""How a run reads on a terminal: ``cadence-studio run`` prints it live, ``history show`` from the record.
+
+One line per event worth reading (the graph's glyphs), the pause points, the end with the final score;
+or with ``--json`` the messages themselves, one per line.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+from cadence.diagram import format_duration
+
+from .. import protocol as p
+
+__all__ = ["print_end", "print_event", "print_paused", "where"]
+
+_STUDIO = Path(__file__).resolve().parents[1]  # all of cadence_studio
+
+
+def where(error: p.ErrorInfo) -> str:
+    """`` (file:line)`` of an error in the user's code; nothing for the studio's or Python's own."""
+    if not error.file or error.file.startswith("<") or Path(error.file).resolve().is_relative_to(_STUDIO):
+        return ""
+    return f" ({error.file}:{error.line})"
+
+
+def print_event(message: p.EventMessage, as_json: bool, out: TextIO) -> None:
+    event = message.event
+    if as_json:
+        print(json.dumps({"type": "event", **event}, default=str), file=out)
+        return
+    kind = event.get("kind")
+    indent = "  " * int(event.get("depth", 0))
+    node = event.get("node_id", "")
+    if kind == "note_finished":
+        status = event.get("status")
+        took = format_duration(event.get("duration") or 0)
+        error = event.get("error")
+        tail = f"  {error['type']}: {error['message']}" if error else ""
+        mark = {"done": "✓", "skipped": "·"}.get(str(status), "✗")  # the graph's glyphs
+        print(f"{indent}{mark} {node}  {took}{tail}", file=out)
+    elif kind == "branch_taken":
+        print(f"{indent}◇ {node} → {event.get('branch')} (condition: {event.get('value')})", file=out)
+    elif kind == "retry_attempt":
+        error = event.get("error") or {}
+        print(
+            f"{indent}↻ {node} attempt {event.get('attempt')}/{event.get('max_attempts')} failed: "
+            f"{error.get('message', '')}",
+            file=out,
+        )
+    elif kind == "skipped":
+        reason = event.get("reason")
+        print(f"{indent}· {node} skipped" + (f": {reason}" if reason else ""), file=out)
+    elif kind in ("timed_out", "fallback_used", "interrupted", "circuit_state_changed"):
+        print(f"{indent}! {kind.replace('_', ' ')} at {node}", file=out)
+    elif kind == "merged" and event.get("error"):
+        print(f"{indent}✗ {node} merge refused: {event['error']['message']}", file=out)
+    elif kind == "merged" and event.get("conflicts"):
+        print(
+            f"{indent}⇉ {node} combined {', '.join(event['conflicts'])} ({event.get('strategy')})", file=out
+        )
+
+
+def print_paused(message: p.Paused, as_json: bool, out: TextIO) -> None:
+    if as_json:
+        print(json.dumps(message.model_dump() | {"type": "paused"}, default=str), file=out)
+    else:
+        print(f"⏸ paused before {message.node_id} ({message.kind}); score: {_short(message.score)}", file=out)
+
+
+def print_end(message: p.RunEnded, as_json: bool, out: TextIO, err: TextIO) -> None:
+    if as_json:
+        print(json.dumps(message.model_dump(), default=str), file=out)
+        return
+    print(f"\nrun {message.status} in {format_duration(message.duration)}", file=out)
+    if isinstance(message.score, dict):
+        print(f"score ({message.score.get('t')}):", file=out)
+        for key, child in message.score.get("c") or []:
+            print(f"  {key} = {child.get('r')}", file=out)
+    if message.error is not None:
+        print(f"error: {message.error.type}: {message.error.message}{where(message.error)}", file=err)
+
+
+def _short(tree: Any, limit: int = 400) -> str:
+    text = tree.get("r", "") if isinstance(tree, dict) else repr(tree)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,80 @@
+"""What the studio's two processes share: the wire format, and how its messages are read.
+
+``from cadence_studio import protocol as p`` gives the messages (:mod:`.messages`) and how a worker is
+started (:mod:`.process`). Beside them: the TARGET syntax (:mod:`.target`), the paths and diffs of the
+value trees the worker sends (:mod:`.value_trees`), and the state a stream of messages builds
+(:mod:`.session`), which the UI, the run history's replay and the headless commands all read.
+
+Imports the engine and pydantic, never the UI, the worker or Textual.
+"""
+
+from __future__ import annotations
+
+from .messages import (
+    CadenceEntry,
+    Catalog,
+    CheckScore,
+    Command,
+    Continue,
+    Describe,
+    ErrorInfo,
+    EventMessage,
+    Expand,
+    Expanded,
+    LoadFailed,
+    Log,
+    Message,
+    Param,
+    Paused,
+    Ready,
+    Run,
+    RunBegan,
+    RunEnded,
+    ScoreChecked,
+    SetBreakpoints,
+    Shutdown,
+    Step,
+    StepOver,
+    Stop,
+    WorkerError,
+    WorkerExited,
+    decode_command,
+    decode_message,
+    encode,
+)
+from .process import PARENT_ENV, WORKER_MODULE
+
+__all__ = [
+    "PARENT_ENV",
+    "WORKER_MODULE",
+    "CadenceEntry",
+    "Catalog",
+    "CheckScore",
+    "Command",
+    "Continue",
+    "Describe",
+    "ErrorInfo",
+    "EventMessage",
+    "Expand",
+    "Expanded",
+    "LoadFailed",
+    "Log",
+    "Message",
+    "Param",
+    "Paused",
+    "Ready",
+    "Run",
+    "RunBegan",
+    "RunEnded",
+    "ScoreChecked",
+    "SetBreakpoints",
+    "Shutdown",
+    "Step",
+    "StepOver",
+    "Stop",
+    "WorkerError",
+    "WorkerExited",
+    "decode_command",
+    "decode_message",
+    "encode",
+]

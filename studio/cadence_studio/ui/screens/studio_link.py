@@ -1,0 +1,235 @@
+"""The studio screen's link to its worker: start it, apply what it sends, redraw at a pace, reload.
+
+Every message goes through :meth:`StudioLink.receive` into the session, and the parts it changed are
+redrawn, at most as often as drawing allows. A changed module starts a new worker (see :meth:`reload`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.timer import Timer
+from textual.widgets import TabbedContent
+
+from ... import protocol as p
+from ...protocol.session import RunRecord, Session
+from ...store.history import STOPPED_BY_RELOAD, History
+from ...store.recorder import Recorder
+from ..client import Client, exit_reason
+from ..widgets.measure_graph import MeasureGraph
+from ..widgets.score_tree import ScoreTree
+from ..widgets.timeline import Timeline
+from .studio_view import StudioView
+
+__all__ = ["StudioLink"]
+
+DRAW_WAIT_FACTOR = 3.0  # after a redraw that took t, the next waits 3t (the screen keeps up with any run)
+MAX_DRAW_WAIT = 1.0
+PACE_ABOVE = 0.02  # seconds: redraws cheaper than this follow every batch at once
+_ANSWERS = (p.Paused, p.RunEnded, p.WorkerExited, p.LoadFailed)
+
+
+class StudioLink(StudioView):
+    """The screen's state and its worker's messages; :class:`~.studio.StudioScreen` adds the keys."""
+
+    def __init__(
+        self,
+        client: Client,
+        session: Session,
+        *,
+        project: Path | None = None,
+        watch: Path | None = None,
+        history: History | None = None,
+    ) -> None:
+        super().__init__(session)
+        self.client = client
+        self.history = history
+        self.project = (project or Path.cwd()).resolve()  # new files must stay inside it
+        self.watch_dir = watch
+        self.runs_sent = 0
+        self.args: dict[str, dict[str, Any]] = {}
+        self.inputs: dict[str, dict[str, Any]] = {}
+        self._checks: dict[str, asyncio.Future[str | None]] = {}
+        self._dirty: set[str] = set()
+        self._next_draw = 0.0
+        self._draw_timer: Timer | None = None
+        self._draw_due = 0.0
+        self._hold_until = 0.0
+        self._running_timer: Timer | None = None
+        self._timeline_run: RunRecord | None = None  # the run the timeline shows
+        self._reloading: str | None = None  # why the worker is being replaced, until it has loaded
+        self._steps_queued = 0  # n pressed while a step was still running: sent at each pause
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def on_mount(self) -> None:
+        self.title = "Cadence Studio"
+        self.sub_title = self.session.target
+        self.query_one("#inspector", TabbedContent).border_title = "Inspector"
+        self.query_one("#timeline", Timeline).border_title = "Timeline"
+        self.query_one("#graph", MeasureGraph).border_title = "Graph"
+        self._status("starting the worker…")
+        await self.client.start()
+        self.pump()
+        if self.watch_dir is not None:
+            self.watch_files()
+
+    @work(exclusive=True, group="pump")
+    async def pump(self) -> None:
+        async for message in self.client.messages():
+            # Everything already queued is applied first and drawn once: a fast run sends
+            # thousands of events, and the screen should follow them, not replay each.
+            self.receive(message, *self.client.pending())
+            await asyncio.sleep(0)  # let keys (x, q) in between batches
+
+    def receive(self, *messages: p.Message) -> None:
+        """Apply worker messages in order; redraw what they changed, at most as often as drawing allows.
+
+        Drawing a big graph takes a while: the next redraw waits a few times that long, so a fast run
+        of thousands of notes is followed, not replayed event by event (the messages keep flowing).
+        After a step, the events before the pause wait a moment for it, so that one paint shows them all.
+        """
+        for message in messages:
+            self._dirty |= self._apply(message)
+            if isinstance(message, _ANSWERS):
+                self._hold_until = 0.0
+        due = max(self._next_draw, self._hold_until)
+        wait = due - time.perf_counter()
+        if wait <= 0:
+            self._cancel_draw()
+            self._draw_dirty()
+        elif self._draw_timer is None or due < self._draw_due:
+            self._cancel_draw()
+            self._draw_due = due
+            self._draw_timer = self.set_timer(wait, self._draw_dirty)
+
+    def _cancel_draw(self) -> None:
+        if self._draw_timer is not None:
+            self._draw_timer.stop()
+            self._draw_timer = None
+
+    @property
+    def up_to_date(self) -> bool:
+        """Whether everything received has been drawn (no redraw waiting)."""
+        return not self._dirty and self._draw_timer is None
+
+    def _draw_dirty(self) -> None:
+        self._draw_timer = None
+        changed, self._dirty = self._dirty, set()
+        started = time.perf_counter()
+        self._redraw(changed)
+        cost = time.perf_counter() - started
+        # Cheap draws (small cadences) are never held back; costly ones space themselves out.
+        wait = DRAW_WAIT_FACTOR * cost if cost > PACE_ABOVE else 0.0
+        self._next_draw = time.perf_counter() + min(MAX_DRAW_WAIT, wait)
+
+    def _redraw(self, changed: set[str]) -> None:
+        if "graph" in changed or "catalog" in changed:
+            self._draw_graph()
+        if "inspector" in changed:
+            self._show_inspector()
+        run = self.session.run
+        if "timeline" in changed and run is not None:
+            timeline = self.query_one("#timeline", Timeline)
+            if self._timeline_run is not run:  # a new run: its timeline starts over
+                timeline.reset()
+                self._timeline_run = run
+            timeline.sync(run.timeline)
+        if "log" in changed:
+            log = self.query_one("#log", Timeline)
+            log.sync([("", text.rstrip("\n"), "") for _, text in self.session.logs])
+        if changed & {"status", "graph", "catalog"}:
+            self._update_status()
+
+    def _apply(self, message: p.Message) -> set[str]:
+        """One message into the session, plus what it asks of the screen besides redrawing."""
+        changed = self.session.apply(message)
+        if self._reloading is not None and isinstance(message, (p.Ready, p.LoadFailed, p.WorkerExited)):
+            self._reloaded(message)
+        if isinstance(message, p.Catalog):
+            self._fill_cadences()
+        if isinstance(message, p.ScoreChecked):
+            waiting = self._checks.pop(message.target, None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(message.error)
+        if isinstance(message, p.Expanded):
+            self._expanded(message)
+        if isinstance(message, p.WorkerError):
+            self.notify(message.message, title="Refused", severity="error", timeout=8)
+        if isinstance(message, p.WorkerExited):
+            self._worker_exited(message)
+        return changed
+
+    def _worker_exited(self, message: p.WorkerExited) -> None:
+        """The worker died (a note called os._exit, a crash): report it and start a new one."""
+        self.runs_sent = 0
+        if self.session.load_error is not None:  # it ends after reporting a load error; a save restarts it
+            return
+        if self.session.ready is None:  # it never came up: starting again would only loop
+            tail = message.stderr.strip().splitlines()[-1:] or [f"exit code {message.returncode}"]
+            self.notify(
+                f"the worker could not start: {tail[0]}", title="Worker", severity="error", timeout=10
+            )
+            return
+        self.session.ready = None
+        reason = exit_reason(message.returncode)
+        self.notify(f"the worker {reason}; starting a new one", severity="warning")
+        self.run_worker(self.client.restart(), group="restart")
+
+    @work(exclusive=True, group="watch")
+    async def watch_files(self) -> None:
+        from watchfiles import PythonFilter, awatch
+
+        assert self.watch_dir is not None
+        async for changes in awatch(self.watch_dir, watch_filter=PythonFilter(), debounce=50, step=10):
+            names = sorted({Path(path).name for _, path in changes})
+            await self.reload(f"{', '.join(names)} changed")
+
+    async def reload(self, why: str) -> None:
+        """Start a new worker (the user's code changed); breakpoints stay, by node id."""
+        self.runs_sent = 0
+        self._steps_queued = 0
+        run = self.session.run
+        cut = run if run is not None and not run.finished and run.recorded is None else None
+        self.session.run = None
+        self.query_one("#timeline", Timeline).reset()
+        self._reloading = why  # said when the new worker has loaded the module (or failed to)
+        await self.client.restart()
+        if cut is not None:
+            self._run_cut_by_reload(cut, why)
+
+    def _reloaded(self, message: p.Message) -> None:
+        """After a reload: "reloaded" once the new worker loaded the module; its error if it could not."""
+        why, self._reloading = self._reloading, None
+        if isinstance(message, p.Ready):
+            self.notify(f"reloaded: {why}", timeout=3)
+        elif isinstance(message, p.LoadFailed):
+            self.notify(
+                f"{message.error.message} — {message.hint}",
+                title=f"Reload failed ({why})",
+                severity="error",
+                timeout=8,
+            )
+
+    def _run_cut_by_reload(self, run: RunRecord, why: str) -> None:
+        """A run was going on (or paused) when the module changed: the new worker ended it; say so."""
+        recorder = getattr(self.client, "recorder", None)
+        if isinstance(recorder, Recorder):
+            recorder.end_run(STOPPED_BY_RELOAD, f"the studio reloaded the module ({why}) while it ran")
+        where = "; open it with h" if recorder is not None else ""
+        self.notify(
+            f"the {run.status} run of {run.entry} was stopped by the reload{where}",
+            title="Run stopped",
+            severity="warning",
+            timeout=10,
+        )
+
+    def _expanded(self, message: p.Expanded) -> None:
+        if message.error is not None or not isinstance(message.tree, dict):
+            self.notify(message.error or "nothing to load", severity="warning")
+            return
+        self.query_one("#score-tree", ScoreTree).add_more(message.path, message.offset, message.tree)

@@ -1,0 +1,163 @@
+"""Run control of the studio screen: run, step, step over, continue, breakpoints, stop.
+
+A step's events are held a moment for its pause, so that one paint shows them all; "running" shows
+only if the run has not paused again by then; a stop that is not honoured replaces the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from ... import protocol as p
+from ..widgets.measure_graph import MeasureGraph
+from .dialogs import ArgsDialog
+from .studio_link import StudioLink
+
+__all__ = ["RunControls"]
+
+STOP_GRACE = 1.0  # seconds a stopped run may take before its worker is replaced
+# A resumed run says "running" only if it has not paused again by then: a step that takes no time
+# shows no flash of "running", and its reply is painted at once instead of after the next frame.
+RUNNING_SHOWN_AFTER = 0.05
+STEP_HOLD = 0.03  # seconds the events of a step may wait for its pause, to be painted with it
+
+
+class RunControls(StudioLink):
+    """The keys that drive a run; steps pressed while one runs are sent at its pauses."""
+
+    def _apply(self, message: p.Message) -> set[str]:
+        changed = super()._apply(message)
+        run = self.session.run
+        if isinstance(message, p.Paused) and self._steps_queued and run and run.number == message.run:
+            self._steps_queued -= 1
+            self.session.resumed()
+            self._hold_draws()
+            self.run_worker(self.client.send(p.Step()), group="step")
+        elif isinstance(message, (p.RunEnded, p.WorkerExited, p.LoadFailed)):
+            self._steps_queued = 0
+        return changed
+
+    def _hold_draws(self) -> None:
+        """The run was resumed: hold what it sends until it pauses or ends, for ``STEP_HOLD`` at most."""
+        self._hold_until = time.perf_counter() + STEP_HOLD
+        self._show_running_soon()
+
+    def _show_running_soon(self) -> None:
+        """Say "running" after a moment, unless the run has paused or ended by then."""
+        if self._running_timer is not None:
+            self._running_timer.stop()
+
+        def show() -> None:
+            self._running_timer = None
+            run = self.session.run
+            if run is not None and run.status == "running":
+                self._update_status()
+
+        self._running_timer = self.set_timer(RUNNING_SHOWN_AFTER, show)
+
+    async def _start(self, *, pause_at_start: bool) -> None:
+        entry = self.session.entry
+        if entry is None:
+            self.notify("no cadence selected", severity="warning")
+            return
+        if entry.kind == "factory" and entry.graph is None and entry.name not in self.args:
+            self.app.push_screen(ArgsDialog(entry, {}), self._args_given(pause_at_start))
+            return
+        self.runs_sent += 1
+        self._steps_queued = 0
+        self.session.begin_run(self.runs_sent, entry.name)
+        await self.client.send(
+            p.Run(
+                target=entry.name,
+                args=self.args.get(entry.name, {}),
+                score=self.inputs.get(entry.name),
+                breakpoints=sorted(self.session.breakpoints),
+                pause_at_start=pause_at_start,
+            )
+        )
+        # The new run's graph, timeline and status are drawn with its first pause (or end), as a step's are.
+        self._dirty |= {"graph", "timeline", "status"}
+        self._hold_draws()
+        self.receive()
+
+    def _args_given(self, pause_at_start: bool) -> Any:
+        async def given(values: dict[str, Any] | None) -> None:
+            entry = self.session.entry
+            if values is None or entry is None:
+                return
+            self.args[entry.name] = values
+            await self._start(pause_at_start=pause_at_start)
+
+        return given
+
+    async def action_run(self) -> None:
+        await self._start(pause_at_start=False)
+
+    async def action_step(self) -> None:
+        run = self.session.run
+        if run is None or run.finished:
+            await self._start(pause_at_start=True)
+        elif run.status == "paused":
+            self.session.resumed()
+            await self.client.send(p.Step())
+            self._hold_draws()
+        else:  # a step is still running: this one follows it, at its pause (n n n takes three steps)
+            self._steps_queued += 1
+
+    async def action_step_over(self) -> None:
+        run = self.session.run
+        if run is None or run.finished:
+            await self._start(pause_at_start=True)
+        elif run.status == "paused":
+            self.session.resumed()
+            await self.client.send(p.StepOver())
+            self._hold_draws()
+
+    async def action_continue(self) -> None:
+        run = self.session.run
+        if run is None or run.finished:
+            await self._start(pause_at_start=False)
+        else:
+            self._steps_queued = 0
+            self.session.resumed()
+            await self.client.send(p.Continue())
+            self._hold_draws()
+
+    async def action_toggle_breakpoint(self) -> None:
+        node = self.query_one("#graph", MeasureGraph).selected
+        if node is None:
+            return
+        if node in self.session.breakpoints:
+            self.session.breakpoints.discard(node)
+        else:
+            self.session.breakpoints.add(node)
+        await self.client.send(p.SetBreakpoints(ids=sorted(self.session.breakpoints)))
+        self._draw_graph()
+
+    async def action_stop(self) -> None:
+        run = self.session.run
+        self._steps_queued = 0
+        if run is None or run.finished:
+            return
+        await self.client.send(p.Stop())
+        number = run.number
+        await asyncio.sleep(STOP_GRACE)
+        if (
+            self.session.run is not None
+            and self.session.run.number == number
+            and not self.session.run.finished
+        ):
+            # The run did not stop: a sync note that never returns holds the worker. Replace it.
+            self.session.run.status = "stopped"
+            self.session.run.timeline.append(
+                ("yellow", "■ the worker did not stop in time; it was replaced", "")
+            )
+            self.runs_sent = 0
+            await self.client.restart()
+            self.notify(
+                "the run would not stop (a note never returned): started a new worker", severity="warning"
+            )
+            self._draw_graph()
+            self._update_status()

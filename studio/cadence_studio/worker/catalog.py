@@ -1,0 +1,107 @@
+"""What the worker tells the UI about the user's module: one catalog entry per cadence or factory, and
+the scores it draws; plus the factory arguments it checks before a run."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from cadence import Cadence
+from cadence._fork import is_fork
+
+from .. import protocol as p
+from .loader import Found
+from .score_input import ScoreInputError, input_json, kept_fields, score_schema
+from .tracebacks import USER_ERRORS, error_info
+from .values import value_tree
+
+__all__ = ["catalog_entry", "display", "factory_args", "tree"]
+
+
+def display(score: Any) -> Any:
+    """Something to draw for a score: a ``.sync`` task's lazy view is shown without copying."""
+    if not is_fork(score):
+        return score
+    shown = object.__new__(score.__class__)
+    shown.__dict__.update(vars(score._cadence_base))
+    shown.__dict__.update(vars(score))
+    return shown
+
+
+def tree(score: Any) -> Any:
+    return None if score is None else value_tree(display(score))
+
+
+def factory_args(factory: Any, given: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``given`` against the factory's signature with pydantic; messages name the parameter."""
+    signature = inspect.signature(factory)
+    try:
+        hints = typing.get_type_hints(factory)
+    except Exception:
+        hints = {}
+    unknown = sorted(set(given) - set(signature.parameters))
+    if unknown:
+        msg = f"{factory.__name__}() has no parameter(s) {', '.join(map(repr, unknown))}"
+        raise ScoreInputError(msg, fields=unknown)
+    args: dict[str, Any] = {}
+    for name, param in signature.parameters.items():
+        if name not in given:
+            if param.default is inspect.Parameter.empty:
+                msg = f"{factory.__name__}() needs the argument {name!r}"
+                raise ScoreInputError(msg, fields=[name])
+            continue
+        try:
+            args[name] = TypeAdapter(hints.get(name, Any)).validate_python(given[name])
+        except ValidationError as error:
+            problem = error.errors()[0]["msg"]
+            msg = f"argument {name!r}: {problem} (got {given[name]!r})"
+            raise ScoreInputError(msg, fields=[name]) from None
+    return args
+
+
+def catalog_entry(found: Found) -> p.CadenceEntry:
+    """What the UI is told about one cadence or factory: its graph, score, schema, parameters."""
+    doc = inspect.getdoc(found.obj) if found.kind == "factory" else None
+    params: list[p.Param] = []
+    error = None
+    cadence: Cadence[Any] | None = found.obj if found.kind == "cadence" else None
+    if found.kind == "factory":
+        for param in inspect.signature(found.obj).parameters.values():
+            has_default = param.default is not inspect.Parameter.empty
+            annotation = param.annotation
+            params.append(
+                p.Param(
+                    name=param.name,
+                    annotation=None if annotation is inspect.Parameter.empty else str(annotation),
+                    default=param.default if has_default and _jsonable(param.default) else None,
+                    required=not has_default,
+                )
+            )
+        if all(not prm.required for prm in params):
+            try:
+                cadence = found.obj()
+            except USER_ERRORS as failure:
+                error = error_info(failure)
+    if cadence is None:
+        return p.CadenceEntry(name=found.name, kind=found.kind, doc=doc, params=params, error=error)
+    score = cadence.get_score()
+    return p.CadenceEntry(
+        name=found.name,
+        kind=found.kind,
+        doc=doc,
+        params=params,
+        graph=cadence.describe(),
+        score_type=cadence.score_type_name(),
+        score=tree(score),
+        score_json=input_json(score) if score is not None else None,
+        score_kept=kept_fields(score) if score is not None else {},
+        score_schema=score_schema(type(score)) if score is not None else None,
+        error=error,
+    )
+
+
+def _jsonable(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str))
