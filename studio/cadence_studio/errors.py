@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["LoadError", "ScaffoldError", "StudioError", "TargetError"]
+__all__ = ["HistoryError", "LoadError", "ScaffoldError", "StudioError", "TargetError"]
 
 
 class StudioError(Exception):
@@ -23,3 +23,7 @@ class LoadError(StudioError):
 
 class ScaffoldError(StudioError):
     """A template could not be rendered: a bad name, a path outside the project, an existing file."""
+
+
+class HistoryError(StudioError):
+    """The run history cannot be read or written; the message says why and what to do."""

@@ -201,7 +201,8 @@ def test_a_run_whose_process_was_killed_ends_as_unknown(project: Path) -> None:
 
 def test_a_reused_pid_is_not_taken_for_the_recorder() -> None:
     """A live process with the recorder's pid but another start time is not the recorder."""
-    from cadence_studio.store.history import _writer_gone, writer_identity
+    from cadence_studio.store.writers import writer_gone as _writer_gone
+    from cadence_studio.store.writers import writer_identity
 
     me = writer_identity()
     assert me is not None

@@ -3,10 +3,10 @@
 The worker's messages are the record (one event stream): a run is stored as the protocol lines its
 worker sent, from :class:`~cadence_studio.protocol.RunBegan` (which carries the graph and the input)
 to :class:`~cadence_studio.protocol.RunEnded`, so opening a past run replays those lines through the
-same :class:`~cadence_studio.session.Session` the live studio uses, and every step of it can be
+same :class:`~cadence_studio.protocol.session.Session` the live studio uses, and every step of it can be
 inspected again even after the code changed.
 
-Writes happen on a thread of their own (:class:`~cadence_studio.history_recorder.Recorder`); the UI
+Writes happen on a thread of their own (:class:`~cadence_studio.store.recorder.Recorder`); the UI
 never waits on the disk. The newest ``keep`` runs are kept. Lines are stored zlib-compressed (score
 trees repeat a lot). Each run names the process that records it, so a run whose process was killed
 is marked ``unknown`` the next time the history is opened, instead of staying "running" forever.
@@ -18,8 +18,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import os
-import socket
 import sqlite3
 import zlib
 from collections.abc import Callable, Iterator
@@ -29,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from .. import protocol as p
-from ..errors import StudioError
+from ..errors import HistoryError
 from ..protocol.session import RunRecord, Session
+from .writers import writer_gone
 
 if TYPE_CHECKING:
     from .recorder import Recorder
@@ -80,10 +79,6 @@ CREATE TABLE IF NOT EXISTS lines (
 """
 # Format 1 had no pid/writer columns: its files gain them, empty, when opened.
 _MIGRATE_FROM_1 = ("ALTER TABLE runs ADD COLUMN pid INTEGER", "ALTER TABLE runs ADD COLUMN writer TEXT")
-
-
-class HistoryError(StudioError):
-    """The run history cannot be read or written; the message says why and what to do."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -363,66 +358,13 @@ def _cut(value: Any, limit: int = 40) -> str:
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
-# ---------------------------------------------------------------------------- who recorded a run
-
-
-def writer_identity(pid: int | None = None) -> str | None:
-    """Names process ``pid`` (this one by default) across pid reuse: host, boot and start time.
-
-    ``None`` when no such process is alive (a zombie counts as gone).
-    """
-    pid = os.getpid() if pid is None else pid
-    host = socket.gethostname()
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return None
-    except OSError:  # no /proc (macOS, Windows): the pid alone has to do
-        return f"{host} - -" if _pid_alive(pid) else None
-    # the command name, in parentheses, may hold spaces: the fields after it are split safely
-    fields = stat[stat.rfind(")") + 2 :].split()
-    if fields[0] in ("Z", "X"):
-        return None
-    try:
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        boot = "-"
-    return f"{host} {boot} {fields[19]}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # somebody else's process
-        return True
-    return True
-
-
-def _writer_gone(pid: Any, writer: Any) -> bool:
-    """Whether the process that recorded a run is certainly gone (another host's: never certain)."""
-    if not isinstance(pid, int) or not isinstance(writer, str) or pid <= 0:
-        return False
-    host, _, identity = writer.partition(" ")
-    if host != socket.gethostname():
-        return False
-    now = writer_identity(pid)
-    if now is None:
-        return True
-    boot, _, started = identity.partition(" ")
-    if boot == "-" or started == "-":
-        return False  # only the pid is known, and a process has it
-    return now != writer
-
-
 def _mark_orphans(db: sqlite3.Connection) -> None:
     """Runs still "running" whose recording process is gone end as ``unknown``."""
     columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
     if "pid" not in columns:  # a format-1 file that could not be upgraded (read-only)
         return
     rows = db.execute("SELECT id, pid, writer FROM runs WHERE status = 'running'").fetchall()
-    orphans = [(run_id, pid) for run_id, pid, writer in rows if _writer_gone(pid, writer)]
+    orphans = [(run_id, pid) for run_id, pid, writer in rows if writer_gone(pid, writer)]
     if not orphans:
         return
 

@@ -17,12 +17,26 @@ import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .. import protocol as p
-from .history import History, HistoryError, writer_identity
+from ..errors import HistoryError
+from .writers import writer_identity
 
-__all__ = ["Recorder"]
+__all__ = ["HistoryFile", "Recorder"]
+
+
+class HistoryFile(Protocol):
+    """What a recorder needs of :class:`~cadence_studio.store.history.History` (which makes recorders)."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def keep(self) -> int: ...
+
+    def connect(self, *, create: bool = False) -> sqlite3.Connection: ...
+
 
 _STOP = object()
 _KEPT = (p.RunBegan, p.EventMessage, p.Paused, p.RunEnded, p.WorkerExited)
@@ -46,7 +60,7 @@ class Recorder:
     """
 
     def __init__(
-        self, history: History, target: str, *, on_notice: Callable[[str], None] | None = None
+        self, history: HistoryFile, target: str, *, on_notice: Callable[[str], None] | None = None
     ) -> None:
         self.history = history
         self.target = target
