@@ -12,7 +12,7 @@ BLOCK = re.compile(r"^```mermaid\n(.*?)^```", re.S | re.M)
 
 
 def test_the_readme_diagram_of_the_two_processes_renders(mermaid: MermaidRenderer) -> None:
-    """ "How it is built": one diagram, accepted by Mermaid, naming both processes, protocol and store."""
+    """The "How it is built" diagram: accepted by Mermaid, naming both processes, protocol and store."""
     blocks = BLOCK.findall((ROOT / "README.md").read_text(encoding="utf-8"))
     assert len(blocks) == 1, blocks
     labels = " ".join(mermaid.render(blocks[0]).labels)
