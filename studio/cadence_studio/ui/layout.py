@@ -7,7 +7,7 @@ collapse to one box). Layout measures every element bottom-up, then paints it to
 canvas of cells, so the work grows with the size of the drawing and large cadences stay fast.
 While a run goes on, only the nodes whose state changed are painted again (``layout(previous=...)``),
 so a step costs the same on a cadence of 30 notes and on one of 10,000. The elements and their canvas
-are in :mod:`cadence_studio.layout_elements`.
+are in :mod:`cadence_studio.ui.layout_elements`.
 
 Nothing here imports Textual: the graph widget shows ``Drawing.lines`` and uses ``Drawing.boxes``
 and ``Drawing.order`` for clicks, scrolling and keyboard navigation.

@@ -1,4 +1,4 @@
-"""The pieces :mod:`cadence_studio.layout` draws a cadence with: a canvas of cells and its elements.
+"""The pieces :mod:`cadence_studio.ui.layout` draws a cadence with: a canvas of cells and its elements.
 
 Every element is measured when it is built and painted afterwards. A node's looks (its status, the
 selection, a split's taken lane) are kept apart from its size, so that a node whose state changes can
@@ -44,7 +44,7 @@ __all__ = [
 #: Names wider than this many cells are cut with "…" (the full name stays in ``Box.label``).
 MAX_LABEL_CELLS = 28
 
-_GLYPHS = STATUS_GLYPHS  # what each means: cadence_studio.glyphs, shown by `?`
+_GLYPHS = STATUS_GLYPHS  # what each means: cadence_studio.ui.glyphs, shown by `?`
 _STYLES = {
     "running": "bold cyan",
     "paused": "bold yellow",

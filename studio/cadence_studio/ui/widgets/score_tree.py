@@ -33,7 +33,7 @@ class Row:
 
 
 class ScoreTree(Tree[Row]):
-    """Shows a value tree (see :mod:`cadence_studio.values`) and its differences from ``before``."""
+    """Shows a value tree (see :mod:`cadence_studio.worker.values`) and its differences from ``before``."""
 
     class MoreRequested(Message):
         """The user asked for the rest of a truncated value of the live score."""
