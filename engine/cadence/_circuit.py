@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any, overload
 
 from . import events
+from ._note import AsyncNext, Note, SyncNext, as_note
 from ._scope import emit_in_scope
 from .exceptions import CircuitOpenError, DefinitionError, Skip
-from .note import AsyncNext, Note, SyncNext, as_note
 
 __all__ = ["CircuitBreaker", "CircuitState", "circuit_breaker", "get_circuit"]
 

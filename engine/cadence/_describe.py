@@ -6,7 +6,7 @@ import functools
 import inspect
 from typing import Any
 
-from .note import Note, callable_name, is_async_callable
+from ._note import Note, callable_name, is_async_callable
 
 __all__ = ["callable_info"]
 

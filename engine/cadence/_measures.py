@@ -6,21 +6,26 @@ import abc
 import copy
 from collections.abc import Awaitable, Callable, Sequence
 from types import CoroutineType
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+from typing import Any, ClassVar, NoReturn, Protocol
 
 from . import events as ev
 from ._describe import callable_info
 from ._fork import copy_value, is_immutable
+from ._note import callable_name
 from ._parallel import run_parallel, run_plain
 from ._runtime import Level, Stop, Task, call_task, carry, is_awaitable, make_caller, note_error
 from .exceptions import DefinitionError, Skip
 from .merge import MergeFn, MergeStrategy, strategy_name
-from .note import callable_name
 
-if TYPE_CHECKING:
-    from .cadence import Cadence
-
-__all__ = ["BranchMeasure", "ChildMeasure", "Measure", "NoteMeasure", "ParallelMeasure", "SequenceMeasure"]
+__all__ = [
+    "BranchMeasure",
+    "ChildMeasure",
+    "Definition",
+    "Measure",
+    "NoteMeasure",
+    "ParallelMeasure",
+    "SequenceMeasure",
+]
 
 
 def segment(name: str) -> str:
@@ -325,21 +330,35 @@ class FreshCopier:
         return new
 
 
+class Definition(Protocol):
+    """What a ``.child`` measure needs of the cadence it runs (:class:`cadence.Cadence` is one).
+
+    Measures sit below the definition that holds them, so they see it through this protocol.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def measures(self) -> Sequence[Measure]: ...
+
+    def get_score(self) -> Any: ...
+
+    def score_type_name(self) -> str | None: ...
+
+    def execute(self, level: Level, score: Any) -> Awaitable[Any]: ...
+
+
 class ChildMeasure(Measure):
     """``.child(name, cadence, merge)``: a nested cadence on a fresh score, merged into this one."""
 
     kind = "child"
 
     def __init__(
-        self, name: str, child: Cadence[Any], merge: Callable[..., Any], score: Callable[..., Any] | None
+        self, name: str, child: Definition, merge: Callable[..., Any], score: Callable[..., Any] | None
     ) -> None:
-        from .cadence import Cadence
-
         self.name = name
         self.seg = segment(name)
-        if not isinstance(child, Cadence):
-            msg = f".child({name!r}): {child!r} is not a Cadence; build one with Cadence(name, score)"
-            raise DefinitionError(msg)
         self.child = child
         self.merge = check_task(f".child({name!r}) merge", merge)
         self.merge_call = make_caller(merge)  # sync user callables run in the shared pool

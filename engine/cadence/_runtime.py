@@ -15,9 +15,9 @@ from typing import Any
 
 from . import events as ev
 from ._clock import RunClock
+from ._note import Note, callable_name, is_async_callable
 from ._scope import NoteScope, current_scope, offload
 from .exceptions import NoteError, Skip
-from .note import Note, callable_name, is_async_callable
 from .score import Score
 
 __all__ = [

@@ -133,7 +133,11 @@ class Cadence(Generic[S]):
         if cadence is self:
             msg = f".child({name!r}): a cadence cannot contain itself"
             raise DefinitionError(msg)
-        self._measures.append(ChildMeasure(self._check_name(name), cadence, merge, score))
+        name = self._check_name(name)
+        if not isinstance(cadence, Cadence):
+            msg = f".child({name!r}): {cadence!r} is not a Cadence; build one with Cadence(name, score)"
+            raise DefinitionError(msg)
+        self._measures.append(ChildMeasure(name, cadence, merge, score))
         return self
 
     def on_error(self, handler: Callable[..., Any], *, stop: bool = True) -> Cadence[S]:

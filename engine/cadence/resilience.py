@@ -20,10 +20,10 @@ from typing import Any, overload
 
 from . import events
 from ._circuit import CircuitBreaker, CircuitState, circuit_breaker, get_circuit
+from ._note import AsyncNext, Note, SyncNext, as_note
 from ._scope import await_blocking, emit_in_scope
 from .exceptions import CircuitOpenError, DefinitionError, RetryExhaustedError, Skip
 from .exceptions import TimeoutError as CadenceTimeoutError
-from .note import AsyncNext, Note, SyncNext, as_note
 from .score import ImmutableScore
 
 __all__ = [
