@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import Any, overload
 
 from . import resilience
+from ._note import AsyncNext as AsyncNext  # the types a custom Policy's methods take
 from ._note import Note, Policy, as_note, callable_name, is_async_callable
+from ._note import SyncNext as SyncNext
 
 __all__ = ["Note", "Policy", "beat", "callable_name", "is_async_callable", "note"]
 

@@ -6,3 +6,8 @@ install when the framework is missing: ``cadence.integrations.fastapi`` (``Caden
 ``pip install 'cadence-studio[flask]'``, and their ``metrics_route`` ``pip install
 'cadence-studio[prometheus]'``. ``import cadence`` loads none of them.
 """
+
+from __future__ import annotations
+
+# The integrations are the sub-modules themselves; the package exports nothing of its own.
+__all__: list[str] = []
