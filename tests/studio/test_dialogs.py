@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from textual.color import Color
 from textual.pilot import Pilot
-from textual.widgets import Button
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Button, Label
 
 from cadence_studio import protocol as p
 from cadence_studio.ui.app import StudioApp, make_app
@@ -167,3 +170,44 @@ async def test_the_focused_button_is_the_highlighted_one(tmp_path: Path) -> None
             await check_focus_highlights(pilot)
             await pilot.press("escape")
             await pilot.pause()
+
+
+def cut_off(dialog: Screen[Any]) -> list[str]:
+    """The buttons and labels of ``dialog`` that are not whole inside its box (and so on screen)."""
+    box = dialog.query_one("#dialog").content_region
+    assert dialog.region.contains_region(box)
+    parts: list[Widget] = [*dialog.query(Button), *dialog.query(Label)]
+    return [
+        f"{type(part).__name__} {part.id or str(part.render())[:30]!r} at {part.region}"
+        for part in parts
+        if part.region.area and not box.contains_region(part.region)
+    ]
+
+
+async def test_every_dialog_fits_at_80x24(tmp_path: Path) -> None:
+    """80×24: a, i, e and N show their buttons and texts whole (the score's JSON shrinks to make room)."""
+    module = tmp_path / "order.py"
+    module.write_text("")
+    client = ScriptedClient(entries=[factory_with_defaults()], module_file=str(module))
+    app = make_app("tests", cwd=tmp_path, client=client, watch=False, history=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for key, kind in (("a", ArgsDialog), ("i", ScoreDialog), ("e", ExportDialog), ("N", NewNoteDialog)):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, kind)
+            assert cut_off(app.screen) == [], kind.__name__
+            await pilot.press("escape")
+            await pilot.pause()
+
+
+async def test_the_score_dialog_keeps_its_json_tall_when_there_is_room() -> None:
+    """160×48: the JSON keeps its 16 lines; only a short terminal makes it smaller."""
+    app = app_with(ScriptedClient())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(app.screen, ScoreDialog)
+        assert app.screen.query_one("#json").region.height == 16
+        assert cut_off(app.screen) == []

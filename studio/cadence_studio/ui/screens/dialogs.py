@@ -35,6 +35,7 @@ class _Dialog(ModalScreen[Any]):
     #dialog TextArea.hint { height: 4; }
     #dialog { width: 80%; max-width: 100; height: auto; max-height: 90%; border: thick $accent;
               background: $surface; padding: 1 2; }
+    #dialog Label { max-width: 100%; }  /* a long text wraps inside the dialog rather than being cut */
     #dialog Label.title { text-style: bold; margin-bottom: 1; }
     #dialog Label.error { color: $error; margin-top: 1; }
     #dialog Label.hint { color: $text-muted; }
@@ -117,6 +118,12 @@ class ScoreDialog(_Dialog):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "submit", "Use")]
+    # A fixed height (capped where the JSON gets its 16 lines) lets the JSON take what the other
+    # rows leave: in a short terminal it shrinks and the buttons stay on screen.
+    DEFAULT_CSS = """
+    ScoreDialog #dialog { height: 90%; max-height: 29; }
+    ScoreDialog #dialog TextArea { height: 1fr; }
+    """
 
     def __init__(
         self, title: str, text: str, check: Callable[[dict[str, Any]], Awaitable[str | None]]
@@ -213,10 +220,10 @@ class NewNoteDialog(_Dialog):
         with Vertical(id="dialog"):
             yield Label("New note", classes="title")
             yield Label("name (kebab-case is fine: process-payment)")
-            yield Input(id="name", placeholder="process_payment")
-            with Horizontal(classes="options"):
+            with Horizontal(classes="options"):  # one row: the dialog fits a 24-row terminal
+                yield Input(id="name", placeholder="process_payment")
                 yield Checkbox("async", value=True, id="async")
-            yield Label("@retry attempts · @timeout seconds · @fallback value (each optional)")
+            yield Label("optional: @retry attempts · @timeout seconds · @fallback")
             with Horizontal(classes="options"):
                 yield Input(id="retry", placeholder="retry: 3", type="integer")
                 yield Input(id="timeout", placeholder="timeout: 2.0", type="number")

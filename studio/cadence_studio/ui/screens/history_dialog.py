@@ -6,6 +6,7 @@ import time
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -20,6 +21,8 @@ from ...store.history import RunSummary
 
 __all__ = ["HistoryDialog"]
 
+_LIST_ROWS = 20  # the most the list of runs takes, even in a tall terminal
+
 
 class HistoryDialog(ModalScreen[int | None]):
     """Lists recorded runs; returns the chosen run's id (``None`` when cancelled)."""
@@ -29,8 +32,9 @@ class HistoryDialog(ModalScreen[int | None]):
     HistoryDialog { align: center middle; }
     HistoryDialog #dialog { width: 90%; max-width: 120; height: auto; max-height: 90%;
                             border: thick $accent; background: $surface; padding: 1 2; }
+    HistoryDialog Label { max-width: 100%; }  /* wraps in a narrow terminal rather than being cut */
     HistoryDialog Label.title { text-style: bold; margin-bottom: 1; }
-    HistoryDialog OptionList { height: auto; max-height: 20; text-wrap: nowrap; text-overflow: ellipsis; }
+    HistoryDialog OptionList { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }
     HistoryDialog Label.hint { color: $text-muted; margin-top: 1; }
     HistoryDialog .buttons { height: auto; margin-top: 1; align-horizontal: right; }
     HistoryDialog Button { margin-left: 1; }
@@ -46,20 +50,28 @@ class HistoryDialog(ModalScreen[int | None]):
         with Vertical(id="dialog"):
             yield Label(f"Run history — {self.where}", classes="title")
             if self.runs:
-                readable = [run.entry for run in self.runs if run.unreadable is None]
-                width = max(map(len, readable), default=0)
+                readable = [run for run in self.runs if run.unreadable is None]
+                widths = (
+                    max((len(run.entry) for run in readable), default=0),
+                    max((len(run.status) for run in readable), default=0),
+                )
                 today = time.localtime()[:3]
                 yield OptionList(
-                    *(Option(_prompt(run, width, today), id=str(run.id)) for run in self.runs), id="runs"
+                    *(Option(_prompt(run, widths, today), id=str(run.id)) for run in self.runs), id="runs"
                 )
                 yield Label(
-                    "Enter opens a run: its graph, timeline and the score after every note, as they were.",
-                    classes="hint",
+                    "Enter opens a run as it was: its graph, timeline and every score.", classes="hint"
                 )
             else:
                 yield Label(self.problem or "No runs recorded yet: press r to run a cadence.")
             with Horizontal(classes="buttons"):
                 yield Button("Close", id="cancel")
+
+    def on_resize(self, event: events.Resize) -> None:
+        # The list gives up rows first, so the hint and Close stay on screen in a short terminal:
+        # 90% of the screen, less what the title, hint, buttons, border and padding take.
+        for options in self.query(OptionList):
+            options.styles.max_height = max(3, min(_LIST_ROWS, event.size.height * 9 // 10 - 12))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -80,8 +92,11 @@ class HistoryDialog(ModalScreen[int | None]):
         self.dismiss(None)
 
 
-def _prompt(run: RunSummary, width: int, today: tuple[int, ...]) -> Text:
-    """One line per run (cut with … in a narrow terminal): number, time, cadence, status, time taken."""
+def _prompt(run: RunSummary, widths: tuple[int, int], today: tuple[int, ...]) -> Text:
+    """One line per run (cut with … in a narrow terminal): number, time, cadence, status, time taken.
+
+    ``widths`` are the cadence and status columns' widths: the longest shown, so the columns line up.
+    """
     if run.unreadable is not None:  # a damaged row: say why, in place of what cannot be shown
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f"#{run.id:<4} ", style="bold")
@@ -93,8 +108,8 @@ def _prompt(run: RunSummary, width: int, today: tuple[int, ...]) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"#{run.id:<4} ", style="bold")
     text.append(f"{when}  ", style="dim")
-    text.append(f"{run.entry:<{width}}  ")
-    text.append(f"{run.status:<11}", style=status_style(run.status))
+    text.append(f"{run.entry:<{widths[0]}}  ")
+    text.append(f"{run.status:<{widths[1]}}", style=status_style(run.status))
     text.append(f"{_took(run.duration):>9}")
     detail: list[str] = []
     if run.args:
