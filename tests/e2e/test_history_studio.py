@@ -6,6 +6,7 @@ import io
 import textwrap
 from pathlib import Path
 
+import pytest
 from textual.message import Message
 from textual.notifications import Notify
 from textual.widgets import OptionList
@@ -13,6 +14,7 @@ from textual.widgets import OptionList
 from cadence_studio.cli.history_commands import show_history
 from cadence_studio.store.history import History
 from cadence_studio.ui.app import make_app
+from cadence_studio.ui.screens import studio_run as studio_module
 from cadence_studio.ui.screens.history_dialog import HistoryDialog
 from cadence_studio.ui.widgets.measure_graph import MeasureGraph
 from cadence_studio.ui.widgets.score_tree import ScoreTree
@@ -202,3 +204,57 @@ async def test_saving_the_module_while_a_run_is_paused_says_so_and_keeps_the_run
     assert "counting.py:count  stopped by reload" in shown
     assert "✓ count/double" in shown
     assert "run stopped by reload: the studio reloaded the module (counting.py changed) while it ran" in shown
+
+
+HANGS = textwrap.dedent(
+    """
+    import time
+    from dataclasses import dataclass
+    from cadence import Cadence, Score
+
+    @dataclass
+    class S(Score):
+        n: int = 0
+
+    def first(s: S) -> None:
+        s.n = 1
+
+    def hang(s: S) -> None:
+        time.sleep(600)  # never returns in the test's time
+
+    c = Cadence("c", S()).then("first", first).then("hang", hang)
+    """
+)
+
+
+async def test_x_on_a_hung_note_records_the_run_as_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """x while a note never returns: the worker is replaced, and history says the user stopped the run."""
+    monkeypatch.setattr(studio_module, "STOP_GRACE", 0.3)  # the hang outlasts any grace: no need to wait 1 s
+    (tmp_path / "hangs.py").write_text(HANGS)
+    app = make_app("hangs.py", cwd=tmp_path, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        studio = screen(app)
+        await until(lambda: studio.query_one(MeasureGraph).drawing is not None, "the graph")
+        await pilot.press("r")
+        await until(
+            lambda: "c/first" in (studio.session.run.after if studio.session.run else {}), "first done"
+        )
+        assert studio.session.ready is not None
+        hung = studio.session.ready.pid
+        await pilot.press("x")
+        await until(lambda: "stopped" in status(app), "the run stopped")
+        await until(
+            lambda: studio.session.ready is not None and studio.session.ready.pid != hung, "a new worker"
+        )
+    # the studio has closed: a run it left open would now read "unfinished"
+    (run,) = History(tmp_path).runs()
+    assert (run.entry, run.status) == ("c", "stopped"), run.error
+    assert run.error == "stopped by the user (x); the worker was replaced"
+    record = History(tmp_path).replay(run.id)
+    assert record.status == "stopped"
+    assert record.nodes["c/first"].status == "done"
+    out, err = io.StringIO(), io.StringIO()
+    assert show_history(History(tmp_path), run.id, as_json=False, out=out, err=err) == 0, err.getvalue()
+    assert "run stopped: stopped by the user (x); the worker was replaced" in out.getvalue()

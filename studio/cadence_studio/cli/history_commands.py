@@ -11,7 +11,7 @@ from cadence.diagram import format_duration
 
 from .. import protocol as p
 from ..protocol.target import parse_target
-from ..store.history import ENDED_UNSEEN, History, HistoryError, RunSummary
+from ..store.history import History, HistoryError, RunSummary
 from .run_output import print_end, print_event, print_paused
 from .terminal_text import escaped
 
@@ -69,7 +69,7 @@ def show_history(
             print_paused(message, as_json, out)
         elif isinstance(message, p.RunEnded):
             print_end(message, as_json, out, err)
-    if summary.status in ENDED_UNSEEN and not as_json:
+    if not any(isinstance(m, p.RunEnded) for m in messages) and not as_json:  # how it ended, then
         reason = summary.error or "the studio stopped it or was closed before it ended"
         print(f"\nrun {summary.status}: {reason}", file=out)
     return 0

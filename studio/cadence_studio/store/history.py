@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_KEEP",
-    "ENDED_UNSEEN",
     "STOPPED_BY_RELOAD",
     "UNKNOWN",
     "History",
@@ -49,8 +48,6 @@ DEFAULT_KEEP = 200
 UNKNOWN = "unknown"
 #: A run the studio threw away when it reloaded the module (the user saved it mid-run).
 STOPPED_BY_RELOAD = "stopped by reload"
-#: Statuses of runs that ended without their worker saying how (no ``RunEnded`` was recorded).
-ENDED_UNSEEN = frozenset({"running", "unfinished", "crashed", UNKNOWN, STOPPED_BY_RELOAD})
 
 _SCHEMA_VERSION = 2
 _SCHEMA = """
@@ -218,8 +215,8 @@ class History:
         record = session.run
         assert record is not None
         if record.status in ("running", "paused"):  # it never ended: the worker died or was replaced
-            known = summary.status in ENDED_UNSEEN and summary.status != "running"
-            record.status = summary.status if known else "unfinished"
+            # how it ended is what the studio wrote in its row (e.g. "stopped": x replaced the worker)
+            record.status = summary.status if summary.status != "running" else "unfinished"
         return record
 
     # ------------------------------------------------------------------ writing

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from ... import protocol as p
+from ...store.recorder import Recorder
 from ..widgets.measure_graph import MeasureGraph
 from .dialogs import ArgsDialog
 from .studio_link import StudioLink
@@ -18,6 +19,7 @@ from .studio_link import StudioLink
 __all__ = ["RunControls"]
 
 STOP_GRACE = 1.0  # seconds a stopped run may take before its worker is replaced
+STOPPED_BY_USER = "stopped by the user (x); the worker was replaced"  # why, in the run history
 # A resumed run says "running" only if it has not paused again by then: a step that takes no time
 # shows no flash of "running", and its reply is painted at once instead of after the next frame.
 RUNNING_SHOWN_AFTER = 0.05
@@ -155,6 +157,9 @@ class RunControls(StudioLink):
                 ("yellow", "■ the worker did not stop in time; it was replaced", "")
             )
             self.runs_sent = 0
+            recorder = getattr(self.client, "recorder", None)
+            if isinstance(recorder, Recorder):  # its worker never says how it ended: say it for it
+                recorder.end_run("stopped", STOPPED_BY_USER)
             await self.client.restart()
             self.notify(
                 "the run would not stop (a note never returned): started a new worker", severity="warning"
