@@ -206,6 +206,7 @@ class Session:
                 error=event.get("error"),
             )
             state.status = "failed" if event.get("error") else "done"
+            state.duration = event.get("duration")  # the group's own time (a recorded older run: None)
             run.after[node] = message.score
             changed.add("inspector")
         elif kind == "child_entered" and state is not None:
@@ -318,8 +319,10 @@ def _timeline_line(kind: str, event: dict[str, Any]) -> tuple[str, str, str] | N
         overlap = ", ".join(event.get("conflicts") or {})
         if event.get("error"):
             return ("red", f"{indent}✗ {node} merge refused: {event['error'].get('message')}", node)
+        duration = event.get("duration")
+        took = f" {format_duration(duration)}" if duration is not None else ""
         extra = f", combined {overlap} ({event.get('strategy')})" if overlap else ""
-        return ("magenta", f"{indent}⇉ {node} merged{extra}", node)
+        return ("magenta", f"{indent}⇉ {node} merged{took}{extra}", node)
     if kind == "child_entered":
         return ("cyan", f"{indent}↳ {node} → child cadence {event.get('child')}", node)
     if kind == "child_left":
