@@ -5,8 +5,8 @@ from __future__ import annotations
 from cadence.diagram import format_duration
 from cadence.events import Event, Merged
 from cadence_studio import protocol as p
-from cadence_studio.layout import layout
-from cadence_studio.session import RunRecord, Session
+from cadence_studio.protocol.session import RunRecord, Session
+from cadence_studio.ui.layout import layout
 from tests.studio.scripted import ORDER, Order
 
 ENRICH = "order/enrich"

@@ -7,9 +7,9 @@ import time
 from textual.widgets import OptionList
 
 from cadence.diagram import format_duration
-from cadence_studio.app import make_app
-from cadence_studio.history import STOPPED_BY_RELOAD, RunSummary
-from cadence_studio.screens.history_dialog import HistoryDialog
+from cadence_studio.store.history import STOPPED_BY_RELOAD, RunSummary
+from cadence_studio.ui.app import make_app
+from cadence_studio.ui.screens.history_dialog import HistoryDialog
 from tests.studio.scripted import ScriptedClient
 from tests.studio.test_dialogs import cut_off
 
