@@ -1,4 +1,7 @@
-"""The run history picker: the project's recorded runs, newest first; Enter opens one."""
+"""The run history picker: the project's recorded runs as a tree, newest first; Enter opens one.
+
+A run resumed or re-run from a note of another run is listed under it, with how it came from it.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from cadence.diagram import format_duration
 
 from ...protocol.session import status_style
 from ...store.history import RunSummary
+from ...store.lineage import TreeRow, describe, tree
 
 __all__ = ["HistoryDialog"]
 
@@ -25,7 +29,8 @@ _LIST_ROWS = 20  # the most the list of runs takes, even in a tall terminal
 
 
 class HistoryDialog(ModalScreen[int | None]):
-    """Lists recorded runs; returns the chosen run's id (``None`` when cancelled)."""
+    """Lists recorded runs, each under the run it came from; returns the chosen run's id (``None``
+    when cancelled)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
@@ -56,8 +61,11 @@ class HistoryDialog(ModalScreen[int | None]):
                     max((len(run.status) for run in readable), default=0),
                 )
                 today = time.localtime()[:3]
+                rows = tree(self.runs)
+                indent = max(len(row.prefix) for row in rows)
                 yield OptionList(
-                    *(Option(_prompt(run, widths, today), id=str(run.id)) for run in self.runs), id="runs"
+                    *(Option(_prompt(row, widths, indent, today), id=str(row.run.id)) for row in rows),
+                    id="runs",
                 )
                 yield Label(
                     "Enter opens a run as it was: its graph, timeline and every score.", classes="hint"
@@ -92,25 +100,33 @@ class HistoryDialog(ModalScreen[int | None]):
         self.dismiss(None)
 
 
-def _prompt(run: RunSummary, widths: tuple[int, int], today: tuple[int, ...]) -> Text:
-    """One line per run (cut with … in a narrow terminal): number, time, cadence, status, time taken.
+def _prompt(row: TreeRow[RunSummary], widths: tuple[int, int], indent: int, today: tuple[int, ...]) -> Text:
+    """One line per run (cut with … in a narrow terminal): its branch of the tree, number, time,
+    cadence, status, time taken, then how it came from its parent and its arguments and error.
 
-    ``widths`` are the cadence and status columns' widths: the longest shown, so the columns line up.
+    ``widths`` are the cadence and status columns' widths: the longest shown, and ``indent`` the
+    widest branch, so the columns line up whatever the depth.
     """
+    run = row.run
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"{row.prefix:<{indent}}", style="dim")
     if run.unreadable is not None:  # a damaged row: say why, in place of what cannot be shown
-        text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f"#{run.id:<4} ", style="bold")
         text.append("unreadable", style="red")
         text.append(f"  {run.unreadable}", style="dim")
         return text
     started = time.localtime(run.started)
     when = time.strftime("%H:%M:%S" if started[:3] == today else "%m-%d %H:%M", started)
-    text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"#{run.id:<4} ", style="bold")
     text.append(f"{when}  ", style="dim")
     text.append(f"{run.entry:<{widths[0]}}  ")
     text.append(f"{run.status:<{widths[1]}}", style=status_style(run.status))
     text.append(f"{_took(run.duration):>9}")
+    how = describe(run)
+    if how is not None:
+        text.append(f"  {how}", style="italic")
+    if row.orphan is not None:
+        text.append(f" {row.orphan}", style="yellow")
     detail: list[str] = []
     if run.args:
         detail.append(", ".join(f"{k}={_short(v)}" for k, v in run.args.items()))
