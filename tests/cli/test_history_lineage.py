@@ -155,7 +155,7 @@ def test_a_parent_no_longer_kept_leaves_a_root_that_says_so(tmp_path: Path) -> N
     assert (as_json[5]["parent"], as_json[5]["parent_kept"]) == (1, False)
     shown = studio("history", "show", "5", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.splitlines()[1] == "  forked from run #1 (no longer kept) at job/first"
+    assert shown.stdout.splitlines()[1] == "  forked from run #1 at job/first (run #1 is no longer kept)"
 
 
 def test_a_parent_outside_the_listing_is_not_called_gone(tmp_path: Path) -> None:

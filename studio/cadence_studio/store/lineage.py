@@ -102,10 +102,10 @@ def origin(run: _Run) -> str | None:
     """How ``run`` came from its parent, with the parent's number, for one run shown alone."""
     if run.parent is None:
         return None
-    gone = " (no longer kept)" if run.parent_kept is False else ""
+    gone = f" (run #{run.parent} is no longer kept)" if run.parent_kept is False else ""
     if run.relation == "rerun" or run.forked_at is not None:
         at = f" at {run.forked_at}" if run.forked_at else ""
-        return f"forked from run #{run.parent}{gone}{at}"
+        return f"forked from run #{run.parent}{at}{gone}"
     return f"resumed from run #{run.parent}{gone}"
 
 
