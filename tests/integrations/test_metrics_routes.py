@@ -5,18 +5,16 @@ parsed back with prometheus_client's own parser and checked value by value."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from flask import Flask, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
@@ -26,6 +24,7 @@ from cadence import Cadence, Score
 from cadence.integrations.fastapi import CadenceRouter
 from cadence.integrations.flask import CadenceBlueprint
 from cadence.reporters import PrometheusReporter
+from tests.integrations.servers import serve_uvicorn
 from tests.integrations.test_flask import serve
 
 # ---------------------------------------------------------------------------- the cadence
@@ -143,27 +142,6 @@ def flask_app(setup: Setup) -> Flask:
     app = Flask(__name__)
     app.register_blueprint(bp)
     return app
-
-
-@contextmanager
-def serve_uvicorn(app: FastAPI) -> Iterator[str]:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none"))
-    thread = threading.Thread(target=server.run, name="uvicorn-metrics-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped before it started"
-        assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        assert not thread.is_alive()
 
 
 SERVERS: dict[str, Callable[[Setup], AbstractContextManager[str]]] = {

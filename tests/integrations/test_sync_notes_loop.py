@@ -8,7 +8,6 @@ milliseconds when the notes run in the shared pool, 2 s and seconds when they bl
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -16,11 +15,11 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from cadence import Cadence, Score
 from cadence.integrations.fastapi import CadenceRouter
+from tests.integrations.servers import serve_uvicorn
 
 REQUESTS = 20
 
@@ -78,32 +77,13 @@ def build_app() -> FastAPI:
     return app
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    port = _free_port()
-    config = uvicorn.Config(build_app(), host="127.0.0.1", port=port, log_level="warning", ws="none")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-sync-notes", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped before it started"
-        assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        holder.release.set()
-        server.should_exit = True
-        thread.join(timeout=10)
-        assert not thread.is_alive()
+    with serve_uvicorn(build_app(), "uvicorn-sync-notes") as url:
+        try:
+            yield url
+        finally:
+            holder.release.set()  # notes still held would keep uvicorn from shutting down
 
 
 @pytest.fixture
