@@ -6,9 +6,10 @@ over a dataclass :class:`Score`, and run it. Standard library only.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
-from ._runtime import Checkpoint
+from ._runtime import Waypoint
 from .cadence import Cadence
 from .events import Event
 from .exceptions import (
@@ -70,6 +71,14 @@ def __getattr__(name: str) -> Any:
         from . import diagram
 
         return getattr(diagram, name)
+    if name == "Checkpoint":  # the old name: "checkpoint" now means a saved score only
+        warnings.warn(
+            "cadence.Checkpoint is deprecated; use cadence.Waypoint "
+            "(a checkpoint is now a saved score, see cadence.checkpoint)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return Waypoint
     msg = f"module 'cadence' has no attribute {name!r}"
     raise AttributeError(msg)
 
@@ -84,7 +93,6 @@ __all__ = [
     "Cadence",
     "CadenceError",
     "CadenceHooks",
-    "Checkpoint",
     "CircuitBreaker",
     "CircuitOpenError",
     "CircuitState",
@@ -115,6 +123,7 @@ __all__ = [
     "TimeoutError",
     "TimingHooks",
     "TracingHooks",
+    "Waypoint",
     "__version__",
     "beat",
     "circuit_breaker",

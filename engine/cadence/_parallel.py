@@ -198,7 +198,7 @@ async def _observed(
     level: Level, group_id: str, group_name: str, tasks: Sequence[Task], score: Any, strategy: MergeFn
 ) -> Any:
     if level.controller is not None:
-        await level.checkpoint("fork", group_id, group_name, score)
+        await level.waypoint("fork", group_id, group_name, score)
     start = level.now()
     isolate = isinstance(score, Score)
     views = fork_all(score, len(tasks)) if isolate else [score] * len(tasks)

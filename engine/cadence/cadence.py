@@ -20,11 +20,11 @@ from ._measures import (
     segment,
 )
 from ._runtime import (
-    Checkpoint,
     Level,
     SafeListener,
     Sink,
     Stop,
+    Waypoint,
     carry,
     is_awaitable,
     make_caller,
@@ -36,7 +36,7 @@ from .merge import MergeFn, MergeStrategy
 __all__ = ["Cadence", "Controller", "Listener"]
 
 S = TypeVar("S")
-Controller = Callable[[Checkpoint], Awaitable[None] | None]
+Controller = Callable[[Waypoint], Awaitable[None] | None]
 Listener = Callable[[ev.Event], Awaitable[None] | None]
 
 
@@ -258,7 +258,7 @@ class Cadence(Generic[S]):
         at the call), so the run itself costs one coroutine less.
 
         Args:
-            controller: awaited with a :class:`Checkpoint` before every note, fork, branch and
+            controller: awaited with a :class:`Waypoint` before every note, fork, branch and
                 child; it may hold the run there (breakpoints, stepping).
             listeners: called (sync or async) with every event of the run, children included.
         """

@@ -76,11 +76,12 @@ def test_error_str_has_code() -> None:
 EXPORTS: dict[str, list[str]] = {
     "cadence": [
         "Atomic", "AtomicDict", "AtomicList", "BeatError", "Cadence", "CadenceError", "CadenceHooks",
-        "Checkpoint", "CircuitBreaker", "CircuitOpenError", "CircuitState", "Context", "DebugHooks",
+        "CircuitBreaker", "CircuitOpenError", "CircuitState", "Context", "DebugHooks",
         "DefinitionError", "DiagramError", "Err", "Event", "HooksManager", "ImmutableContext",
         "ImmutableScore", "LoggingHooks", "MergeConflict", "MergeStrategy", "MetricsHooks", "Note",
         "NoteError", "Ok", "ParallelNoteError", "Result", "RetryExhaustedError", "RunRecorder", "Score",
-        "Skip", "Snapshot", "StepController", "TimeoutError", "TimingHooks", "TracingHooks", "__version__",
+        "Skip", "Snapshot", "StepController", "TimeoutError", "TimingHooks", "TracingHooks", "Waypoint",
+        "__version__",
         "beat", "circuit_breaker", "console_reporter", "fallback", "get_circuit", "json_reporter",
         "merge_snapshots", "note", "print_cadence", "render_svg", "retry", "save_diagram", "timeout",
         "to_dot", "to_mermaid", "to_text",
@@ -123,7 +124,7 @@ EXPORTS: dict[str, list[str]] = {
     "cadence.score": [
         "Atomic", "AtomicDict", "AtomicList", "Context", "ImmutableContext", "ImmutableScore", "Score",
     ],
-    "cadence.stepping": ["Checkpoint", "StepController"],
+    "cadence.stepping": ["StepController", "Waypoint"],
     "cadence.types": [
         "Condition", "Controller", "ErrorHandler", "Listener", "MergeFn", "NoteFn", "Reporter", "ScoreT",
     ],
