@@ -60,17 +60,37 @@ from .score import (
 from .stepping import StepController
 
 if TYPE_CHECKING:
+    from .checkpoint import (
+        CheckpointError,
+        CheckpointStore,
+        InMemoryCheckpointStore,
+        SQLiteCheckpointStore,
+        pending,
+    )
     from .diagram import print_cadence, render_svg, save_diagram, to_dot, to_mermaid, to_text
 
-# Diagrams need subprocess, tempfile and pathlib: loaded on first use, not at `import cadence`.
-_LAZY = {"print_cadence", "render_svg", "save_diagram", "to_dot", "to_mermaid", "to_text"}
+# Diagrams need subprocess, tempfile and pathlib, checkpoints sqlite3: loaded on first use, not at
+# `import cadence`.
+_LAZY = {
+    "print_cadence": "diagram",
+    "render_svg": "diagram",
+    "save_diagram": "diagram",
+    "to_dot": "diagram",
+    "to_mermaid": "diagram",
+    "to_text": "diagram",
+    "CheckpointError": "checkpoint",
+    "CheckpointStore": "checkpoint",
+    "InMemoryCheckpointStore": "checkpoint",
+    "SQLiteCheckpointStore": "checkpoint",
+    "pending": "checkpoint",
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        from . import diagram
+        import importlib
 
-        return getattr(diagram, name)
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     if name == "Checkpoint":  # the old name: "checkpoint" now means a saved score only
         warnings.warn(
             "cadence.Checkpoint is deprecated; use cadence.Waypoint "
@@ -93,6 +113,8 @@ __all__ = [
     "Cadence",
     "CadenceError",
     "CadenceHooks",
+    "CheckpointError",
+    "CheckpointStore",
     "CircuitBreaker",
     "CircuitOpenError",
     "CircuitState",
@@ -105,6 +127,7 @@ __all__ = [
     "HooksManager",
     "ImmutableContext",
     "ImmutableScore",
+    "InMemoryCheckpointStore",
     "LoggingHooks",
     "MergeConflict",
     "MergeStrategy",
@@ -116,6 +139,7 @@ __all__ = [
     "Result",
     "RetryExhaustedError",
     "RunRecorder",
+    "SQLiteCheckpointStore",
     "Score",
     "Skip",
     "Snapshot",
@@ -133,6 +157,7 @@ __all__ = [
     "json_reporter",
     "merge_snapshots",
     "note",
+    "pending",
     "print_cadence",
     "render_svg",
     "retry",

@@ -91,6 +91,7 @@ class Level:
         "clock",
         "controller",
         "depth",
+        "durable",
         "node_id",
         "now",
         "plain",
@@ -109,6 +110,7 @@ class Level:
         active: frozenset[int],
         controller: Callable[[Waypoint], Any] | None,
         clock: RunClock | None = None,
+        durable: Any = None,
     ) -> None:
         self.run_id = run_id
         self.cadence = cadence
@@ -123,8 +125,9 @@ class Level:
             clock = RunClock()
         self.clock = clock
         self.now: Callable[[], float] = time.perf_counter if clock is None else clock.now
-        # Nothing listens and nothing steps: measures take their fast path.
-        self.plain = not self.sinks and controller is None
+        self.durable = durable  # a _durable.RunState: checkpoints, resume, start_at
+        # Nothing listens, nothing steps, nothing is saved: measures take their fast path.
+        self.plain = not self.sinks and controller is None and durable is None
 
     def child(self, definition: Any, node_id: str) -> Level:
         """The level a child cadence runs at: everything listening to the parent, plus the
@@ -141,6 +144,7 @@ class Level:
             active=self.active | ids,
             controller=self.controller,
             clock=self.clock,
+            durable=self.durable,
         )
 
     async def emit(self, event_type: type[ev.Event], node_id: str, **fields: Any) -> None:

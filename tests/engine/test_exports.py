@@ -76,24 +76,28 @@ def test_error_str_has_code() -> None:
 EXPORTS: dict[str, list[str]] = {
     "cadence": [
         "Atomic", "AtomicDict", "AtomicList", "BeatError", "Cadence", "CadenceError", "CadenceHooks",
-        "CircuitBreaker", "CircuitOpenError", "CircuitState", "Context", "DebugHooks",
+        "CheckpointError", "CheckpointStore", "CircuitBreaker", "CircuitOpenError", "CircuitState", "Context", "DebugHooks",
         "DefinitionError", "DiagramError", "Err", "Event", "HooksManager", "ImmutableContext",
-        "ImmutableScore", "LoggingHooks", "MergeConflict", "MergeStrategy", "MetricsHooks", "Note",
-        "NoteError", "Ok", "ParallelNoteError", "Result", "RetryExhaustedError", "RunRecorder", "Score",
+        "ImmutableScore", "InMemoryCheckpointStore", "LoggingHooks", "MergeConflict", "MergeStrategy", "MetricsHooks", "Note",
+        "NoteError", "Ok", "ParallelNoteError", "Result", "RetryExhaustedError", "RunRecorder", "SQLiteCheckpointStore", "Score",
         "Skip", "Snapshot", "StepController", "TimeoutError", "TimingHooks", "TracingHooks", "Waypoint",
         "__version__",
         "beat", "circuit_breaker", "console_reporter", "fallback", "get_circuit", "json_reporter",
-        "merge_snapshots", "note", "print_cadence", "render_svg", "retry", "save_diagram", "timeout",
+        "merge_snapshots", "note", "pending", "print_cadence", "render_svg", "retry", "save_diagram", "timeout",
         "to_dot", "to_mermaid", "to_text",
     ],
     "cadence.cadence": ["Cadence", "Controller", "Listener"],
+    "cadence.checkpoint": [
+        "CheckpointError", "CheckpointStore", "CheckpointWrite", "InMemoryCheckpointStore",
+        "RunInfo", "SQLiteCheckpointStore", "SavedRun", "pending",
+    ],
     "cadence.diagram": [
         "DiagramError", "badges", "format_duration", "print_cadence", "render_svg", "run_marks",
         "save_diagram", "to_dot", "to_mermaid", "to_text",
     ],
     "cadence.events": [
         "BranchTaken", "ChildEntered", "ChildLeft", "CircuitStateChanged", "ErrorHandled", "Event",
-        "FallbackUsed", "Forked", "Interrupted", "Merged", "NoteFinished", "NoteStarted", "RetryAttempt",
+        "FallbackUsed", "Forked", "Interrupted", "Merged", "NoteFinished", "NoteStarted", "Resumed", "RetryAttempt",
         "RunFinished", "RunStarted", "Skipped", "TimedOut", "describe_error",
     ],
     "cadence.exceptions": [
@@ -138,7 +142,10 @@ DEFINED_NOT_EXPORTED = {
 }
 # What `from __future__ import annotations` and the lazy-diagram hook leave in the package namespace.
 PACKAGE_NAMESPACE_NOISE = {"annotations", "Any", "TYPE_CHECKING"}
-LAZY_IN_PACKAGE = {"print_cadence", "render_svg", "save_diagram", "to_dot", "to_mermaid", "to_text"}
+LAZY_IN_PACKAGE = {
+    "print_cadence", "render_svg", "save_diagram", "to_dot", "to_mermaid", "to_text",
+    "CheckpointError", "CheckpointStore", "InMemoryCheckpointStore", "SQLiteCheckpointStore", "pending",
+}  # fmt: skip
 
 
 def _public_engine_modules() -> set[str]:
