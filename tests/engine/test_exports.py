@@ -80,10 +80,11 @@ EXPORTS: dict[str, list[str]] = {
         "DefinitionError", "DiagramError", "Err", "Event", "HooksManager", "ImmutableContext",
         "ImmutableScore", "LoggingHooks", "MergeConflict", "MergeStrategy", "MetricsHooks", "Note",
         "NoteError", "Ok", "ParallelNoteError", "Result", "RetryExhaustedError", "RunRecorder", "Score",
-        "Skip", "Snapshot", "StepController", "TimeoutError", "TimingHooks", "TracingHooks", "__version__",
-        "beat", "circuit_breaker", "console_reporter", "fallback", "get_circuit", "json_reporter",
-        "merge_snapshots", "note", "print_cadence", "render_svg", "retry", "save_diagram", "timeout",
-        "to_dot", "to_mermaid", "to_text",
+        "SerializationError", "Skip", "Snapshot", "StepController", "TRANSIENT", "TimeoutError",
+        "TimingHooks", "TracingHooks", "__version__", "beat", "circuit_breaker", "console_reporter",
+        "fallback", "get_circuit", "json_reporter", "merge_snapshots", "note", "print_cadence",
+        "register_codec", "render_svg", "restore_score", "restore_value", "retry", "save_diagram",
+        "serialize_score", "serialize_value", "timeout", "to_dot", "to_mermaid", "to_text", "unknown_fields",
     ],
     "cadence.cadence": ["Cadence", "Controller", "Listener"],
     "cadence.diagram": [
@@ -122,6 +123,10 @@ EXPORTS: dict[str, list[str]] = {
     "cadence.result": ["Err", "Ok", "Result"],
     "cadence.score": [
         "Atomic", "AtomicDict", "AtomicList", "Context", "ImmutableContext", "ImmutableScore", "Score",
+    ],
+    "cadence.serialize": [
+        "SerializationError", "TRANSIENT", "register_codec", "restore_score", "restore_value",
+        "serialize_score", "serialize_value", "unknown_fields",
     ],
     "cadence.stepping": ["Checkpoint", "StepController"],
     "cadence.types": [
