@@ -104,7 +104,11 @@ class Restorer:
             raise
         except Exception as exc:
             msg = f"the saved {tag} {_short(data)} is damaged: {exc!r}"
-            raise Refused(msg, "the checkpoint was changed by hand or by another program", cause=exc) from exc
+            raise Refused(
+                msg,
+                "it was changed outside cadence; fix the saved data, or resume from another run",
+                cause=exc,
+            ) from exc
 
     def _pairs(self, data: dict[str, Any]) -> dict[Any, Any]:
         out = {}
