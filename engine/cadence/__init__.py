@@ -57,6 +57,16 @@ from .score import (
     ImmutableScore,
     Score,
 )
+from .serialize import (
+    TRANSIENT,
+    SerializationError,
+    register_codec,
+    restore_score,
+    restore_value,
+    serialize_score,
+    serialize_value,
+    unknown_fields,
+)
 from .stepping import StepController
 
 if TYPE_CHECKING:
@@ -105,7 +115,8 @@ def __getattr__(name: str) -> Any:
 
 __version__ = "0.1.0"
 
-__all__ = [
+# Plain sorted order (tests/engine/test_exports.py), not ruff's constants-first one.
+__all__ = [  # noqa: RUF022
     "Atomic",
     "AtomicDict",
     "AtomicList",
@@ -141,9 +152,11 @@ __all__ = [
     "RunRecorder",
     "SQLiteCheckpointStore",
     "Score",
+    "SerializationError",
     "Skip",
     "Snapshot",
     "StepController",
+    "TRANSIENT",
     "TimeoutError",
     "TimingHooks",
     "TracingHooks",
@@ -159,11 +172,17 @@ __all__ = [
     "note",
     "pending",
     "print_cadence",
+    "register_codec",
     "render_svg",
+    "restore_score",
+    "restore_value",
     "retry",
     "save_diagram",
+    "serialize_score",
+    "serialize_value",
     "timeout",
     "to_dot",
     "to_mermaid",
     "to_text",
+    "unknown_fields",
 ]

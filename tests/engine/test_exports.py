@@ -76,15 +76,16 @@ def test_error_str_has_code() -> None:
 EXPORTS: dict[str, list[str]] = {
     "cadence": [
         "Atomic", "AtomicDict", "AtomicList", "BeatError", "Cadence", "CadenceError", "CadenceHooks",
-        "CheckpointError", "CheckpointStore", "CircuitBreaker", "CircuitOpenError", "CircuitState", "Context", "DebugHooks",
-        "DefinitionError", "DiagramError", "Err", "Event", "HooksManager", "ImmutableContext",
-        "ImmutableScore", "InMemoryCheckpointStore", "LoggingHooks", "MergeConflict", "MergeStrategy", "MetricsHooks", "Note",
-        "NoteError", "Ok", "ParallelNoteError", "Result", "RetryExhaustedError", "RunRecorder", "SQLiteCheckpointStore", "Score",
-        "Skip", "Snapshot", "StepController", "TimeoutError", "TimingHooks", "TracingHooks", "Waypoint",
-        "__version__",
-        "beat", "circuit_breaker", "console_reporter", "fallback", "get_circuit", "json_reporter",
-        "merge_snapshots", "note", "pending", "print_cadence", "render_svg", "retry", "save_diagram", "timeout",
-        "to_dot", "to_mermaid", "to_text",
+        "CheckpointError", "CheckpointStore", "CircuitBreaker", "CircuitOpenError", "CircuitState",
+        "Context", "DebugHooks", "DefinitionError", "DiagramError", "Err", "Event", "HooksManager",
+        "ImmutableContext", "ImmutableScore", "InMemoryCheckpointStore", "LoggingHooks", "MergeConflict",
+        "MergeStrategy", "MetricsHooks", "Note", "NoteError", "Ok", "ParallelNoteError", "Result",
+        "RetryExhaustedError", "RunRecorder", "SQLiteCheckpointStore", "Score", "SerializationError",
+        "Skip", "Snapshot", "StepController", "TRANSIENT", "TimeoutError", "TimingHooks", "TracingHooks",
+        "Waypoint", "__version__", "beat", "circuit_breaker", "console_reporter", "fallback", "get_circuit",
+        "json_reporter", "merge_snapshots", "note", "pending", "print_cadence", "register_codec",
+        "render_svg", "restore_score", "restore_value", "retry", "save_diagram", "serialize_score",
+        "serialize_value", "timeout", "to_dot", "to_mermaid", "to_text", "unknown_fields",
     ],
     "cadence.cadence": ["Cadence", "Controller", "Listener"],
     "cadence.checkpoint": [
@@ -127,6 +128,10 @@ EXPORTS: dict[str, list[str]] = {
     "cadence.result": ["Err", "Ok", "Result"],
     "cadence.score": [
         "Atomic", "AtomicDict", "AtomicList", "Context", "ImmutableContext", "ImmutableScore", "Score",
+    ],
+    "cadence.serialize": [
+        "SerializationError", "TRANSIENT", "register_codec", "restore_score", "restore_value",
+        "serialize_score", "serialize_value", "unknown_fields",
     ],
     "cadence.stepping": ["StepController", "Waypoint"],
     "cadence.types": [
