@@ -11,6 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from ._runtime import Waypoint
 from .cadence import Cadence
+from .checkpoint import (
+    CheckpointError,
+    CheckpointStore,
+    InMemoryCheckpointStore,
+    SQLiteCheckpointStore,
+    pending,
+)
 from .events import Event
 from .exceptions import (
     BeatError,
@@ -70,37 +77,17 @@ from .serialize import (
 from .stepping import StepController
 
 if TYPE_CHECKING:
-    from .checkpoint import (
-        CheckpointError,
-        CheckpointStore,
-        InMemoryCheckpointStore,
-        SQLiteCheckpointStore,
-        pending,
-    )
     from .diagram import print_cadence, render_svg, save_diagram, to_dot, to_mermaid, to_text
 
-# Diagrams need subprocess, tempfile and pathlib, checkpoints sqlite3: loaded on first use, not at
-# `import cadence`.
-_LAZY = {
-    "print_cadence": "diagram",
-    "render_svg": "diagram",
-    "save_diagram": "diagram",
-    "to_dot": "diagram",
-    "to_mermaid": "diagram",
-    "to_text": "diagram",
-    "CheckpointError": "checkpoint",
-    "CheckpointStore": "checkpoint",
-    "InMemoryCheckpointStore": "checkpoint",
-    "SQLiteCheckpointStore": "checkpoint",
-    "pending": "checkpoint",
-}
+# Diagrams need subprocess, tempfile and pathlib: loaded on first use, not at `import cadence`.
+_LAZY = {"print_cadence", "render_svg", "save_diagram", "to_dot", "to_mermaid", "to_text"}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        import importlib
+        from . import diagram
 
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        return getattr(diagram, name)
     if name == "Checkpoint":  # the old name: "checkpoint" now means a saved score only
         warnings.warn(
             "cadence.Checkpoint is deprecated; use cadence.Waypoint "

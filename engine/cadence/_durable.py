@@ -15,6 +15,7 @@ import hashlib
 import importlib
 import json
 import logging
+import os
 import queue
 import threading
 import time
@@ -263,7 +264,9 @@ class RunState:
         self.writer = writer_for(store) if store is not None else None
         self.skip = frozenset(skip)  # node ids not to run: completed, or before start_at
         self.saved = saved
-        self.seen: dict[str, dict[str, tuple[Any, str, bool]]] = {}  # scope -> name -> (value, text, immutable)
+        self.seen: dict[
+            str, dict[str, tuple[Any, str, bool]]
+        ] = {}  # scope -> name -> (value, text, immutable)
         self.inflight: list[concurrent.futures.Future[None]] = []
         self.batch = _Batch()
         if saved is not None:  # what is in the store counts as saved: the next checkpoint writes only changes
@@ -439,3 +442,42 @@ def check_resumable(definition: Any, run_id: str, saved: SavedRun | None, store:
         raise CheckpointError(msg, run_id=run_id)
     old_code: Mapping[str, str] = saved.meta.get("code", {})
     return [nid for nid, digest in code_hashes(definition, now[0][0]).items() if old_code.get(nid) != digest]
+
+
+def run_state(
+    definition: Any, store: CheckpointStore | None, run_id: str | None, mode: Durability, start_at: str | None
+) -> RunState:
+    """The state of a new run with a store and/or ``start_at``."""
+    root = definition.describe()["id"]
+    skip = start_skip(definition, root, start_at)
+    if store is not None and run_id is None:
+        run_id = os.urandom(12).hex()
+    meta = new_meta(definition, mode) if store is not None else {}
+    return RunState(
+        run_id=run_id or "", cadence=definition.name, store=store, mode=mode, meta=meta, skip=skip
+    )
+
+
+def resume_state(
+    definition: Any, run_id: str, store: CheckpointStore, saved: SavedRun | None, mode: Durability | None
+) -> tuple[RunState, Any, tuple[str, ...]]:
+    """The state, score and changed notes of a resumed run; refuses what cannot be resumed."""
+    changed = check_resumable(definition, run_id, saved, store)
+    assert saved is not None
+    mode = mode or saved.meta.get("durability") or "sync"
+    meta = {**new_meta(definition, mode), "resumed_from": saved.meta.get("started")}
+    state = RunState(
+        run_id=run_id,
+        cadence=definition.name,
+        store=store,
+        mode=mode,
+        meta=meta,
+        skip=saved.done,
+        saved=saved,
+    )
+    root = definition.describe()["id"]
+    score = state.restored_score(root)
+    if score is None:
+        msg = f"run {run_id!r} has no saved score in {store!r}; it cannot be resumed"
+        raise CheckpointError(msg, run_id=run_id)
+    return state, score, tuple(changed)

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from . import _durable
 from . import events as ev
 from ._hook_base import HooksManager, _run_id
 from ._measures import (
@@ -30,6 +31,7 @@ from ._runtime import (
     make_caller,
     note_error,
 )
+from .checkpoint import pending
 from .exceptions import DefinitionError, Skip
 from .merge import MergeFn, MergeStrategy
 
@@ -175,10 +177,9 @@ class Cadence(Generic[S]):
 
     def with_checkpoint(self, store: CheckpointStore, *, durability: Durability = "sync") -> Cadence[S]:
         """Checkpoint every run of this definition into ``store`` (``run(checkpoint=...)`` for all runs)."""
-        from ._durable import MODES
-
-        if durability not in MODES:
-            msg = f".with_checkpoint: durability={durability!r}; use one of {', '.join(map(repr, MODES))}"
+        if durability not in _durable.MODES:
+            modes = ", ".join(map(repr, _durable.MODES))
+            msg = f".with_checkpoint: durability={durability!r}; use one of {modes}"
             raise DefinitionError(msg)
         self._store = store
         self._durability = durability
@@ -320,17 +321,8 @@ class Cadence(Generic[S]):
             return self._fast(self._plain or self.plain_level(), score)
         durable = None
         if store is not None or start_at is not None:
-            from . import _durable
-
-            root = segment(self.name)
-            skip = _durable.start_skip(self, root, start_at)
-            if store is not None and run_id is None:
-                run_id = os.urandom(12).hex()
-            mode = durability or self._durability
-            meta = _durable.new_meta(self, mode) if store is not None else {}
-            durable = _durable.RunState(
-                run_id=run_id or "", cadence=self.name, store=store, mode=mode, meta=meta, skip=skip
-            )
+            durable = _durable.run_state(self, store, run_id, durability or self._durability, start_at)
+            run_id = durable.run_id
         return self.execute(self._root_level(controller, listeners, run_id, durable), score)
 
     def _root_level(
@@ -369,34 +361,19 @@ class Cadence(Generic[S]):
             CheckpointError: the run is unknown, already ended, or this definition's structure
                 changed since the checkpoint (the message names the first node that differs).
         """
-        from . import _durable
-
         store = store if store is not None else self._store
         if store is None:
             msg = f"resume({run_id!r}): pass the store the run was checkpointed into"
             raise DefinitionError(msg)
         saved = await asyncio.to_thread(store.load, run_id)
-        changed = _durable.check_resumable(self, run_id, saved, store)
-        assert saved is not None
-        root = segment(self.name)
-        mode = durability or saved.meta.get("durability") or self._durability
-        meta = {**_durable.new_meta(self, mode), "resumed_from": saved.meta.get("started")}
-        durable = _durable.RunState(
-            run_id=run_id, cadence=self.name, store=store, mode=mode, meta=meta, skip=saved.done, saved=saved
-        )
-        score = durable.restored_score(root)
-        if score is None:
-            msg = f"run {run_id!r} has no saved score in {store!r}; it cannot be resumed"
-            raise DefinitionError(msg)
+        durable, score, changed = _durable.resume_state(self, run_id, store, saved, durability)
         level = self._root_level(controller, listeners, run_id, durable)
-        completed = tuple(sorted(saved.done))
-        await level.emit(ev.Resumed, root, changed_notes=tuple(changed), completed=completed)
+        completed = tuple(sorted(durable.skip))
+        await level.emit(ev.Resumed, level.node_id, changed_notes=changed, completed=completed)
         return await self.execute(level, score)  # type: ignore[no-any-return]
 
     def pending(self, store: CheckpointStore | None = None) -> list[RunInfo]:
         """This cadence's runs in ``store`` that did not finish (see :func:`cadence.pending`)."""
-        from .checkpoint import pending
-
         store = store if store is not None else self._store
         if store is None:
             msg = f"pending(): cadence {self.name!r} has no checkpoint store; pass one"

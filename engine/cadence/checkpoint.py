@@ -69,14 +69,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .exceptions import CadenceError
+
+if TYPE_CHECKING:
+    import sqlite3
 
 __all__ = [
     "CheckpointError",
@@ -270,6 +272,8 @@ class SQLiteCheckpointStore:
         """This thread's connection to the file."""
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
+            import sqlite3  # here, so that `import cadence` does not load it
+
             db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
             db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             db.execute("PRAGMA journal_mode = WAL")
@@ -305,7 +309,9 @@ class SQLiteCheckpointStore:
                     (batch.status, time.time(), run_id),
                 )
             rows = [
-                (run_id, scope, name, text) for scope, values in batch.fields.items() for name, text in values.items()
+                (run_id, scope, name, text)
+                for scope, values in batch.fields.items()
+                for name, text in values.items()
             ]
             if rows:
                 db.executemany(

@@ -98,8 +98,8 @@ EXPORTS: dict[str, list[str]] = {
     ],
     "cadence.events": [
         "BranchTaken", "ChildEntered", "ChildLeft", "CircuitStateChanged", "ErrorHandled", "Event",
-        "FallbackUsed", "Forked", "Interrupted", "Merged", "NoteFinished", "NoteStarted", "Resumed", "RetryAttempt",
-        "RunFinished", "RunStarted", "Skipped", "TimedOut", "describe_error",
+        "FallbackUsed", "Forked", "Interrupted", "Merged", "NoteFinished", "NoteStarted", "Resumed",
+        "RetryAttempt", "RunFinished", "RunStarted", "Skipped", "TimedOut", "describe_error",
     ],
     "cadence.exceptions": [
         "BeatError", "CadenceError", "CircuitOpenError", "DefinitionError", "DiagramError", "MergeConflict",
@@ -147,10 +147,7 @@ DEFINED_NOT_EXPORTED = {
 }
 # What `from __future__ import annotations` and the lazy-diagram hook leave in the package namespace.
 PACKAGE_NAMESPACE_NOISE = {"annotations", "Any", "TYPE_CHECKING"}
-LAZY_IN_PACKAGE = {
-    "print_cadence", "render_svg", "save_diagram", "to_dot", "to_mermaid", "to_text",
-    "CheckpointError", "CheckpointStore", "InMemoryCheckpointStore", "SQLiteCheckpointStore", "pending",
-}  # fmt: skip
+LAZY_IN_PACKAGE = {"print_cadence", "render_svg", "save_diagram", "to_dot", "to_mermaid", "to_text"}
 
 
 def _public_engine_modules() -> set[str]:
