@@ -191,7 +191,8 @@ from cadence import SQLiteCheckpointStore
 from tests.engine.test_checkpoint_store import doc, Doc
 store = SQLiteCheckpointStore(sys.argv[1])
 async def main():
-    await asyncio.gather(*(doc.run(Doc(), checkpoint=store, run_id=f"{{sys.argv[2]}}-{{i}}") for i in range(20)))
+    ids = [f"{{sys.argv[2]}}-{{i}}" for i in range(20)]
+    await asyncio.gather(*(doc.run(Doc(), checkpoint=store, run_id=i) for i in ids))
 asyncio.run(main())
 """
 
