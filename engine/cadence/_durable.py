@@ -383,16 +383,37 @@ class RunState:
                 await asyncio.wrap_future(f)  # raises a failed write's error
 
 
-def new_meta(definition: Any, durability: Durability) -> dict[str, Any]:
+_shapes: weakref.WeakKeyDictionary[Any, tuple[tuple[int, ...], dict[str, Any]]] = weakref.WeakKeyDictionary()
+
+
+def _shape(definition: Any) -> dict[str, Any]:
+    """Fingerprint, structure and code hashes of a definition, kept while its measures stay the same
+    (describing and hashing every note costs far more than a checkpoint)."""
+    key = _measure_ids(definition)
+    cached = _shapes.get(definition)
+    if cached is not None and cached[0] == key:
+        return cached[1]
     shape = structure(definition.describe())
-    root = shape[0][0]
-    return {
+    out = {
         "fingerprint": hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16],
         "structure": shape,
-        "code": code_hashes(definition, root),
-        "durability": durability,
-        "started": time.time(),
+        "code": code_hashes(definition, shape[0][0]),
     }
+    _shapes[definition] = (key, out)
+    return out
+
+
+def _measure_ids(definition: Any) -> tuple[int, ...]:
+    ids: list[int] = []
+    for m in definition.measures:
+        ids.append(id(m))
+        if m.kind == "child":
+            ids.extend(_measure_ids(m.child))
+    return tuple(ids)
+
+
+def new_meta(definition: Any, durability: Durability) -> dict[str, Any]:
+    return {**_shape(definition), "durability": durability, "started": time.time()}
 
 
 def top_ids(definition: Any, root: str) -> list[str]:
