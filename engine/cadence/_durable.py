@@ -239,6 +239,8 @@ class RunState:
         if self.writer is None:
             return
         batch = self.batch
+        if self.saved is None:  # a new run under an id the store may know: nothing of the old one stays
+            batch.dropped(root)
         batch.header = (self.cadence, json.dumps(self.meta, separators=(",", ":")))
         batch.status = "running"
         batch.fields[root] = self._delta(root, score)
