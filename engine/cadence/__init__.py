@@ -6,10 +6,18 @@ over a dataclass :class:`Score`, and run it. Standard library only.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
-from ._runtime import Checkpoint
+from ._runtime import Waypoint
 from .cadence import Cadence
+from .checkpoint import (
+    CheckpointError,
+    CheckpointStore,
+    InMemoryCheckpointStore,
+    SQLiteCheckpointStore,
+    pending,
+)
 from .events import Event
 from .exceptions import (
     BeatError,
@@ -80,6 +88,14 @@ def __getattr__(name: str) -> Any:
         from . import diagram
 
         return getattr(diagram, name)
+    if name == "Checkpoint":  # the old name: "checkpoint" now means a saved score only
+        warnings.warn(
+            "cadence.Checkpoint is deprecated; use cadence.Waypoint "
+            "(a checkpoint is now a saved score, see cadence.checkpoint)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return Waypoint
     msg = f"module 'cadence' has no attribute {name!r}"
     raise AttributeError(msg)
 
@@ -95,7 +111,8 @@ __all__ = [  # noqa: RUF022
     "Cadence",
     "CadenceError",
     "CadenceHooks",
-    "Checkpoint",
+    "CheckpointError",
+    "CheckpointStore",
     "CircuitBreaker",
     "CircuitOpenError",
     "CircuitState",
@@ -108,6 +125,7 @@ __all__ = [  # noqa: RUF022
     "HooksManager",
     "ImmutableContext",
     "ImmutableScore",
+    "InMemoryCheckpointStore",
     "LoggingHooks",
     "MergeConflict",
     "MergeStrategy",
@@ -119,6 +137,7 @@ __all__ = [  # noqa: RUF022
     "Result",
     "RetryExhaustedError",
     "RunRecorder",
+    "SQLiteCheckpointStore",
     "Score",
     "SerializationError",
     "Skip",
@@ -128,6 +147,7 @@ __all__ = [  # noqa: RUF022
     "TimeoutError",
     "TimingHooks",
     "TracingHooks",
+    "Waypoint",
     "__version__",
     "beat",
     "circuit_breaker",
@@ -137,6 +157,7 @@ __all__ = [  # noqa: RUF022
     "json_reporter",
     "merge_snapshots",
     "note",
+    "pending",
     "print_cadence",
     "register_codec",
     "render_svg",

@@ -262,7 +262,7 @@ class BranchMeasure(Measure):
 
     async def _observed(self, level: Level, score: Any) -> Any:
         sid = self.node_id(level)
-        await level.checkpoint("branch", sid, self.name, score)
+        await level.waypoint("branch", sid, self.name, score)
         try:
             value = self.decide(score)
             if is_awaitable(value):
@@ -418,8 +418,11 @@ class ChildMeasure(Measure):
 
     async def _observed(self, level: Level, score: Any) -> Any:
         cid = self.node_id(level)
-        await level.checkpoint("child", cid, self.name, score)
-        child_score = await self._child_score(score)
+        await level.waypoint("child", cid, self.name, score)
+        durable = level.durable
+        child_score = durable.restored_score(cid) if durable is not None else None
+        if child_score is None:  # the child's saved score, when a resume goes on inside it
+            child_score = await self._child_score(score)
         await level.emit(ev.ChildEntered, cid, name=self.name, child=self.child.name, score=child_score)
         start = level.now()
         try:

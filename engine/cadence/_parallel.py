@@ -198,15 +198,19 @@ async def _observed(
     level: Level, group_id: str, group_name: str, tasks: Sequence[Task], score: Any, strategy: MergeFn
 ) -> Any:
     if level.controller is not None:
-        await level.checkpoint("fork", group_id, group_name, score)
+        await level.waypoint("fork", group_id, group_name, score)
     start = level.now()
     isolate = isinstance(score, Score)
     views = fork_all(score, len(tasks)) if isolate else [score] * len(tasks)
     ids = [f"{group_id}/{t.seg}" for t in tasks]
     await level.emit(ev.Forked, group_id, name=group_name, tasks=tuple(ids), score=score)
-    running: Running = [
-        asyncio.ensure_future(call_task(level, ids[i], t.name, t.call, views[i])) for i, t in enumerate(tasks)
-    ]
+    if level.durable is None:
+        running: Running = [
+            asyncio.ensure_future(call_task(level, ids[i], t.name, t.call, views[i]))
+            for i, t in enumerate(tasks)
+        ]
+    else:
+        running = [_durable_member(level, ids[i], t, views[i], score) for i, t in enumerate(tasks)]
     if level.clock is not None:
         level.clock.fork(running)
     try:
@@ -234,6 +238,30 @@ async def _observed(
         level, group_id, group_name, ids, strategy, snaps, changes, values or {}, score, start, None
     )
     return score
+
+
+def _durable_member(level: Level, member_id: str, task: Task, view: Any, base: Any) -> asyncio.Future[Any]:
+    """A member of a checkpointed run: a finished one (on resume) is not run again, its saved changes
+    stand in for it; a new one saves its changes as soon as it finishes, whatever its siblings do."""
+    durable = level.durable
+    kept = durable.member_changes(member_id)
+    if kept is not None:
+        for name, value in kept.items():
+            try:
+                view.__dict__[name] = value  # a fork's own value shadows the base's
+            except AttributeError:  # a __slots__ score's copy
+                object.__setattr__(view, name, value)
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    async def member() -> Any:
+        result = await call_task(level, member_id, task.name, task.call, view)
+        copy = view if result is None else carry(view, result)
+        await durable.member_done(member_id, changes_of(base, copy))
+        return result
+
+    return asyncio.ensure_future(member())
 
 
 async def _emit_merge(

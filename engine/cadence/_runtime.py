@@ -21,10 +21,10 @@ from .exceptions import NoteError, Skip
 from .score import Score
 
 __all__ = [
-    "Checkpoint",
     "Level",
     "Stop",
     "Task",
+    "Waypoint",
     "call_task",
     "carry",
     "is_awaitable",
@@ -36,7 +36,7 @@ log = logging.getLogger("cadence")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Checkpoint:
+class Waypoint:
     """Where a run is about to go: a note, a fork (``.sync``), a branch (``.split``) or a child."""
 
     kind: str
@@ -91,6 +91,7 @@ class Level:
         "clock",
         "controller",
         "depth",
+        "durable",
         "node_id",
         "now",
         "plain",
@@ -107,8 +108,9 @@ class Level:
         depth: int,
         sinks: Sequence[Sink],
         active: frozenset[int],
-        controller: Callable[[Checkpoint], Any] | None,
+        controller: Callable[[Waypoint], Any] | None,
         clock: RunClock | None = None,
+        durable: Any = None,
     ) -> None:
         self.run_id = run_id
         self.cadence = cadence
@@ -123,8 +125,9 @@ class Level:
             clock = RunClock()
         self.clock = clock
         self.now: Callable[[], float] = time.perf_counter if clock is None else clock.now
-        # Nothing listens and nothing steps: measures take their fast path.
-        self.plain = not self.sinks and controller is None
+        self.durable = durable  # a _durable.RunState: checkpoints, resume, start_at
+        # Nothing listens, nothing steps, nothing is saved: measures take their fast path.
+        self.plain = not self.sinks and controller is None and durable is None
 
     def child(self, definition: Any, node_id: str) -> Level:
         """The level a child cadence runs at: everything listening to the parent, plus the
@@ -141,6 +144,7 @@ class Level:
             active=self.active | ids,
             controller=self.controller,
             clock=self.clock,
+            durable=self.durable,
         )
 
     async def emit(self, event_type: type[ev.Event], node_id: str, **fields: Any) -> None:
@@ -157,12 +161,10 @@ class Level:
         for sink in self.sinks:
             await sink(event)
 
-    async def checkpoint(self, kind: str, node_id: str, name: str, score: Any) -> None:
+    async def waypoint(self, kind: str, node_id: str, name: str, score: Any) -> None:
         if self.controller is None:
             return
-        result = self.controller(
-            Checkpoint(kind, node_id, name, self.cadence, self.depth, self.run_id, score)
-        )
+        result = self.controller(Waypoint(kind, node_id, name, self.cadence, self.depth, self.run_id, score))
         if inspect.isawaitable(result):
             clock = self.clock
             assert clock is not None
@@ -255,7 +257,7 @@ async def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
 
 
 async def call_task(level: Level, node_id: str, name: str, call: Callable[[Any], Any], score: Any) -> Any:
-    """Run one note with its checkpoint, events and error reporting; returns what the note returned.
+    """Run one note with its waypoint, events and error reporting; returns what the note returned.
 
     Raises :class:`Stop` for ``Skip`` and the note's exception (unwrapped) otherwise.
     """
@@ -265,7 +267,7 @@ async def call_task(level: Level, node_id: str, name: str, call: Callable[[Any],
             return (await result) if is_awaitable(result) else result
         except Skip as skip:
             raise Stop("skipped", score, skip.reason) from None
-    await level.checkpoint("note", node_id, name, score)
+    await level.waypoint("note", node_id, name, score)
     await level.emit(ev.NoteStarted, node_id, name=name, score=score)
     token = current_scope.set(level.scope(node_id, name, score)) if level.sinks else None
     now = level.now

@@ -6,8 +6,9 @@ import asyncio
 import os
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from types import CoroutineType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from . import _durable
 from . import events as ev
 from ._hook_base import HooksManager, _run_id
 from ._measures import (
@@ -20,23 +21,28 @@ from ._measures import (
     segment,
 )
 from ._runtime import (
-    Checkpoint,
     Level,
     SafeListener,
     Sink,
     Stop,
+    Waypoint,
     carry,
     is_awaitable,
     make_caller,
     note_error,
 )
+from .checkpoint import pending
 from .exceptions import DefinitionError, Skip
 from .merge import MergeFn, MergeStrategy
+
+if TYPE_CHECKING:
+    from ._durable import Durability
+    from .checkpoint import CheckpointStore, RunInfo
 
 __all__ = ["Cadence", "Controller", "Listener"]
 
 S = TypeVar("S")
-Controller = Callable[[Checkpoint], Awaitable[None] | None]
+Controller = Callable[[Waypoint], Awaitable[None] | None]
 Listener = Callable[[ev.Event], Awaitable[None] | None]
 
 
@@ -78,6 +84,8 @@ class Cadence(Generic[S]):
         self._error_handler: tuple[Callable[..., Any], bool] | None = None
         self._handle_error: Callable[..., Any] = _no_handler
         self._plain: Level | None = None
+        self._store: CheckpointStore | None = None
+        self._durability: Durability = "sync"
         #: Whether this definition has hooks or reporters of its own.
         self.has_observers = False
 
@@ -85,12 +93,12 @@ class Cadence(Generic[S]):
 
     def then(self, name: str, task: Callable[..., Any], *, can_interrupt: bool = False) -> Cadence[S]:
         """Run one note; with ``can_interrupt`` a note returning ``True`` ends the cadence cleanly."""
-        self._measures.append(NoteMeasure(self._check_name(name), task, can_interrupt))
+        self._add(NoteMeasure(self._check_name(name), task, can_interrupt))
         return self
 
     def sequence(self, name: str, tasks: Sequence[Callable[..., Any]]) -> Cadence[S]:
         """Run notes one after another as one named measure."""
-        self._measures.append(SequenceMeasure(self._check_name(name), tasks))
+        self._add(SequenceMeasure(self._check_name(name), tasks))
         return self
 
     def sync(
@@ -101,7 +109,7 @@ class Cadence(Generic[S]):
         merge_strategy: MergeFn = MergeStrategy.fail_on_conflict,
     ) -> Cadence[S]:
         """Run notes at once, each on an isolated copy of the score, then merge their changes."""
-        self._measures.append(ParallelMeasure(self._check_name(name), tasks, merge_strategy))
+        self._add(ParallelMeasure(self._check_name(name), tasks, merge_strategy))
         return self
 
     def split(
@@ -114,7 +122,7 @@ class Cadence(Generic[S]):
         parallel: bool = False,
     ) -> Cadence[S]:
         """Run ``if_true`` or ``if_false`` (one callable or a list) by the condition's truth."""
-        self._measures.append(BranchMeasure(self._check_name(name), condition, if_true, if_false, parallel))
+        self._add(BranchMeasure(self._check_name(name), condition, if_true, if_false, parallel))
         return self
 
     def child(
@@ -137,7 +145,7 @@ class Cadence(Generic[S]):
         if not isinstance(cadence, Cadence):
             msg = f".child({name!r}): {cadence!r} is not a Cadence; build one with Cadence(name, score)"
             raise DefinitionError(msg)
-        self._measures.append(ChildMeasure(name, cadence, merge, score))
+        self._add(ChildMeasure(name, cadence, merge, score))
         return self
 
     def on_error(self, handler: Callable[..., Any], *, stop: bool = True) -> Cadence[S]:
@@ -166,6 +174,27 @@ class Cadence(Generic[S]):
         self._reporters.append(reporter)
         self.has_observers = True
         return self
+
+    def with_checkpoint(self, store: CheckpointStore, *, durability: Durability = "sync") -> Cadence[S]:
+        """Checkpoint every run of this definition into ``store`` (``run(checkpoint=...)`` for all runs)."""
+        if durability not in _durable.MODES:
+            modes = ", ".join(map(repr, _durable.MODES))
+            msg = f".with_checkpoint: durability={durability!r}; use one of {modes}"
+            raise DefinitionError(msg)
+        self._store = store
+        self._durability = durability
+        return self
+
+    def _add(self, measure: Measure) -> None:
+        # A name used twice gets the id segment ``name#2``, ``name#3`` (as inside a group), so
+        # that node ids stay unique: a checkpoint of one never marks the other done.
+        used = {m.seg for m in self._measures}
+        if measure.seg in used:
+            n = 2
+            while f"{measure.seg}#{n}" in used:
+                n += 1
+            measure.seg = f"{measure.seg}#{n}"
+        self._measures.append(measure)
 
     def _check_name(self, name: str) -> str:
         if not isinstance(name, str) or not name.strip():
@@ -251,6 +280,10 @@ class Cadence(Generic[S]):
         *,
         controller: Controller | None = None,
         listeners: Iterable[Listener] = (),
+        checkpoint: CheckpointStore | None = None,
+        run_id: str | None = None,
+        durability: Durability | None = None,
+        start_at: str | None = None,
     ) -> Coroutine[Any, Any, S]:
         """Run on ``score`` (or the construction score), mutating it in place, and return it.
 
@@ -258,30 +291,94 @@ class Cadence(Generic[S]):
         at the call), so the run itself costs one coroutine less.
 
         Args:
-            controller: awaited with a :class:`Checkpoint` before every note, fork, branch and
+            controller: awaited with a :class:`Waypoint` before every note, fork, branch and
                 child; it may hold the run there (breakpoints, stepping).
             listeners: called (sync or async) with every event of the run, children included.
+            checkpoint: a :class:`~cadence.checkpoint.CheckpointStore` to save the score into after
+                every measure (default: the one given to :meth:`with_checkpoint`), so that
+                :meth:`resume` can go on after a crash.
+            run_id: the run's id in the store (default: a new random one).
+            durability: ``"sync"`` (default: the next measure starts once the checkpoint is written),
+                ``"async"`` (written on a background thread; a crash may lose the last one) or
+                ``"exit"`` (written once, when the run ends or fails).
+            start_at: a top-level measure's node id (``"checkout/charge"``, or just ``"charge"``):
+                the measures before it are not run.
         """
         if score is None:
             score = self._score
             if score is None:
                 msg = f"cadence {self.name!r} has no score; pass one: await cadence.run(MyScore(...))"
                 raise DefinitionError(msg)
-        if controller is None and not listeners and not self.has_observers and self._error_handler is None:
+        store = checkpoint if checkpoint is not None else self._store
+        if (
+            controller is None
+            and not listeners
+            and not self.has_observers
+            and self._error_handler is None
+            and store is None
+            and start_at is None
+        ):
             return self._fast(self._plain or self.plain_level(), score)
+        durable = None
+        if store is not None or start_at is not None:
+            durable = _durable.run_state(self, store, run_id, durability or self._durability, start_at)
+            run_id = durable.run_id
+        return self.execute(self._root_level(controller, listeners, run_id, durable), score)
+
+    def _root_level(
+        self, controller: Controller | None, listeners: Iterable[Listener], run_id: str | None, durable: Any
+    ) -> Level:
         wrapped: list[Sink] = [SafeListener(fn) for fn in listeners]
         own, ids = self.sinks()
         observed = bool(wrapped or own or controller)
-        level = Level(
-            run_id=os.urandom(12).hex() if observed else "",
+        return Level(
+            run_id=run_id or (os.urandom(12).hex() if observed else ""),
             cadence=self.name,
             node_id=segment(self.name),
             depth=0,
             sinks=(*wrapped, *own),
             active=ids,
             controller=controller,
+            durable=durable,
         )
-        return self.execute(level, score)
+
+    async def resume(
+        self,
+        run_id: str,
+        store: CheckpointStore | None = None,
+        *,
+        durability: Durability | None = None,
+        controller: Controller | None = None,
+        listeners: Iterable[Listener] = (),
+    ) -> S:
+        """Go on with a run that did not finish, from the first measure it had not completed.
+
+        The score is the one saved at its last checkpoint; completed measures (and the finished
+        members of a ``.sync`` group, and the completed measures of a child) are not run again.
+        A :class:`~cadence.events.Resumed` event says what was kept and which notes' code changed.
+
+        Raises:
+            CheckpointError: the run is unknown, already ended, or this definition's structure
+                changed since the checkpoint (the message names the first node that differs).
+        """
+        store = store if store is not None else self._store
+        if store is None:
+            msg = f"resume({run_id!r}): pass the store the run was checkpointed into"
+            raise DefinitionError(msg)
+        saved = await asyncio.to_thread(store.load, run_id)
+        durable, score, changed = _durable.resume_state(self, run_id, store, saved, durability)
+        level = self._root_level(controller, listeners, run_id, durable)
+        completed = tuple(sorted(durable.skip))
+        await level.emit(ev.Resumed, level.node_id, changed_notes=changed, completed=completed)
+        return await self.execute(level, score)  # type: ignore[no-any-return]
+
+    def pending(self, store: CheckpointStore | None = None) -> list[RunInfo]:
+        """This cadence's runs in ``store`` that did not finish (see :func:`cadence.pending`)."""
+        store = store if store is not None else self._store
+        if store is None:
+            msg = f"pending(): cadence {self.name!r} has no checkpoint store; pass one"
+            raise DefinitionError(msg)
+        return [info for info in pending(store) if info.cadence == self.name]
 
     def run_sync(
         self,
@@ -289,12 +386,14 @@ class Cadence(Generic[S]):
         *,
         controller: Controller | None = None,
         listeners: Iterable[Listener] = (),
+        **durable: Any,
     ) -> S:
-        """Blocking twin of :meth:`run` (starts an event loop; not for use inside one)."""
+        """Blocking twin of :meth:`run` (starts an event loop; not for use inside one); takes the
+        same ``checkpoint``, ``run_id``, ``durability`` and ``start_at``."""
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(self.run(score, controller=controller, listeners=listeners))
+            return asyncio.run(self.run(score, controller=controller, listeners=listeners, **durable))
         msg = (
             f"run_sync() of cadence {self.name!r} was called inside a running event loop; "
             "use `await cadence.run()` there"
@@ -353,11 +452,19 @@ class Cadence(Generic[S]):
 
     async def _observed(self, level: Level, score: Any) -> Any:
         start = level.now()
+        durable = level.durable
+        root = durable is not None and level.depth == 0
+        if root:
+            await durable.begin(level.node_id, score)
         await level.emit(ev.RunStarted, level.node_id, score=score)
         status = "done"
         error: BaseException | None = None
         try:
             for measure in self._measures:
+                if durable is not None:
+                    nid = f"{level.node_id}/{measure.seg}"
+                    if nid in durable.skip:
+                        continue
                 try:
                     score = await measure.run(level, score)
                 except Stop as stop:
@@ -375,10 +482,14 @@ class Cadence(Generic[S]):
                     if stop_run:
                         status, error = "failed", exc
                         break
+                if durable is not None:  # handled with stop=False counts as done too
+                    await durable.measure_done(level.node_id, nid, measure.kind, score)
         except BaseException as exc:
             status, error = ("cancelled" if isinstance(exc, asyncio.CancelledError) else "failed"), exc
             raise
         finally:  # also on failure and cancellation: every after_cadence hook and reporter runs
+            if root:
+                await durable.finish(level.node_id, score, status)
             duration = level.now() - start
             await level.emit(
                 ev.RunFinished, level.node_id, score=score, duration=duration, status=status, error=error

@@ -26,6 +26,7 @@ __all__ = [
     "Merged",
     "NoteFinished",
     "NoteStarted",
+    "Resumed",
     "RetryAttempt",
     "RunFinished",
     "RunStarted",
@@ -137,6 +138,17 @@ class RunStarted(Event):
     __slots__ = ("score",)
     _defaults: ClassVar[dict[str, Any]] = {"score": None}
     score: Any
+
+
+class Resumed(Event):
+    """A run goes on from its checkpoints (before its ``RunStarted``): the ``completed`` node ids are not
+    run again; ``changed_notes`` are the notes whose code changed since the run was checkpointed."""
+
+    kind: ClassVar[str] = "resumed"
+    __slots__ = ("changed_notes", "completed")
+    _defaults: ClassVar[dict[str, Any]] = {"changed_notes": (), "completed": ()}
+    changed_notes: tuple[str, ...]
+    completed: tuple[str, ...]
 
 
 class RunFinished(Event):

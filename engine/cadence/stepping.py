@@ -1,14 +1,28 @@
-"""Holding a run at checkpoints: breakpoints and note-by-note stepping (what the studio drives)."""
+"""Holding a run at waypoints: breakpoints and note-by-note stepping (what the studio drives)."""
 
 from __future__ import annotations
 
 import asyncio
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ._runtime import Checkpoint
+from ._runtime import Waypoint
 
-__all__ = ["Checkpoint", "StepController"]
+__all__ = ["StepController", "Waypoint"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Checkpoint":  # the old name: "checkpoint" now means a saved score only
+        warnings.warn(
+            "cadence.stepping.Checkpoint is deprecated; use cadence.stepping.Waypoint "
+            "(a checkpoint is now a saved score, see cadence.checkpoint)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return Waypoint
+    msg = f"module 'cadence.stepping' has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 class StepController:
@@ -19,10 +33,10 @@ class StepController:
         ctl = StepController(breakpoints={"checkout/charge"})
         task = asyncio.create_task(cadence.run(score, controller=ctl))
         point = await ctl.wait_paused()   # held before checkout/charge
-        ctl.step()                        # run that note, pause at the next checkpoint
+        ctl.step()                        # run that note, pause at the next waypoint
         ctl.resume()                      # run to the next breakpoint or the end
 
-    Inside a ``.sync`` group every parallel note stops at its own checkpoint; :meth:`step`
+    Inside a ``.sync`` group every parallel note stops at its own waypoint; :meth:`step`
     releases them one at a time, :meth:`step_over` on the fork runs the whole group at once.
     """
 
@@ -31,19 +45,19 @@ class StepController:
         *,
         breakpoints: Iterable[str] = (),
         pause_at_start: bool = False,
-        on_pause: Callable[[Checkpoint], Any] | None = None,
+        on_pause: Callable[[Waypoint], Any] | None = None,
     ) -> None:
         self.breakpoints: set[str] = set(breakpoints)
         self.stepping = pause_at_start
-        self.on_pause = on_pause  # told (sync) about each checkpoint the run is held at
-        self._held: list[tuple[Checkpoint, asyncio.Event]] = []
+        self.on_pause = on_pause  # told (sync) about each waypoint the run is held at
+        self._held: list[tuple[Waypoint, asyncio.Event]] = []
         self._arrived: asyncio.Event | None = None
         self._over: set[str] = set()
-        self.seen: list[Checkpoint] = []
+        self.seen: list[Waypoint] = []
 
     @property
-    def held(self) -> list[Checkpoint]:
-        """The checkpoints the run is paused at, oldest first (several inside a ``.sync``)."""
+    def held(self) -> list[Waypoint]:
+        """The waypoints the run is paused at, oldest first (several inside a ``.sync``)."""
         return [point for point, _ in self._held]
 
     @property
@@ -58,7 +72,7 @@ class StepController:
         self.breakpoints.add(node_id)
         return True
 
-    def _should_pause(self, point: Checkpoint) -> bool:
+    def _should_pause(self, point: Waypoint) -> bool:
         if point.node_id in self.breakpoints:
             return True
         if not self.stepping:
@@ -69,7 +83,7 @@ class StepController:
         self._over.clear()
         return True
 
-    async def __call__(self, point: Checkpoint) -> None:
+    async def __call__(self, point: Waypoint) -> None:
         self.seen.append(point)
         if not self._should_pause(point):
             return
@@ -85,8 +99,8 @@ class StepController:
             self._arrived = asyncio.Event()
         return self._arrived
 
-    async def wait_paused(self, timeout: float | None = None) -> Checkpoint:  # noqa: ASYNC109
-        """Wait (at most ``timeout`` seconds) until the run is held; returns the oldest held checkpoint."""
+    async def wait_paused(self, timeout: float | None = None) -> Waypoint:  # noqa: ASYNC109
+        """Wait (at most ``timeout`` seconds) until the run is held; returns the oldest held waypoint."""
         async with asyncio.timeout(timeout):
             while not self._held:
                 signal = self._signal()
@@ -94,19 +108,19 @@ class StepController:
                 await signal.wait()
         return self._held[0][0]
 
-    def _release_first(self) -> Checkpoint | None:
+    def _release_first(self) -> Waypoint | None:
         if not self._held:
             return None
         point, gate = self._held.pop(0)
         gate.set()
         return point
 
-    def step(self) -> Checkpoint | None:
-        """Let the oldest held checkpoint go and pause again at the next one."""
+    def step(self) -> Waypoint | None:
+        """Let the oldest held waypoint go and pause again at the next one."""
         self.stepping = True
         return self._release_first()
 
-    def step_over(self) -> Checkpoint | None:
+    def step_over(self) -> Waypoint | None:
         """Like :meth:`step`, but a held fork, branch or child runs whole before the next pause."""
         self.stepping = True
         point = self._release_first()
@@ -115,12 +129,12 @@ class StepController:
         return point
 
     def resume(self) -> None:
-        """Let every held checkpoint go; run until the next breakpoint."""
+        """Let every held waypoint go; run until the next breakpoint."""
         self.stepping = False
         self._over.clear()
         while self._held:
             self._release_first()
 
     def pause(self) -> None:
-        """Pause at the next checkpoint."""
+        """Pause at the next waypoint."""
         self.stepping = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-from ._runtime import Checkpoint
+from ._runtime import Waypoint
 from .events import Event
 from .merge import MergeFn
 
@@ -22,4 +22,4 @@ Listener = Callable[[Event], Any]
 class Controller(Protocol):
     """Awaited before every note, fork, branch and child of a run; may hold the run there."""
 
-    def __call__(self, point: Checkpoint, /) -> Awaitable[None] | None: ...
+    def __call__(self, point: Waypoint, /) -> Awaitable[None] | None: ...

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from cadence import Cadence, CadenceHooks, Checkpoint, RunRecorder, Score, StepController, TimingHooks
+from cadence import Cadence, CadenceHooks, RunRecorder, Score, StepController, TimingHooks, Waypoint
 from cadence import events as ev
 
 HOLD = 0.3
@@ -83,7 +83,7 @@ def build(hooks: list[Any], reporter: Any) -> Cadence[Tally]:
 HELD_AT = {"outer/first", "outer/both/left", "outer/both/right", "outer/kid/inner_note"}
 
 
-async def holding_controller(point: Checkpoint) -> None:
+async def holding_controller(point: Waypoint) -> None:
     """Holds the run 0.3 s before the top note, before each member of the group (both at once)
     and before the child's note: 0.9 s in all."""
     if point.node_id in HELD_AT:

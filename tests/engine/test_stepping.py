@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from cadence import Cadence, Checkpoint, Score, StepController
+from cadence import Cadence, Score, StepController, Waypoint
 
 
 @dataclass
@@ -36,8 +36,8 @@ async def fc(s: Trace) -> None:
     s.c = 3
 
 
-async def _next_pause(ctl: StepController, run: asyncio.Task[Trace]) -> Checkpoint | None:
-    """The next held checkpoint, or None once the run has ended."""
+async def _next_pause(ctl: StepController, run: asyncio.Task[Trace]) -> Waypoint | None:
+    """The next held waypoint, or None once the run has ended."""
     waiter = asyncio.ensure_future(ctl.wait_paused())
     done, _ = await asyncio.wait({waiter, run}, timeout=2, return_when=asyncio.FIRST_COMPLETED)
     if waiter in done:
@@ -115,11 +115,11 @@ async def test_step_over_runs_a_group_or_child_whole() -> None:
     assert visited == ["flow/first", "flow/fan", "flow/charge", "flow/sub", "flow/last"]
 
 
-async def test_a_plain_callable_controller_sees_every_checkpoint() -> None:
+async def test_a_plain_callable_controller_sees_every_waypoint() -> None:
     """Any callable works as controller; it is awaited before every note, fork, branch and child."""
-    points: list[Checkpoint] = []
+    points: list[Waypoint] = []
 
-    async def controller(point: Checkpoint) -> None:
+    async def controller(point: Waypoint) -> None:
         points.append(point)
 
     cad = (

@@ -10,10 +10,12 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import math
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from ..cadence import Cadence
+from ..checkpoint import CheckpointStore
 from ..exceptions import CadenceError, CircuitOpenError, NoteError, RetryExhaustedError
 from ..exceptions import TimeoutError as CadenceTimeoutError
 from ..score import Atomic, AtomicDict, AtomicList
@@ -29,6 +31,7 @@ __all__ = [
     "is_invalid_score",
     "metrics_exposition",
     "prometheus_registry",
+    "run_options",
     "score_to_jsonable",
 ]
 
@@ -228,3 +231,10 @@ def metrics_exposition(registry: Any = None) -> tuple[bytes, str]:
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
     return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def run_options(checkpoint: CheckpointStore | None) -> dict[str, Any]:
+    """The ``run()`` keywords of one request: with a store, the run is checkpointed under its own id."""
+    if checkpoint is None:
+        return {}
+    return {"checkpoint": checkpoint, "run_id": f"req-{uuid.uuid4().hex}"}

@@ -54,6 +54,7 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess by 
     raise ImportError(msg) from error
 
 from ..cadence import Cadence
+from ..checkpoint import CheckpointStore
 from . import _common
 from ._common import ErrorReply
 
@@ -111,6 +112,9 @@ class CadenceRouter(APIRouter):
             by default: a body names the failing note and the code, and the text goes to the log
             only, since exception messages can carry data, queries or secrets. Each route may say
             otherwise.
+        checkpoint: a :class:`~cadence.checkpoint.CheckpointStore`: each request's run is
+            checkpointed under its own run id (``req-<hex>``), so a process that dies mid-request
+            leaves it in ``cadence.pending(store)`` to resume at the next start (README).
         **kwargs: passed to ``fastapi.APIRouter``.
     """
 
@@ -120,9 +124,11 @@ class CadenceRouter(APIRouter):
         response_mapper: ResponseMapper | None = None,
         error_handlers: Mapping[type[BaseException], ErrorHandler] | None = None,
         expose_errors: bool = False,
+        checkpoint: CheckpointStore | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.checkpoint = checkpoint
         self.response_mapper = response_mapper
         self.expose_errors = expose_errors
         self.error_handlers: dict[type[BaseException], ErrorHandler] = dict(error_handlers or {})
@@ -214,7 +220,7 @@ class CadenceRouter(APIRouter):
                 return _reply(invalid, expose_errors=expose)
             chosen = mapper or self.response_mapper
             try:
-                result = await cadence.run(score)
+                result = await cadence.run(score, **_common.run_options(self.checkpoint))
                 if chosen is None:
                     return score_to_jsonable(result)
                 out = chosen(result)

@@ -76,6 +76,7 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess by 
     raise ImportError(msg) from error
 
 from ..cadence import Cadence
+from ..checkpoint import CheckpointStore
 from . import _common
 from ._common import ErrorReply
 
@@ -272,6 +273,9 @@ class CadenceBlueprint(Blueprint):
             by default: a body names the failing note and the code, and the text goes to the log
             only, since exception messages can carry data, queries or secrets. Each route may say
             otherwise.
+        checkpoint: a :class:`~cadence.checkpoint.CheckpointStore`: each request's run is
+            checkpointed under its own run id (``req-<hex>``), so a process that dies mid-request
+            leaves it in ``cadence.pending(store)`` to resume at the next start (README).
         **blueprint_kwargs: passed to ``flask.Blueprint`` (``url_prefix``, ...).
     """
 
@@ -283,9 +287,11 @@ class CadenceBlueprint(Blueprint):
         response_mapper: ResponseMapper | None = None,
         error_handlers: Mapping[type[BaseException], ErrorHandler] | None = None,
         expose_errors: bool = False,
+        checkpoint: CheckpointStore | None = None,
         **blueprint_kwargs: Any,
     ) -> None:
         super().__init__(name, import_name, **blueprint_kwargs)
+        self.checkpoint = checkpoint
         self.response_mapper = response_mapper
         self.expose_errors = expose_errors
         self.error_handlers: dict[type[BaseException], ErrorHandler] = dict(error_handlers or {})
@@ -364,7 +370,7 @@ class CadenceBlueprint(Blueprint):
                 return _reply(invalid, expose_errors=expose)
             chosen = mapper or self.response_mapper
             try:
-                result = _LOOP.run(cadence.run(score))
+                result = _LOOP.run(cadence.run(score, **_common.run_options(self.checkpoint)))
                 if chosen is None:
                     return _json(result)
                 out = chosen(result)

@@ -69,7 +69,7 @@ class Run(_Wire):
 
 
 class Step(_Wire):
-    """Let the oldest held checkpoint go; pause at the next one."""
+    """Let the oldest held waypoint go; pause at the next one."""
 
     type: Literal["step"] = "step"
 

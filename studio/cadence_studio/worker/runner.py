@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cadence import Cadence, Checkpoint, StepController
+from cadence import Cadence, StepController, Waypoint
 from cadence.events import Event, RunFinished
 
 from .. import protocol as p
@@ -53,7 +53,7 @@ class Worker:
         self.controller: StepController | None = None
         self.breakpoints: set[str] = set()
         self.live: Any = None  # the score "more" is loaded from: the paused one, or the last result
-        self._reported: list[str] = []  # the held checkpoints the UI was last told about
+        self._reported: list[str] = []  # the held waypoints the UI was last told about
 
     # ------------------------------------------------------------------ loading
 
@@ -137,14 +137,14 @@ class Worker:
         self.task = asyncio.create_task(self._run(number, cadence, score, self.controller))
 
     def _paused(self, number: int) -> Any:
-        def on_pause(point: Checkpoint) -> None:
+        def on_pause(point: Waypoint) -> None:
             held = self.controller.held if self.controller else [point]
             self._report_pause(number, held)
 
         return on_pause
 
-    def _report_pause(self, number: int, held: list[Checkpoint]) -> None:
-        """Tell the UI where the run is held: the oldest held checkpoint is the one a step releases."""
+    def _report_pause(self, number: int, held: list[Waypoint]) -> None:
+        """Tell the UI where the run is held: the oldest held waypoint is the one a step releases."""
         if not held:
             return
         first = held[0]
