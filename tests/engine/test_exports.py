@@ -111,7 +111,8 @@ EXPORTS: dict[str, list[str]] = {
     ],
     "cadence.integrations": [],
     "cadence.integrations.fastapi": [
-        "CadenceRouter", "ErrorHandler", "ResponseMapper", "error_response", "score_to_jsonable",
+        "CadenceDependency", "CadenceHTTPException", "CadenceMiddleware", "CadenceRouter", "ErrorHandler",
+        "ResponseMapper", "cadence_endpoint", "error_response", "score_to_jsonable", "with_cadence",
     ],
     "cadence.integrations.flask": [
         "CadenceBlueprint", "ErrorHandler", "ResponseMapper", "error_response", "score_to_jsonable",

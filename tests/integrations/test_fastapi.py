@@ -11,11 +11,11 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
@@ -31,7 +31,15 @@ from cadence import (
     retry,
     timeout,
 )
-from cadence.integrations.fastapi import CadenceRouter, score_to_jsonable
+from cadence.hooks import current_run_id
+from cadence.integrations.fastapi import (
+    CadenceDependency,
+    CadenceMiddleware,
+    CadenceRouter,
+    cadence_endpoint,
+    score_to_jsonable,
+    with_cadence,
+)
 from tests.integrations.servers import serve_uvicorn
 
 # ---------------------------------------------------------------------------- the cadence under test
@@ -101,6 +109,7 @@ audit = Cadence("audit", AuditScore()).then("sign", sign)
 class CountingHooks(CadenceHooks):
     def __init__(self) -> None:
         self.finished = 0
+        self.run_ids: dict[str, str | None] = {}  # order id -> the id of the run that served it
         self.lock = threading.Lock()
 
     def after_cadence(
@@ -109,6 +118,7 @@ class CountingHooks(CadenceHooks):
         if name == "checkout":  # children report to the parent's hooks too
             with self.lock:
                 self.finished += 1
+                self.run_ids[score.order_id] = current_run_id()
 
 
 hooks = CountingHooks()
@@ -332,10 +342,29 @@ def gate_sync(order_id: str) -> OrderScore | Response:
 
 def build_app() -> FastAPI:
     app = FastAPI()
+    app.add_middleware(CadenceMiddleware)
     app.include_router(router)
+    add_plain_routes(app)
     app.include_router(mapped_router)
     app.include_router(exposed_router)
     return app
+
+
+def add_plain_routes(app: FastAPI) -> None:
+    """The checkout route again, without a router: ``with_cadence``, ``cadence_endpoint`` and
+    ``CadenceDependency`` (the names kept for code written against cadence-orchestration)."""
+
+    @app.post("/with/orders/{order_id}")
+    @with_cadence(checkout)
+    async def with_view(order_id: str, a: int, payload: Payload) -> OrderScore:
+        return OrderScore(order_id=order_id, a=a, b=payload.b, tags=list(payload.tags))
+
+    endpoint = cadence_endpoint(checkout, create_order)
+    app.add_api_route("/endpoint/orders/{order_id}", endpoint, methods=["POST"])
+
+    @app.post("/depends/orders/{order_id}")
+    def depends_view(score: Annotated[OrderScore, Depends(CadenceDependency(checkout, create_order))]) -> Any:
+        return score_to_jsonable(score)
 
 
 # ---------------------------------------------------------------------------- the server
@@ -373,11 +402,18 @@ async def clients(base_url: str) -> AsyncIterator[list[httpx.AsyncClient]]:
 # ---------------------------------------------------------------------------- tests
 
 
+#: Each way of serving the checkout: CadenceRouter, with_cadence, cadence_endpoint, CadenceDependency.
+PREFIXES = ["/api", "/with", "/endpoint", "/depends"]
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
 async def test_1000_requests_200_at_a_time_each_get_their_own_result(
-    clients: list[httpx.AsyncClient],
+    clients: list[httpx.AsyncClient], prefix: str
 ) -> None:
-    """Every response matches its own request exactly; the construction scores are untouched."""
+    """Every response matches its own request exactly; the construction scores are untouched; the
+    run id header (``CadenceMiddleware``) is the id of the run that served that very request."""
     before = hooks.finished
+    run_ids: set[str] = set()
     gate = asyncio.Semaphore(200)
     in_flight = 0
     peak = 0
@@ -390,12 +426,15 @@ async def test_1000_requests_200_at_a_time_each_get_their_own_result(
             peak = max(peak, in_flight)
             try:
                 response = await clients[i % CLIENTS].post(
-                    f"/api/orders/{order_id}", params={"a": a}, json={"b": b, "tags": tags}
+                    f"{prefix}/orders/{order_id}", params={"a": a}, json={"b": b, "tags": tags}
                 )
             finally:
                 in_flight -= 1
         assert response.status_code == 200, response.text
         assert response.json() == expected(order_id, a, b, tags)
+        assert response.headers["x-cadence-run-id"] == hooks.run_ids[order_id]
+        assert float(response.headers["x-cadence-duration"]) > 0
+        run_ids.add(response.headers["x-cadence-run-id"])
 
     started = time.perf_counter()
     await asyncio.gather(*(one(i) for i in range(1000)))
@@ -404,6 +443,7 @@ async def test_1000_requests_200_at_a_time_each_get_their_own_result(
     assert CONSTRUCTION == CONSTRUCTION_BEFORE
     assert audit.get_score() == AUDIT_BEFORE
     assert hooks.finished - before == 1000  # the cadence's hooks ran once per request
+    assert len(run_ids) == 1000
 
 
 async def test_sync_view_with_query_parameters(client: httpx.AsyncClient) -> None:

@@ -23,6 +23,7 @@ from ..score import Atomic, AtomicDict, AtomicList
 __all__ = [
     "ErrorReply",
     "Fallback",
+    "RequestRuns",
     "classify_error",
     "error_chain",
     "find_handler",
@@ -233,8 +234,50 @@ def metrics_exposition(registry: Any = None) -> tuple[bytes, str]:
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
-def run_options(checkpoint: CheckpointStore | None) -> dict[str, Any]:
-    """The ``run()`` keywords of one request: with a store, the run is checkpointed under its own id."""
+def new_run_id() -> str:
+    """A run id for a request's run: ``req-`` and 32 hex digits."""
+    return f"req-{uuid.uuid4().hex}"
+
+
+@dataclasses.dataclass
+class RequestRuns:
+    """What the cadence runs of one request leave for its response headers.
+
+    Made per request by ``CadenceMiddleware`` (FastAPI) or ``CadenceExtension`` (Flask); the routes
+    take their run ids from it and add the time each run took.
+    """
+
+    run_id: str = dataclasses.field(default_factory=new_run_id)
+    runs: int = 0
+    seconds: float = 0.0
+
+    def next_run_id(self) -> str:
+        """The id of the request's next run: the request's id, then ``<id>.2``, ``<id>.3`` ..."""
+        self.runs += 1
+        return self.run_id if self.runs == 1 else f"{self.run_id}.{self.runs}"
+
+    def headers(self, run_id_header: str | None, timing_header: str | None) -> dict[str, str]:
+        """The response headers (none when no cadence ran): the run id, the seconds spent running
+        and ``Server-Timing: cadence;dur=<ms>`` with the timing."""
+        if not self.runs:
+            return {}
+        out: dict[str, str] = {}
+        if run_id_header:
+            out[run_id_header] = self.run_id
+        if timing_header:
+            out[timing_header] = f"{self.seconds:.6f}"
+            out["Server-Timing"] = f"cadence;dur={self.seconds * 1000:.3f}"
+        return out
+
+
+def run_options(checkpoint: CheckpointStore | None, runs: RequestRuns | None = None) -> dict[str, Any]:
+    """The ``run()`` keywords of one request: its own run id (the request's, when a middleware or
+    extension gave it one), and the store when there is one."""
+    if runs is not None:
+        options: dict[str, Any] = {"run_id": runs.next_run_id()}
+        if checkpoint is not None:
+            options["checkpoint"] = checkpoint
+        return options
     if checkpoint is None:
         return {}
-    return {"checkpoint": checkpoint, "run_id": f"req-{uuid.uuid4().hex}"}
+    return {"checkpoint": checkpoint, "run_id": new_run_id()}

@@ -32,23 +32,29 @@ names (matched against the raised error and the errors it wraps).
 ``router.metrics_route("/metrics", registry=...)`` serves Prometheus metrics (see
 :class:`cadence.reporters.PrometheusReporter`).
 
+The same runs without a router (names kept for code written against cadence-orchestration), each
+isolating every request the same way (a fresh score, its own run) and answering errors the same way:
+
+- ``@with_cadence(cadence)`` under ``@app.post(...)``: a plain route whose function returns a score;
+- ``cadence_endpoint(cadence, view=None)``: an endpoint for ``app.add_api_route(path, ...)`` (no view:
+  each request runs on a deep copy of the construction score);
+- ``Depends(CadenceDependency(cadence, score_factory))``: the route receives the score already run
+  (a failure is a :class:`CadenceHTTPException`: ``{"detail": {"code": ..., ...}}``);
+- ``app.add_middleware(CadenceMiddleware)``: ``X-Cadence-Run-Id`` and ``X-Cadence-Duration`` (and
+  ``Server-Timing``) headers on responses whose request ran a cadence.
+
 Needs ``pip install 'cadence-studio[fastapi]'``.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
-import logging
-import typing
+import copy
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 try:
-    from fastapi import APIRouter, Request
-    from fastapi.encoders import jsonable_encoder
-    from fastapi.responses import JSONResponse, Response
-    from starlette.concurrency import run_in_threadpool
+    from fastapi import APIRouter
+    from fastapi.responses import Response
 except ImportError as error:  # pragma: no cover - exercised in a subprocess by the tests
     msg = f"cadence.integrations.fastapi needs FastAPI: pip install 'cadence-studio[fastapi]' ({error})"
     raise ImportError(msg) from error
@@ -56,45 +62,31 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess by 
 from ..cadence import Cadence
 from ..checkpoint import CheckpointStore
 from . import _common
-from ._common import ErrorReply
+from ._fastapi_extras import CadenceDependency, CadenceHTTPException, CadenceMiddleware
+from ._fastapi_run import (
+    ErrorHandler,
+    ResponseMapper,
+    Settings,
+    error_response,
+    make_endpoint,
+    score_to_jsonable,
+)
 
-__all__ = ["CadenceRouter", "ErrorHandler", "ResponseMapper", "error_response", "score_to_jsonable"]
-
-logger = logging.getLogger("cadence.integrations.fastapi")
-
-#: ``mapper(score)``: what the endpoint answers (a ``Response``, or anything FastAPI can encode).
-ResponseMapper = Callable[[Any], Any]
-#: ``handler(request, exc)``: the response for an error of the type it is registered for.
-ErrorHandler = Callable[[Request | None, BaseException], Any]
+__all__ = [
+    "CadenceDependency",
+    "CadenceHTTPException",
+    "CadenceMiddleware",
+    "CadenceRouter",
+    "ErrorHandler",
+    "ResponseMapper",
+    "cadence_endpoint",
+    "error_response",
+    "score_to_jsonable",
+    "with_cadence",
+]
 
 #: The errors an error is taken to wrap (kept for callers of the old private name).
 _chain = _common.error_chain
-
-
-# ---------------------------------------------------------------------------- serialisation
-
-
-def score_to_jsonable(value: Any) -> Any:
-    """A JSON-ready copy of ``value``: dataclasses field by field, ``Atomic`` types by their contents.
-
-    Anything else goes through FastAPI's ``jsonable_encoder``, and if even that fails, ``repr``.
-    Cycles are cut (the repeated object becomes its ``repr``).
-    """
-    return _common.score_to_jsonable(value, jsonable_encoder)
-
-
-# ---------------------------------------------------------------------------- errors
-
-
-def _reply(reply: ErrorReply, *, expose_errors: bool = False) -> JSONResponse:
-    body = reply.as_body(expose_errors=expose_errors)
-    return JSONResponse(body, status_code=reply.status, headers=dict(reply.headers) or None)
-
-
-def error_response(exc: BaseException, *, expose_errors: bool = False) -> JSONResponse:
-    """The JSON error response for a failed run; no traceback, no ``repr`` of foreign errors, and the
-    error's own text only with ``expose_errors``."""
-    return _reply(_common.classify_error(exc), expose_errors=expose_errors)
 
 
 # ---------------------------------------------------------------------------- router
@@ -192,69 +184,68 @@ class CadenceRouter(APIRouter):
         mapper: ResponseMapper | None,
         expose_errors: bool | None,
     ) -> Callable[..., Awaitable[Any]]:
-        expose = self.expose_errors if expose_errors is None else expose_errors
-        signature = _typed_signature(view)
-        request_name = "cadence_request"
-        while request_name in signature.parameters:
-            request_name = f"_{request_name}"
-        params = list(signature.parameters.values())
-        extra = inspect.Parameter(request_name, inspect.Parameter.KEYWORD_ONLY, annotation=Request)
-        at = next((i for i, p in enumerate(params) if p.kind is inspect.Parameter.VAR_KEYWORD), len(params))
-        params.insert(at, extra)
-        is_async = inspect.iscoroutinefunction(view)
-
-        @functools.wraps(view)
-        async def endpoint(*args: Any, **kwargs: Any) -> Any:
-            request: Request = kwargs.pop(request_name)
-            if is_async:
-                score = view(*args, **kwargs)
-            else:
-                score = await run_in_threadpool(view, *args, **kwargs)
-            if inspect.isawaitable(score):
-                score = await score
-            if isinstance(score, Response):  # the view answered itself: a response, not a score
-                return score
-            if _common.is_invalid_score(score, cadence):
-                invalid = _common.invalid_score(view, cadence)
-                logger.error("%s", invalid.message)
-                return _reply(invalid, expose_errors=expose)
-            chosen = mapper or self.response_mapper
-            try:
-                result = await cadence.run(score, **_common.run_options(self.checkpoint))
-                if chosen is None:
-                    return score_to_jsonable(result)
-                out = chosen(result)
-                if inspect.isawaitable(out):
-                    out = await out
-            except Exception as exc:
-                return await self._on_error(request, cadence, exc, expose)
-            return out
-
-        endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            parameters=params, return_annotation=inspect.Signature.empty
-        )
-        return endpoint
-
-    async def _on_error(self, request: Request, cadence: Cadence[Any], exc: Exception, expose: bool) -> Any:
-        found = _common.find_handler(self.error_handlers, exc)
-        if found is not None:
-            handler, err = found
-            out = handler(request, err)
-            if inspect.isawaitable(out):
-                out = await out
-            return out if isinstance(out, Response) else JSONResponse(score_to_jsonable(out))
-        logger.error(
-            "cadence %r failed on %s %s", cadence.name, request.method, request.url.path, exc_info=exc
-        )
-        return error_response(exc, expose_errors=expose)
+        return make_endpoint(view, cadence, self, mapper, expose_errors)
 
 
-def _typed_signature(view: Callable[..., Any]) -> inspect.Signature:
-    """The view's signature with string annotations resolved in the view's own module."""
-    signature = inspect.signature(view)
-    try:
-        hints = typing.get_type_hints(view, include_extras=True)
-    except Exception:
-        hints = {}
-    params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()]
-    return signature.replace(parameters=params)
+# ---------------------------------------------------------------------------- without a router
+
+
+def with_cadence(
+    cadence: Cadence[Any],
+    *,
+    response_mapper: ResponseMapper | None = None,
+    expose_errors: bool = False,
+    error_handlers: Mapping[type[BaseException], ErrorHandler] | None = None,
+    checkpoint: CheckpointStore | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Awaitable[Any]]]:
+    """Turn a plain route function that returns a fresh score into one that runs ``cadence`` on it.
+
+    ::
+
+        @app.post("/orders/{order_id}")
+        @with_cadence(checkout)
+        async def create_order(order_id: str) -> OrderScore:
+            return OrderScore(order_id=order_id)
+
+    Put it *under* the route decorator: FastAPI must see the function it returns (the view's
+    parameters plus the request). Answers, errors and options are those of :meth:`CadenceRouter.cadence`.
+    """
+    settings = Settings(response_mapper, expose_errors, dict(error_handlers or {}), checkpoint)
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+        return make_endpoint(view, cadence, settings)
+
+    return decorator
+
+
+def cadence_endpoint(
+    cadence: Cadence[Any],
+    view: Callable[..., Any] | None = None,
+    *,
+    response_mapper: ResponseMapper | None = None,
+    expose_errors: bool = False,
+    error_handlers: Mapping[type[BaseException], ErrorHandler] | None = None,
+    checkpoint: CheckpointStore | None = None,
+) -> Callable[..., Awaitable[Any]]:
+    """An endpoint that runs ``cadence`` per request, for ``app.add_api_route(path, endpoint)``.
+
+    ``view`` (any FastAPI parameters, sync or async) returns the request's fresh score; without it,
+    each request runs on a deep copy of the cadence's construction score.
+    """
+    if view is None:
+        construction = cadence.get_score()
+        if construction is None:
+            msg = f"cadence_endpoint({cadence.name!r}): the cadence has no score to copy; pass view=..."
+            raise ValueError(msg)
+
+        async def view() -> Any:
+            return copy.deepcopy(construction)
+
+        view.__name__ = view.__qualname__ = f"run_{cadence.name}"
+    return with_cadence(
+        cadence,
+        response_mapper=response_mapper,
+        expose_errors=expose_errors,
+        error_handlers=error_handlers,
+        checkpoint=checkpoint,
+    )(view)
