@@ -115,7 +115,8 @@ EXPORTS: dict[str, list[str]] = {
         "ResponseMapper", "cadence_endpoint", "error_response", "score_to_jsonable", "with_cadence",
     ],
     "cadence.integrations.flask": [
-        "CadenceBlueprint", "ErrorHandler", "ResponseMapper", "error_response", "score_to_jsonable",
+        "CadenceBlueprint", "CadenceExtension", "ErrorHandler", "ResponseMapper", "cadence_route",
+        "error_response", "register_cadence", "score_to_jsonable", "with_cadence",
     ],
     "cadence.merge": ["MergeFn", "MergeStrategy", "Snapshot", "apply_fields", "merge_snapshots", "overlaps"],
     "cadence.note": ["Note", "Policy", "beat", "callable_name", "is_async_callable", "note"],

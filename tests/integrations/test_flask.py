@@ -37,7 +37,15 @@ from cadence import (
     retry,
     timeout,
 )
-from cadence.integrations.flask import CadenceBlueprint, score_to_jsonable
+from cadence.hooks import current_run_id
+from cadence.integrations.flask import (
+    CadenceBlueprint,
+    CadenceExtension,
+    cadence_route,
+    register_cadence,
+    score_to_jsonable,
+    with_cadence,
+)
 from cadence.resilience import get_circuit
 
 #: Worker threads of waitress (its default is 4; the development server has a thread per connection).
@@ -138,6 +146,7 @@ class CountingHooks(CadenceHooks):
     def __init__(self) -> None:
         self.started = 0
         self.finished = 0
+        self.run_ids: dict[str, str | None] = {}  # order id -> the id of the run that served it
         self.lock = threading.Lock()
 
     def before_cadence(self, name: str, score: Any) -> None:
@@ -151,6 +160,7 @@ class CountingHooks(CadenceHooks):
         if name == "checkout":  # children report to the parent's hooks too
             with self.lock:
                 self.finished += 1
+                self.run_ids[score.order_id] = current_run_id()
 
 
 hooks = CountingHooks()
@@ -167,7 +177,7 @@ CONSTRUCTION_BEFORE = copy.deepcopy(CONSTRUCTION)
 AUDIT_BEFORE = copy.deepcopy(audit.get_score())
 
 
-def expected(order_id: str, a: int, b: int, tags: list[str]) -> dict[str, Any]:
+def expected(order_id: str, a: int, b: int, tags: list[str], prefix: str = "/api") -> dict[str, Any]:
     total, product = a + b, a * b
     return {
         "order_id": order_id,
@@ -179,7 +189,7 @@ def expected(order_id: str, a: int, b: int, tags: list[str]) -> dict[str, Any]:
         "kind": f"{'even' if (total + product) % 2 == 0 else 'odd'}:{order_id}",
         "signature": f"{order_id}#['base', 'audited']#1#{total * 3}",
         "marker": f"marker-{order_id}",
-        "path": f"/api/orders/{order_id}",
+        "path": f"{prefix}/orders/{order_id}",
         "seen": 2,
         "loop_id": 0,
     }
@@ -443,13 +453,35 @@ def teapot_view() -> Any:
     return Response("short and stout", status=418, mimetype="text/plain")
 
 
+def add_plain_routes(app: Flask) -> None:
+    """The checkout route again, without ``CadenceBlueprint.cadence_route``: ``cadence_route`` on
+    the app, ``with_cadence`` under ``app.post``, ``register_cadence``, and a ``CadenceBlueprint``
+    registered through ``.blueprint`` (the names kept for code written against cadence-orchestration)."""
+    cadence_route(app, "/module/orders/<order_id>", checkout, endpoint="module_create_order")(create_order)
+
+    @app.post("/with/orders/<order_id>")
+    @with_cadence(checkout)
+    def with_create_order(order_id: str) -> OrderScore:
+        return create_order(order_id)
+
+    register_cadence(app, "/registered/orders/<order_id>", checkout, create_order, endpoint="registered")
+    other = CadenceBlueprint("other", __name__, url_prefix="/blueprint")
+    other.cadence_route("/orders/<order_id>", checkout)(create_order)
+    app.register_blueprint(other.blueprint)
+
+
 def build_app() -> Flask:
     app = Flask(__name__)
+    EXTENSION.init_app(app)
     app.register_blueprint(api)
     app.register_blueprint(plain)
     app.register_blueprint(exposed)
+    add_plain_routes(app)
     return app
 
+
+#: Run id and timing headers on every cadence response, a record per request dropped at teardown.
+EXTENSION = CadenceExtension()
 
 APP = build_app()
 
@@ -531,13 +563,23 @@ def _no_traceback(response: httpx.Response) -> None:
 # ---------------------------------------------------------------------------- tests
 
 
+#: Each way of serving the checkout: CadenceBlueprint.cadence_route, cadence_route, with_cadence,
+#: register_cadence, and a blueprint registered through CadenceBlueprint.blueprint.
+PREFIXES = ["/api", "/module", "/with", "/registered", "/blueprint"]
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
 async def test_1000_requests_200_at_a_time_each_get_their_own_result(
-    clients: list[httpx.AsyncClient],
+    clients: list[httpx.AsyncClient], prefix: str
 ) -> None:
     """Every response matches its own request exactly (its URL, query, body, ``flask.g`` and
     ``flask.request`` seen from sync and async notes); the construction scores are untouched; the
-    cadence's hooks see every run; every note ran on one event loop, in one thread."""
+    cadence's hooks see every run; every note ran on one event loop, in one thread; the run id header
+    (``CadenceExtension``) is the id of the run that served that very request, and every request's
+    record was dropped at teardown."""
     started, finished = hooks.started, hooks.finished
+    torn_down = EXTENSION.requests_torn_down
+    run_ids: set[str] = set()
     gate = asyncio.Semaphore(200)
     in_flight = 0
     peak = 0
@@ -550,12 +592,15 @@ async def test_1000_requests_200_at_a_time_each_get_their_own_result(
             peak = max(peak, in_flight)
             try:
                 response = await clients[i % CLIENTS].post(
-                    f"/api/orders/{order_id}", params={"a": a}, json={"b": b, "tags": tags}
+                    f"{prefix}/orders/{order_id}", params={"a": a}, json={"b": b, "tags": tags}
                 )
             finally:
                 in_flight -= 1
         assert response.status_code == 200, response.text
-        assert response.json() == expected(order_id, a, b, tags)
+        assert response.json() == expected(order_id, a, b, tags, prefix)
+        assert response.headers["x-cadence-run-id"] == hooks.run_ids[order_id]
+        assert float(response.headers["x-cadence-duration"]) > 0
+        run_ids.add(response.headers["x-cadence-run-id"])
 
     await asyncio.gather(*(one(i) for i in range(1000)))
     assert peak == 200
@@ -567,6 +612,9 @@ async def test_1000_requests_200_at_a_time_each_get_their_own_result(
     assert loop_thread not in places.view_threads  # views run in the server's threads, notes on the loop
     assert len(places.view_threads) > 1
     assert [t.name for t in threading.enumerate()].count("cadence-flask-loop") == 1
+    assert len(run_ids) == 1000
+    assert EXTENSION.requests_torn_down - torn_down == 1000
+    assert EXTENSION.requests_open == 0
 
 
 async def test_requests_run_concurrently_on_one_loop(client: httpx.AsyncClient) -> None:

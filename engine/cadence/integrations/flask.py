@@ -50,26 +50,30 @@ copy of the request thread's ``contextvars`` context, so ``flask.request``, ``fl
 the engine's thread pool, as always). Calling a cadence route from a note (on the loop's own
 thread) would wait for itself and raises ``RuntimeError`` instead.
 
+The same runs without a ``CadenceBlueprint`` (names kept for code written against
+cadence-orchestration), each isolating every request the same way and answering errors the same way:
+
+- ``@cadence_route(app_or_bp, rule, cadence)``: the decorator on a plain ``Flask`` app or ``Blueprint``;
+- ``register_cadence(app_or_bp, rule, cadence, view=None)``: the same without a decorator (no view:
+  each request runs on a deep copy of the construction score);
+- ``@with_cadence(cadence)`` under ``@app.post(...)``: a plain view that returns a score;
+- ``CadenceExtension(app)`` / ``init_app(app)``: config keys (``CADENCE_EXPOSE_ERRORS``,
+  ``CADENCE_CHECKPOINT``, ``CADENCE_RUN_ID_HEADER``, ``CADENCE_TIMING_HEADER``), run id and timing
+  headers, a per-request record dropped at teardown;
+- ``CadenceBlueprint.blueprint``: the ``flask.Blueprint`` to hand to code that wants one (the
+  blueprint itself: a ``CadenceBlueprint`` is a ``flask.Blueprint``).
+
 Needs ``pip install 'cadence-studio[flask]'`` (Flask 3; not ``flask[async]``: Flask's own
 ``async def`` support, which starts an event loop per call, is not used).
 """
 
 from __future__ import annotations
 
-import asyncio
-import atexit
-import concurrent.futures
-import contextvars
-import inspect
-import json
-import logging
-import os
-import threading
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, NamedTuple, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 try:
-    from flask import Blueprint, current_app, has_app_context, jsonify, request
+    from flask import Blueprint, current_app
     from werkzeug.wrappers import Response
 except ImportError as error:  # pragma: no cover - exercised in a subprocess by the tests
     msg = f"cadence.integrations.flask needs Flask: pip install 'cadence-studio[flask]' ({error})"
@@ -78,181 +82,36 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess by 
 from ..cadence import Cadence
 from ..checkpoint import CheckpointStore
 from . import _common
-from ._common import ErrorReply
+from ._flask_ext import CadenceExtension
+from ._flask_run import (
+    ErrorHandler,
+    ResponseMapper,
+    Settings,
+    copy_of_construction,
+    error_response,
+    make_view,
+    score_to_jsonable,
+)
 
-__all__ = ["CadenceBlueprint", "ErrorHandler", "ResponseMapper", "error_response", "score_to_jsonable"]
-
-logger = logging.getLogger("cadence.integrations.flask")
-
-T = TypeVar("T")
-
-#: ``mapper(score)`` (sync or async): a ``Response``, a Flask ``(body, status[, headers])`` tuple,
-#: or anything else, answered as JSON.
-ResponseMapper = Callable[[Any], Any]
-#: ``handler(exc)`` (sync or async), with ``flask.request`` available: the answer for an error of
-#: the type it is registered for (same forms as a mapper's).
-ErrorHandler = Callable[[BaseException], Any]
-
-
-# ---------------------------------------------------------------------------- the shared loop
-
-
-class _Running(NamedTuple):
-    loop: asyncio.AbstractEventLoop
-    thread: threading.Thread
-    ident: int  # the thread's id
-    pid: int  # the process that started it
+__all__ = [
+    "CadenceBlueprint",
+    "CadenceExtension",
+    "ErrorHandler",
+    "ResponseMapper",
+    "cadence_route",
+    "error_response",
+    "register_cadence",
+    "score_to_jsonable",
+    "with_cadence",
+]
 
 
-class _LoopThread:
-    """One event loop in a daemon thread, started on first use and again after a fork."""
+class _Routes(Protocol):
+    """A Flask app or blueprint: what routes are added to."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._running: _Running | None = None  # replaced as a whole, so it is read without the lock
-        self._stale: list[asyncio.AbstractEventLoop] = []  # loops of a parent process, never closed here
-
-    def _alive(self) -> _Running | None:
-        running = self._running
-        if running is not None and running.pid == os.getpid() and running.thread.is_alive():
-            return running
-        return None
-
-    def get(self) -> _Running:
-        """The running loop, started if need be."""
-        running = self._alive()
-        if running is None:
-            with self._lock:
-                running = self._alive() or self._start()
-        return running
-
-    def _start(self) -> _Running:
-        if self._running is not None and self._running.pid != os.getpid():
-            self._stale.append(self._running.loop)  # the parent's: its thread does not exist here
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        thread = threading.Thread(
-            target=self._serve, args=(loop, ready), name="cadence-flask-loop", daemon=True
-        )
-        thread.start()
-        ready.wait()
-        assert thread.ident is not None
-        self._running = _Running(loop, thread, thread.ident, os.getpid())
-        return self._running
-
-    @staticmethod
-    def _serve(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
-        asyncio.set_event_loop(loop)
-        loop.call_soon(ready.set)
-        try:
-            loop.run_forever()
-        finally:
-            pending = asyncio.all_tasks(loop)
-            for task in pending:
-                task.cancel()
-            if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.run_until_complete(loop.shutdown_default_executor())
-            asyncio.set_event_loop(None)
-            loop.close()
-
-    def run(self, awaitable: Awaitable[T]) -> T:
-        """Run ``awaitable`` on the loop in a copy of the caller's context; block until it is done."""
-        loop, _, ident, _ = self.get()
-        if threading.get_ident() == ident:
-            if inspect.iscoroutine(awaitable):
-                awaitable.close()
-            msg = "a cadence route was called on the cadence loop's thread, where it would wait for itself"
-            raise RuntimeError(msg)
-        ctx = contextvars.copy_context()
-        done: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-        async def main() -> T:
-            return await awaitable
-
-        def start() -> None:
-            if not done.set_running_or_notify_cancel():  # pragma: no cover - nobody cancels it
-                return
-            task = loop.create_task(main(), context=ctx)
-            task.add_done_callback(lambda t: _settle(t, done))
-
-        loop.call_soon_threadsafe(start)
-        return done.result()
-
-    def stop(self) -> None:
-        """Stop the loop (cancelling what still runs on it) and wait for its thread."""
-        with self._lock:
-            running = self._alive()
-            if running is not None:
-                self._running = None
-        if running is not None:
-            running.loop.call_soon_threadsafe(running.loop.stop)
-            running.thread.join(timeout=5)
-
-    def after_fork(self) -> None:
-        self._lock = threading.Lock()  # the parent's may have been held by a thread that is gone
-
-
-def _settle(task: asyncio.Task[T], done: concurrent.futures.Future[T]) -> None:
-    if task.cancelled():
-        done.set_exception(RuntimeError("the cadence loop stopped before the run ended"))
-    elif (exc := task.exception()) is not None:
-        done.set_exception(exc)
-    else:
-        done.set_result(task.result())
-
-
-_LOOP = _LoopThread()
-atexit.register(_LOOP.stop)
-os.register_at_fork(after_in_child=_LOOP.after_fork)
-
-
-# ---------------------------------------------------------------------------- responses
-
-
-def _flask_encoder(value: Any) -> Any:
-    return json.loads(current_app.json.dumps(value))
-
-
-def score_to_jsonable(value: Any) -> Any:
-    """A JSON-ready copy of ``value``: dataclasses field by field, ``Atomic`` types by their contents.
-
-    Anything else goes through the current app's JSON provider (dates, UUIDs, decimals ...) when
-    there is an app context, and if even that fails, ``repr``. Cycles are cut.
-    """
-    return _common.score_to_jsonable(value, _flask_encoder if has_app_context() else None)
-
-
-def _json(value: Any) -> Response:
-    response: Response = jsonify(score_to_jsonable(value))
-    return response
-
-
-def _reply(reply: ErrorReply, *, expose_errors: bool = False) -> Response:
-    response = _json(reply.as_body(expose_errors=expose_errors))
-    response.status_code = reply.status
-    response.headers.update(reply.headers)
-    return response
-
-
-def error_response(exc: BaseException, *, expose_errors: bool = False) -> Response:
-    """The JSON error response for a failed run (needs an app context); no traceback, no ``repr``,
-    and the error's own text only with ``expose_errors``."""
-    return _reply(_common.classify_error(exc), expose_errors=expose_errors)
-
-
-def _to_response(out: Any) -> Response:
-    """A mapper's or handler's result as a response: a ``Response`` as is, a Flask tuple
-    ``(body, status[, headers])`` / ``(body, headers)`` with its body answered as JSON, else JSON."""
-    if isinstance(out, Response):
-        return out
-    if isinstance(out, tuple) and 2 <= len(out) <= 3:
-        body, *rest = out
-        body = body if isinstance(body, Response) else _json(body)
-        response: Response = current_app.make_response((body, *rest))
-        return response
-    return _json(out)
+    def add_url_rule(
+        self, rule: str, endpoint: str | None = ..., view_func: Any = ..., **options: Any
+    ) -> None: ...
 
 
 # ---------------------------------------------------------------------------- blueprint
@@ -270,9 +129,9 @@ class CadenceBlueprint(Blueprint):
             type of the first error that has one wins. A handler that fails answers 500
             ``INTERNAL_ERROR`` (and is logged).
         expose_errors: put the error's own text (``str(exc)`` of the failure) in error bodies. Off
-            by default: a body names the failing note and the code, and the text goes to the log
-            only, since exception messages can carry data, queries or secrets. Each route may say
-            otherwise.
+            by default (``None``: the app's ``CADENCE_EXPOSE_ERRORS``, else off): a body names the
+            failing note and the code, and the text goes to the log only, since exception messages
+            can carry data, queries or secrets. Each route may say otherwise.
         checkpoint: a :class:`~cadence.checkpoint.CheckpointStore`: each request's run is
             checkpointed under its own run id (``req-<hex>``), so a process that dies mid-request
             leaves it in ``cadence.pending(store)`` to resume at the next start (README).
@@ -286,7 +145,7 @@ class CadenceBlueprint(Blueprint):
         *,
         response_mapper: ResponseMapper | None = None,
         error_handlers: Mapping[type[BaseException], ErrorHandler] | None = None,
-        expose_errors: bool = False,
+        expose_errors: bool | None = None,
         checkpoint: CheckpointStore | None = None,
         **blueprint_kwargs: Any,
     ) -> None:
@@ -295,6 +154,11 @@ class CadenceBlueprint(Blueprint):
         self.response_mapper = response_mapper
         self.expose_errors = expose_errors
         self.error_handlers: dict[type[BaseException], ErrorHandler] = dict(error_handlers or {})
+
+    @property
+    def blueprint(self) -> Blueprint:
+        """The ``flask.Blueprint`` for code that wants one: this blueprint itself, routes included."""
+        return self
 
     def cadence_route(
         self,
@@ -323,7 +187,7 @@ class CadenceBlueprint(Blueprint):
             self.add_url_rule(
                 rule,
                 endpoint,
-                self._view_func(view, cadence, response_mapper, expose_errors),
+                make_view(view, cadence, self, response_mapper, expose_errors),
                 methods=verbs,
                 **options,
             )
@@ -348,61 +212,99 @@ class CadenceBlueprint(Blueprint):
 
         self.add_url_rule(rule, endpoint, metrics, methods=["GET"], **route_options)
 
-    def _view_func(
-        self,
-        view: Callable[..., Any],
-        cadence: Cadence[Any],
-        mapper: ResponseMapper | None,
-        expose_errors: bool | None,
-    ) -> Callable[..., Response]:
-        expose = self.expose_errors if expose_errors is None else expose_errors
 
-        def endpoint(**kwargs: Any) -> Response:
-            score = view(**kwargs)
-            if inspect.isawaitable(score):
-                score = _LOOP.run(score)
-            if isinstance(score, tuple | Response):  # the view answered itself: a response, not a score
-                response: Response = current_app.make_response(score)
-                return response
-            if _common.is_invalid_score(score, cadence):
-                invalid = _common.invalid_score(view, cadence)
-                logger.error("%s", invalid.message)
-                return _reply(invalid, expose_errors=expose)
-            chosen = mapper or self.response_mapper
-            try:
-                result = _LOOP.run(cadence.run(score, **_common.run_options(self.checkpoint)))
-                if chosen is None:
-                    return _json(result)
-                out = chosen(result)
-                if inspect.isawaitable(out):
-                    out = _LOOP.run(out)
-                return _to_response(out)
-            except Exception as exc:
-                return self._on_error(cadence, exc, expose)
+# ---------------------------------------------------------------------------- without a blueprint
 
-        for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
-            if hasattr(view, attr):
-                setattr(endpoint, attr, getattr(view, attr))
-        return endpoint
 
-    def _on_error(self, cadence: Cadence[Any], exc: Exception, expose: bool) -> Response:
-        found = _common.find_handler(self.error_handlers, exc)
-        if found is not None:
-            handler, err = found
-            try:
-                out = handler(err)
-                if inspect.isawaitable(out):
-                    out = _LOOP.run(out)
-                return _to_response(out)
-            except Exception as failure:
-                logger.error(
-                    "the error handler %r of cadence %r failed on %s %s",
-                    handler,
-                    cadence.name,
-                    request.method,
-                    request.path,
-                    exc_info=failure,
-                )
-                return _reply(_common.internal_error())
-        logger.error("cadence %r failed on %s %s", cadence.name, request.method, request.path, exc_info=exc)
-        return _reply(_common.classify_error(exc), expose_errors=expose)
+def with_cadence(
+    cadence: Cadence[Any],
+    *,
+    response_mapper: ResponseMapper | None = None,
+    expose_errors: bool | None = None,
+    error_handlers: Mapping[type[BaseException], ErrorHandler] | None = None,
+    checkpoint: CheckpointStore | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+    """Turn a plain view that returns a fresh score into one that runs ``cadence`` on it.
+
+    ::
+
+        @app.post("/orders/<order_id>")
+        @with_cadence(checkout)
+        def create_order(order_id):
+            return OrderScore(order_id=order_id)
+
+    Put it *under* the route decorator. Answers and errors are those of
+    :meth:`CadenceBlueprint.cadence_route`; the view keeps its name (the endpoint's).
+    """
+    settings = Settings(response_mapper, expose_errors, dict(error_handlers or {}), checkpoint)
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Response]:
+        return make_view(view, cadence, settings)
+
+    return decorator
+
+
+def register_cadence(
+    app_or_blueprint: _Routes,
+    rule: str,
+    cadence: Cadence[Any],
+    view: Callable[..., Any] | None = None,
+    *,
+    methods: Iterable[str] = ("POST",),
+    endpoint: str | None = None,
+    response_mapper: ResponseMapper | None = None,
+    expose_errors: bool | None = None,
+    error_handlers: Mapping[type[BaseException], ErrorHandler] | None = None,
+    checkpoint: CheckpointStore | None = None,
+    **route_options: Any,
+) -> Callable[..., Response]:
+    """Add a route to a Flask app or blueprint that runs ``cadence`` per request; returns its view function.
+
+    ``view`` takes the rule's URL variables and returns the request's fresh score; without it, each
+    request runs on a deep copy of the cadence's construction score. ``route_options`` go to
+    ``add_url_rule``; the endpoint defaults to the view's name (``run_<cadence>`` without a view).
+    """
+    chosen = view if view is not None else copy_of_construction(cadence)
+    settings = Settings(response_mapper, expose_errors, dict(error_handlers or {}), checkpoint)
+    view_func = make_view(chosen, cadence, settings)
+    app_or_blueprint.add_url_rule(rule, endpoint, view_func, methods=list(methods), **route_options)
+    return view_func
+
+
+def cadence_route(
+    app_or_blueprint: _Routes,
+    rule: str,
+    cadence: Cadence[Any],
+    *,
+    methods: Iterable[str] = ("POST",),
+    response_mapper: ResponseMapper | None = None,
+    expose_errors: bool | None = None,
+    error_handlers: Mapping[type[BaseException], ErrorHandler] | None = None,
+    checkpoint: CheckpointStore | None = None,
+    **route_options: Any,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """:meth:`CadenceBlueprint.cadence_route` for any Flask app or blueprint::
+
+        @cadence_route(app, "/orders/<order_id>", checkout)
+        def create_order(order_id):
+            return OrderScore(order_id=order_id)
+
+    The view is returned unchanged.
+    """
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        register_cadence(
+            app_or_blueprint,
+            rule,
+            cadence,
+            view,
+            methods=methods,
+            response_mapper=response_mapper,
+            expose_errors=expose_errors,
+            error_handlers=error_handlers,
+            checkpoint=checkpoint,
+            **route_options,
+        )
+        return view
+
+    return decorator
