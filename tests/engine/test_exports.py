@@ -120,8 +120,12 @@ EXPORTS: dict[str, list[str]] = {
     "cadence.note": ["Note", "Policy", "beat", "callable_name", "is_async_callable", "note"],
     "cadence.recorder": ["RunRecorder"],
     "cadence.reporters": [
-        "OpenTelemetryReporter", "PrometheusReporter", "Reporter", "console_reporter", "json_reporter",
+        "ConsoleReporter", "OpenTelemetryReporter", "PrometheusReporter", "Reporter", "console_reporter",
+        "json_reporter",
     ],
+    "cadence.reporters.console": ["ConsoleReporter", "console_reporter", "json_reporter"],
+    "cadence.reporters.opentelemetry": ["OpenTelemetryReporter"],
+    "cadence.reporters.prometheus": ["PrometheusReporter"],
     "cadence.resilience": [
         "CircuitBreaker", "CircuitState", "circuit_breaker", "fallback", "get_circuit", "retry", "timeout",
     ],
