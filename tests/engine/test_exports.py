@@ -82,10 +82,10 @@ EXPORTS: dict[str, list[str]] = {
         "MergeStrategy", "MetricsHooks", "Note", "NoteError", "Ok", "ParallelNoteError", "Result",
         "RetryExhaustedError", "RunRecorder", "SQLiteCheckpointStore", "Score", "SerializationError",
         "Skip", "Snapshot", "StepController", "TRANSIENT", "TimeoutError", "TimingHooks", "TracingHooks",
-        "Waypoint", "__version__", "beat", "circuit_breaker", "console_reporter", "fallback", "get_circuit",
-        "json_reporter", "merge_snapshots", "note", "pending", "print_cadence", "register_codec",
-        "render_svg", "restore_score", "restore_value", "retry", "save_diagram", "serialize_score",
-        "serialize_value", "timeout", "to_dot", "to_mermaid", "to_text", "unknown_fields",
+        "Waypoint", "__version__", "beat", "circuit_breaker", "console_reporter", "err", "fallback",
+        "get_circuit", "json_reporter", "merge_snapshots", "note", "ok", "pending", "print_cadence",
+        "register_codec", "render_svg", "restore_score", "restore_value", "retry", "save_diagram",
+        "serialize_score", "serialize_value", "timeout", "to_dot", "to_mermaid", "to_text", "unknown_fields",
     ],
     "cadence.cadence": ["Cadence", "Controller", "Listener"],
     "cadence.checkpoint": [
@@ -129,7 +129,7 @@ EXPORTS: dict[str, list[str]] = {
     "cadence.resilience": [
         "CircuitBreaker", "CircuitState", "circuit_breaker", "fallback", "get_circuit", "retry", "timeout",
     ],
-    "cadence.result": ["Err", "Ok", "Result"],
+    "cadence.result": ["Err", "Ok", "Result", "err", "ok"],
     "cadence.score": [
         "Atomic", "AtomicDict", "AtomicList", "Context", "ImmutableContext", "ImmutableScore", "Score",
     ],
