@@ -107,7 +107,7 @@ EXPORTS: dict[str, list[str]] = {
     ],
     "cadence.hooks": [
         "CadenceHooks", "DebugHooks", "HooksManager", "LoggingHooks", "MetricsHooks", "RunCounts",
-        "TimingHooks", "TracingHooks", "current_run_id",
+        "TimingHooks", "TracingHooks", "after_note", "before_note", "current_run_id", "on_error",
     ],
     "cadence.integrations": [],
     "cadence.integrations.fastapi": [
