@@ -139,7 +139,9 @@ EXPORTS: dict[str, list[str]] = {
     ],
     "cadence.stepping": ["StepController", "Waypoint"],
     "cadence.types": [
-        "Condition", "Controller", "ErrorHandler", "Listener", "MergeFn", "NoteFn", "Reporter", "ScoreT",
+        "AsyncCondition", "AsyncNote", "ChildMerge", "ChildScoreT", "Condition", "ConditionCallable",
+        "Controller", "ErrorHandler", "Listener", "MergeFn", "NoteCallable", "NoteFn", "Reporter", "ScoreT",
+        "SyncCondition", "SyncNote",
     ],
 }  # fmt: skip
 
