@@ -132,6 +132,7 @@ EXPORTS: dict[str, list[str]] = {
     "cadence.result": ["Err", "Ok", "Result", "err", "ok"],
     "cadence.score": [
         "Atomic", "AtomicDict", "AtomicList", "Context", "ImmutableContext", "ImmutableScore", "Score",
+        "merge_snapshots",
     ],
     "cadence.serialize": [
         "SerializationError", "TRANSIENT", "register_codec", "restore_score", "restore_value",
