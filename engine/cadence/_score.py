@@ -160,9 +160,21 @@ class AtomicList(_AtomicBase, Generic[T]):
 
 
 class AtomicDict(_AtomicBase, Generic[K, V]):
-    """A thread-safe dict."""
+    """A thread-safe dict: ``AtomicDict[K, V]``, or ``AtomicDict[V]`` for ``str`` keys.
+
+    ``AtomicDict[int]`` is ``AtomicDict[str, int]`` at run time (cadence-orchestration's one-parameter
+    form). Type checkers read the declared ``Generic[K, V]``: mypy reports the one-parameter form as
+    ``"AtomicDict" expects 2 type arguments, but 1 given`` and takes it as ``AtomicDict[Any, Any]``,
+    so typed code should write ``AtomicDict[str, int]``.
+    """
 
     __slots__ = ("_data",)
+
+    def __class_getitem__(cls, params: Any) -> Any:
+        # One parameter is the value type (str keys); two are (key, value) as for dict.
+        if not isinstance(params, tuple):
+            params = (str, params)
+        return super().__class_getitem__(params)  # type: ignore[misc]
 
     def __init__(self, initial: Mapping[K, V] | None = None) -> None:
         super().__init__()
