@@ -93,7 +93,8 @@ EXPORTS: dict[str, list[str]] = {
         "RunInfo", "SQLiteCheckpointStore", "SavedRun", "pending",
     ],
     "cadence.diagram": [
-        "DiagramError", "badges", "format_duration", "print_cadence", "render_svg", "run_marks",
+        "DiagramCluster", "DiagramEdge", "DiagramError", "DiagramNode", "MeasureShape", "badges",
+        "diagram_graph", "format_duration", "print_cadence", "render_svg", "run_marks",
         "save_diagram", "to_dot", "to_mermaid", "to_text",
     ],
     "cadence.events": [
