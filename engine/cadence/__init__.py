@@ -54,7 +54,7 @@ from .resilience import (
     retry,
     timeout,
 )
-from .result import Err, Ok, Result
+from .result import Err, Ok, Result, err, ok
 from .score import (
     Atomic,
     AtomicDict,
@@ -152,11 +152,13 @@ __all__ = [  # noqa: RUF022
     "beat",
     "circuit_breaker",
     "console_reporter",
+    "err",
     "fallback",
     "get_circuit",
     "json_reporter",
     "merge_snapshots",
     "note",
+    "ok",
     "pending",
     "print_cadence",
     "register_codec",

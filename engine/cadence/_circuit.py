@@ -201,8 +201,15 @@ def get_circuit(name: str) -> CircuitBreaker:
         raise KeyError(msg) from None
 
 
+_SETTINGS = (
+    "failure_threshold=5, recovery_timeout=30.0, half_open_max_calls=1, name=None, excluded_exceptions=None"
+)
+
+
 @overload
 def circuit_breaker(failure_threshold: Callable[..., Any], /) -> Note: ...
+@overload
+def circuit_breaker(failure_threshold: CircuitBreaker, /) -> Decorator: ...
 @overload
 def circuit_breaker(
     failure_threshold: int = 5,
@@ -212,7 +219,7 @@ def circuit_breaker(
     excluded_exceptions: tuple[type[BaseException], ...] | None = None,
 ) -> Decorator: ...
 def circuit_breaker(
-    failure_threshold: int | Callable[..., Any] = 5,
+    failure_threshold: int | CircuitBreaker | Callable[..., Any] = 5,
     recovery_timeout: float = 30.0,
     half_open_max_calls: int = 1,
     name: str | None = None,
@@ -221,10 +228,27 @@ def circuit_breaker(
     """Guard a note with a named :class:`CircuitBreaker` (named after the function by default).
 
     Decorators that use one name share one breaker; using a name again with other settings is a
-    :class:`DefinitionError`.
+    :class:`DefinitionError`. ``@circuit_breaker(breaker)`` uses a :class:`CircuitBreaker` made
+    beforehand, so that several notes share it (it is registered under its name for
+    :func:`get_circuit`; another breaker already registered under that name is an error).
     """
+    if isinstance(failure_threshold, CircuitBreaker):
+        given = (recovery_timeout, half_open_max_calls, name, excluded_exceptions) != (30.0, 1, None, None)
+        if given:
+            msg = (
+                f"circuit_breaker({failure_threshold.name!r} breaker, ...): settings go to the "
+                "CircuitBreaker itself; pass either a CircuitBreaker or keyword settings, not both"
+            )
+            raise DefinitionError(msg)
+        return _shared(failure_threshold)
     if callable(failure_threshold):  # bare @circuit_breaker
         return circuit_breaker()(failure_threshold)
+    if isinstance(failure_threshold, bool) or not isinstance(failure_threshold, int):
+        msg = (
+            f"circuit_breaker() takes a CircuitBreaker instance or keyword settings ({_SETTINGS}); "
+            f"got {failure_threshold!r}: pass CircuitBreaker(...) or failure_threshold=<int>"
+        )
+        raise TypeError(msg)
     threshold = failure_threshold
 
     def decorate(fn: Callable[..., Any] | Note) -> Note:
@@ -249,5 +273,23 @@ def circuit_breaker(
                 )
                 raise DefinitionError(msg)
         return n.with_policy(existing)
+
+    return decorate
+
+
+def _shared(breaker: CircuitBreaker) -> Decorator:
+    """The decorator of ``@circuit_breaker(breaker)``: every note it decorates uses ``breaker``."""
+    with _circuits_lock:
+        existing = _circuits.setdefault(breaker.name, breaker)
+    if existing is not breaker:
+        msg = (
+            f"another circuit breaker is already registered as {breaker.name!r} "
+            f"({existing.describe()}); give this CircuitBreaker another name, or pass "
+            f"get_circuit({breaker.name!r}) to share that one"
+        )
+        raise DefinitionError(msg)
+
+    def decorate(fn: Callable[..., Any] | Note) -> Note:
+        return as_note(fn).with_policy(breaker)
 
     return decorate

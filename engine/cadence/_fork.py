@@ -23,7 +23,7 @@ import types
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .score import _AtomicBase
+from ._score import _AtomicBase
 
 __all__ = ["changes_of", "copy_value", "fork", "fork_all", "is_fork", "is_immutable", "materialize"]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from ._diagram.dot import to_dot
 from ._diagram.files import render_svg, save_diagram
 from ._diagram.mermaid import to_mermaid
+from ._diagram.model import Builder, DiagramCluster, DiagramEdge, DiagramNode, MeasureShape, described
 from ._diagram.model import CadenceLike as CadenceLike
 from ._diagram.model import Describable as Describable
 from ._diagram.model import Statuses as Statuses
@@ -22,8 +23,13 @@ from ._labels import badges, format_duration, run_marks
 from .exceptions import DiagramError
 
 __all__ = [
+    "DiagramCluster",
+    "DiagramEdge",
     "DiagramError",
+    "DiagramNode",
+    "MeasureShape",
     "badges",
+    "diagram_graph",
     "format_duration",
     "print_cadence",
     "render_svg",
@@ -33,3 +39,16 @@ __all__ = [
     "to_mermaid",
     "to_text",
 ]
+
+
+def diagram_graph(
+    c: CadenceLike, *, statuses: Statuses | None = None
+) -> tuple[DiagramCluster, list[DiagramEdge]]:
+    """The graph every diagram here is drawn from, built from ``c.describe()`` (or a described dict).
+
+    Returns the root :class:`DiagramCluster` (the whole cadence; ``root.nodes()`` lists every
+    :class:`DiagramNode`) and the edges ``(source id, target id, label or None)`` in drawing order
+    (``"true"`` / ``"false"`` out of a ``.split`` decision). ``statuses`` (node id -> ``{"status",
+    "duration"}``) colours nodes as a run left them. For writing a renderer of your own.
+    """
+    return Builder(statuses).build(described(c))

@@ -14,8 +14,8 @@ from numbers import Number
 from typing import Any, NamedTuple, cast
 
 from ._fork import changes_of
+from ._score import ImmutableScore
 from .exceptions import MergeConflict
-from .score import ImmutableScore
 
 __all__ = ["MergeFn", "MergeStrategy", "Snapshot", "apply_fields", "merge_snapshots", "overlaps"]
 

@@ -1,4 +1,4 @@
-"""A small ``Result`` type: ``Ok(value)`` or ``Err(error)``."""
+"""A small ``Result`` type: ``Ok(value)`` or ``Err(error)``, also made with ``ok(value)`` / ``err(error)``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Err", "Ok", "Result"]
+__all__ = ["Err", "Ok", "Result", "err", "ok"]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -65,3 +65,13 @@ class Err(Generic[E]):
 
 
 Result = Ok[T] | Err[E]
+
+
+def ok(value: T) -> Ok[T]:
+    """A success holding ``value``: ``ok(3) == Ok(3)``."""
+    return Ok(value)
+
+
+def err(error: E) -> Err[E]:
+    """A failure holding ``error``: ``err(KeyError("k")) == Err(KeyError("k"))`` (same error object)."""
+    return Err(error)

@@ -82,10 +82,10 @@ EXPORTS: dict[str, list[str]] = {
         "MergeStrategy", "MetricsHooks", "Note", "NoteError", "Ok", "ParallelNoteError", "Result",
         "RetryExhaustedError", "RunRecorder", "SQLiteCheckpointStore", "Score", "SerializationError",
         "Skip", "Snapshot", "StepController", "TRANSIENT", "TimeoutError", "TimingHooks", "TracingHooks",
-        "Waypoint", "__version__", "beat", "circuit_breaker", "console_reporter", "fallback", "get_circuit",
-        "json_reporter", "merge_snapshots", "note", "pending", "print_cadence", "register_codec",
-        "render_svg", "restore_score", "restore_value", "retry", "save_diagram", "serialize_score",
-        "serialize_value", "timeout", "to_dot", "to_mermaid", "to_text", "unknown_fields",
+        "Waypoint", "__version__", "beat", "circuit_breaker", "console_reporter", "err", "fallback",
+        "get_circuit", "json_reporter", "merge_snapshots", "note", "ok", "pending", "print_cadence",
+        "register_codec", "render_svg", "restore_score", "restore_value", "retry", "save_diagram",
+        "serialize_score", "serialize_value", "timeout", "to_dot", "to_mermaid", "to_text", "unknown_fields",
     ],
     "cadence.cadence": ["Cadence", "Controller", "Listener"],
     "cadence.checkpoint": [
@@ -93,7 +93,8 @@ EXPORTS: dict[str, list[str]] = {
         "RunInfo", "SQLiteCheckpointStore", "SavedRun", "pending",
     ],
     "cadence.diagram": [
-        "DiagramError", "badges", "format_duration", "print_cadence", "render_svg", "run_marks",
+        "DiagramCluster", "DiagramEdge", "DiagramError", "DiagramNode", "MeasureShape", "badges",
+        "diagram_graph", "format_duration", "print_cadence", "render_svg", "run_marks",
         "save_diagram", "to_dot", "to_mermaid", "to_text",
     ],
     "cadence.events": [
@@ -107,7 +108,7 @@ EXPORTS: dict[str, list[str]] = {
     ],
     "cadence.hooks": [
         "CadenceHooks", "DebugHooks", "HooksManager", "LoggingHooks", "MetricsHooks", "RunCounts",
-        "TimingHooks", "TracingHooks", "current_run_id",
+        "TimingHooks", "TracingHooks", "after_note", "before_note", "current_run_id", "on_error",
     ],
     "cadence.integrations": [],
     "cadence.integrations.fastapi": [
@@ -122,14 +123,19 @@ EXPORTS: dict[str, list[str]] = {
     "cadence.note": ["Note", "Policy", "beat", "callable_name", "is_async_callable", "note"],
     "cadence.recorder": ["RunRecorder"],
     "cadence.reporters": [
-        "OpenTelemetryReporter", "PrometheusReporter", "Reporter", "console_reporter", "json_reporter",
+        "ConsoleReporter", "OpenTelemetryReporter", "PrometheusReporter", "Reporter", "console_reporter",
+        "json_reporter",
     ],
+    "cadence.reporters.console": ["ConsoleReporter", "console_reporter", "json_reporter"],
+    "cadence.reporters.opentelemetry": ["OpenTelemetryReporter"],
+    "cadence.reporters.prometheus": ["PrometheusReporter"],
     "cadence.resilience": [
         "CircuitBreaker", "CircuitState", "circuit_breaker", "fallback", "get_circuit", "retry", "timeout",
     ],
-    "cadence.result": ["Err", "Ok", "Result"],
+    "cadence.result": ["Err", "Ok", "Result", "err", "ok"],
     "cadence.score": [
         "Atomic", "AtomicDict", "AtomicList", "Context", "ImmutableContext", "ImmutableScore", "Score",
+        "merge_snapshots",
     ],
     "cadence.serialize": [
         "SerializationError", "TRANSIENT", "register_codec", "restore_score", "restore_value",
@@ -137,7 +143,9 @@ EXPORTS: dict[str, list[str]] = {
     ],
     "cadence.stepping": ["StepController", "Waypoint"],
     "cadence.types": [
-        "Condition", "Controller", "ErrorHandler", "Listener", "MergeFn", "NoteFn", "Reporter", "ScoreT",
+        "AsyncCondition", "AsyncNote", "ChildMerge", "ChildScoreT", "Condition", "ConditionCallable",
+        "Controller", "ErrorHandler", "Listener", "MergeFn", "NoteCallable", "NoteFn", "Reporter", "ScoreT",
+        "SyncCondition", "SyncNote",
     ],
 }  # fmt: skip
 

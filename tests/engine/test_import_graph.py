@@ -193,7 +193,7 @@ def test_a_wrong_import_breaks_the_contracts(tmp_path: Path, wrong_import: str, 
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     score = tmp_path / "cadence" / "score.py"
     text = score.read_text()
-    anchor = "from .exceptions import DefinitionError\n"
+    anchor = "from .merge import merge_snapshots\n"
     assert anchor in text
     score.write_text(text.replace(anchor, f"{anchor}{wrong_import}  # wrong on purpose\n"))
     done = _lint_imports(tmp_path)  # lint-imports puts its working folder first on sys.path

@@ -8,8 +8,8 @@ from .model import (
     STATUS_COLOURS,
     Builder,
     CadenceLike,
-    Cluster,
-    Node,
+    DiagramCluster,
+    DiagramNode,
     Statuses,
     check_choice,
     clean,
@@ -63,9 +63,9 @@ def to_dot(
     lines.append(f'  node [fontname="{_FONT}", fontsize=11, fillcolor="white"];')
     lines.append(f'  edge [fontname="{_FONT}", fontsize=10];')
 
-    def emit(cluster: Cluster, indent: str) -> None:
+    def emit(cluster: DiagramCluster, indent: str) -> None:
         for item in cluster.items:
-            if isinstance(item, Node):
+            if isinstance(item, DiagramNode):
                 extra = f", tooltip={_dot_text(item.tooltip)}" if item.tooltip else ""
                 if item.status:
                     fill, stroke = STATUS_COLOURS[item.status]

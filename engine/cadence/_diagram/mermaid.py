@@ -6,8 +6,8 @@ from .model import (
     STATUS_COLOURS,
     Builder,
     CadenceLike,
-    Cluster,
-    Node,
+    DiagramCluster,
+    DiagramNode,
     Statuses,
     check_choice,
     clean,
@@ -59,9 +59,9 @@ def to_mermaid(
     styling: list[str] = []  # class and style lines go last, after every node exists
     used: set[str] = set()
 
-    def emit(cluster: Cluster, indent: str) -> None:
+    def emit(cluster: DiagramCluster, indent: str) -> None:
         for item in cluster.items:
-            if isinstance(item, Node):
+            if isinstance(item, DiagramNode):
                 lines.append(
                     f"{indent}{item.id}{_MERMAID_SHAPES[item.shape].format(_mermaid_text(item.label))}"
                 )

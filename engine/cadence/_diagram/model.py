@@ -1,11 +1,12 @@
 """The graph model every diagram is drawn from: a described cadence as nested clusters and edges.
 
-Node ids are generated (``n0``, ``n1``, ...) and never derived from names; the helpers here clean
+DiagramNode ids are generated (``n0``, ``n1``, ...) and never derived from names; the helpers here clean
 and join the labels both text formats share.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,10 +18,11 @@ __all__ = [
     "STATUS_COLOURS",
     "Builder",
     "CadenceLike",
-    "Cluster",
     "Describable",
-    "Edge",
-    "Node",
+    "DiagramCluster",
+    "DiagramEdge",
+    "DiagramNode",
+    "MeasureShape",
     "Statuses",
     "badge_text",
     "check_choice",
@@ -52,24 +54,48 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # -- graph model -------------------------------------------------------------------------------------
 
 
+class MeasureShape(enum.StrEnum):
+    """What a :class:`DiagramNode` stands for (a ``str``: ``MeasureShape.NOTE == "note"``)."""
+
+    START = "start"  #: the cadence's entry (labelled with its name)
+    END = "end"  #: the cadence's exit
+    NOTE = "note"  #: one note
+    FORK = "fork"  #: a ``.sync`` measure starts its tasks
+    JOIN = "join"  #: the branches of a ``.sync`` or ``.split`` meet again
+    DECISION = "decision"  #: a ``.split`` evaluates its condition
+
+
 @dataclass(slots=True)
-class Node:
+class DiagramNode:
+    """One drawn node: ``id`` (generated, ``n0``...), its ``label`` (may hold newlines), ``shape``,
+    the run ``status`` it was given (or None) and a ``tooltip`` (where the note's code lives)."""
+
     id: str
     label: str
-    shape: str  # start | end | note | fork | join | decision
+    shape: MeasureShape
     status: str | None = None
     tooltip: str | None = None
 
 
 @dataclass(slots=True)
-class Cluster:
+class DiagramCluster:
+    """A boxed group: the whole cadence (id ``root``), a ``.sync``, ``.split``, ``.sequence`` or
+    ``.child`` measure; ``items`` are its nodes and nested clusters in drawing order."""
+
     id: str
     title: str
     status: str | None = None
-    items: list[Node | Cluster] = field(default_factory=list)
+    items: list[DiagramNode | DiagramCluster] = field(default_factory=list)
+
+    def nodes(self) -> list[DiagramNode]:
+        """Every node in this cluster and the clusters inside it, in drawing order."""
+        out: list[DiagramNode] = []
+        for item in self.items:
+            out.extend([item] if isinstance(item, DiagramNode) else item.nodes())
+        return out
 
 
-Edge: TypeAlias = tuple[str, str, str | None]  # (source id, target id, label)
+DiagramEdge: TypeAlias = tuple[str, str, str | None]  # (source id, target id, label)
 # Edges still waiting for their target: (source node id, edge label).
 _Pending: TypeAlias = list[tuple[str, str | None]]
 
@@ -80,12 +106,12 @@ class Builder:
     def __init__(self, statuses: Statuses | None) -> None:
         self._statuses = statuses or {}
         self._count = 0
-        self._edges: list[Edge] = []
+        self._edges: list[DiagramEdge] = []
 
-    def build(self, desc: Mapping[str, Any]) -> tuple[Cluster, list[Edge]]:
+    def build(self, desc: Mapping[str, Any]) -> tuple[DiagramCluster, list[DiagramEdge]]:
         """The root cluster (titled with the cadence and its score type) and every edge."""
         score = f" ({desc['score_type']})" if desc.get("score_type") else ""
-        root = Cluster("root", f"{measure_name(desc)}{score}")
+        root = DiagramCluster("root", f"{measure_name(desc)}{score}")
         status, extra = self._status(desc)
         start = self._node(root, f"▶ {measure_name(desc)}{extra}", "start", status)
         pending = self._chain(desc.get("children") or [], [(start.id, None)], root)
@@ -104,28 +130,30 @@ class Builder:
             shown.insert(0, format_duration(duration))
         return known, f"\n{' '.join(shown)}" if shown else ""
 
-    def _node(self, parent: Cluster, label: str, shape: str, status: str | None = None) -> Node:
-        node = Node(f"n{self._count}", label, shape, status)
+    def _node(self, parent: DiagramCluster, label: str, shape: str, status: str | None = None) -> DiagramNode:
+        node = DiagramNode(f"n{self._count}", label, MeasureShape(shape), status)
         self._count += 1
         parent.items.append(node)
         return node
 
-    def _cluster(self, parent: Cluster, title: str, status: str | None = None) -> Cluster:
-        cluster = Cluster(f"s{self._count}", title, status)
+    def _cluster(self, parent: DiagramCluster, title: str, status: str | None = None) -> DiagramCluster:
+        cluster = DiagramCluster(f"s{self._count}", title, status)
         self._count += 1
         parent.items.append(cluster)
         return cluster
 
-    def _connect(self, pending: _Pending, node: Node) -> _Pending:
+    def _connect(self, pending: _Pending, node: DiagramNode) -> _Pending:
         self._edges.extend((source, node.id, label) for source, label in pending)
         return [(node.id, None)]
 
-    def _chain(self, measures: list[Mapping[str, Any]], pending: _Pending, parent: Cluster) -> _Pending:
+    def _chain(
+        self, measures: list[Mapping[str, Any]], pending: _Pending, parent: DiagramCluster
+    ) -> _Pending:
         for measure in measures:
             pending = self._measure(measure, pending, parent)
         return pending
 
-    def _measure(self, measure: Mapping[str, Any], pending: _Pending, parent: Cluster) -> _Pending:
+    def _measure(self, measure: Mapping[str, Any], pending: _Pending, parent: DiagramCluster) -> _Pending:
         kind, name = measure.get("kind"), measure_name(measure)
         children: list[Mapping[str, Any]] = measure.get("children") or []
         status, extra = self._status(measure)

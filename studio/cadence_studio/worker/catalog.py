@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from cadence import Cadence
+from cadence import Cadence, Score
 from cadence._fork import is_fork
 
 from .. import protocol as p
@@ -35,13 +35,36 @@ def tree(score: Any) -> Any:
     return None if score is None else value_tree(display(score))
 
 
-def factory_args(factory: Any, given: dict[str, Any]) -> dict[str, Any]:
-    """Validate ``given`` against the factory's signature with pydantic; messages name the parameter."""
-    signature = inspect.signature(factory)
+def _hints(factory: Any) -> dict[str, Any]:
     try:
-        hints = typing.get_type_hints(factory)
+        return typing.get_type_hints(factory)
     except Exception:
-        hints = {}
+        return {}
+
+
+def _default_score(annotation: Any) -> Any:
+    """A score made with its defaults when ``annotation`` is a ``Score`` class that needs no argument,
+    else ``inspect.Parameter.empty``: ``create_x(score: XScore)`` runs as ``create_x(XScore())``."""
+    return annotation() if _is_default_score(annotation) else inspect.Parameter.empty
+
+
+def _is_default_score(annotation: Any) -> bool:
+    if not (isinstance(annotation, type) and issubclass(annotation, Score)):
+        return False
+    try:
+        inspect.signature(annotation).bind()
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def factory_args(factory: Any, given: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``given`` against the factory's signature with pydantic; messages name the parameter.
+
+    A parameter typed with a ``Score`` class whose fields all have defaults gets that score when it is
+    not given."""
+    signature = inspect.signature(factory)
+    hints = _hints(factory)
     unknown = sorted(set(given) - set(signature.parameters))
     if unknown:
         msg = f"{factory.__name__}() has no parameter(s) {', '.join(map(repr, unknown))}"
@@ -49,9 +72,13 @@ def factory_args(factory: Any, given: dict[str, Any]) -> dict[str, Any]:
     args: dict[str, Any] = {}
     for name, param in signature.parameters.items():
         if name not in given:
-            if param.default is inspect.Parameter.empty:
+            if param.default is not inspect.Parameter.empty:
+                continue
+            score = _default_score(hints.get(name))
+            if score is inspect.Parameter.empty:
                 msg = f"{factory.__name__}() needs the argument {name!r}"
                 raise ScoreInputError(msg, fields=[name])
+            args[name] = score
             continue
         try:
             args[name] = TypeAdapter(hints.get(name, Any)).validate_python(given[name])
@@ -69,8 +96,12 @@ def catalog_entry(found: Found) -> p.CadenceEntry:
     error = None
     cadence: Cadence[Any] | None = found.obj if found.kind == "cadence" else None
     if found.kind == "factory":
+        hints = _hints(found.obj)
         for param in inspect.signature(found.obj).parameters.values():
             has_default = param.default is not inspect.Parameter.empty
+            if not has_default and param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY):
+                # A Score parameter with all-default fields: the factory runs on that score.
+                has_default = _is_default_score(hints.get(param.name))
             annotation = param.annotation
             params.append(
                 p.Param(
@@ -82,7 +113,7 @@ def catalog_entry(found: Found) -> p.CadenceEntry:
             )
         if all(not prm.required for prm in params):
             try:
-                cadence = found.obj()
+                cadence = found.obj(**factory_args(found.obj, {}))
             except USER_ERRORS as failure:
                 error = error_info(failure)
     if cadence is None:

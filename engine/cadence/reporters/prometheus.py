@@ -1,37 +1,18 @@
-"""Reporters: callables ``reporter(note_name, elapsed_seconds, score)`` called after every note and,
-with the cadence's name and total time, after every run."""
+"""Prometheus metrics of cadence runs: :class:`PrometheusReporter`.
+
+``prometheus_client`` is imported only when a reporter is made, so importing this module needs
+nothing outside the standard library.
+"""
 
 from __future__ import annotations
 
-import json
-import sys
 import threading
-import time
-from collections.abc import Callable, Mapping
-from typing import IO, Any
+from collections.abc import Mapping
+from typing import Any
 
-from . import events as ev
-from ._spans import SpanBuilder
+from .. import events as ev
 
-__all__ = ["OpenTelemetryReporter", "PrometheusReporter", "Reporter", "console_reporter", "json_reporter"]
-
-Reporter = Callable[[str, float, Any], Any]
-
-
-def console_reporter(note_name: str, elapsed: float, score: Any, *, file: IO[str] | None = None) -> None:
-    """Print ``name: 12.34 ms`` to stdout (or ``file``)."""
-    print(f"[cadence] {note_name}: {elapsed * 1000:.2f} ms", file=file or sys.stdout)
-
-
-def json_reporter(note_name: str, elapsed: float, score: Any, *, file: IO[str] | None = None) -> None:
-    """Print one JSON line per report: ``{"note", "elapsed_ms", "score_type", "timestamp"}``."""
-    record = {
-        "note": note_name,
-        "elapsed_ms": round(elapsed * 1000, 3),
-        "score_type": type(score).__name__,
-        "timestamp": time.time(),
-    }
-    print(json.dumps(record), file=file or sys.stdout)
+__all__ = ["PrometheusReporter"]
 
 
 class PrometheusReporter:
@@ -189,35 +170,3 @@ class PrometheusReporter:
                 return
             del self._open[run_id]
         self.in_flight.labels(cadence).dec()
-
-
-class OpenTelemetryReporter:
-    """OpenTelemetry spans of cadence runs (``pip install 'cadence-studio[opentelemetry]'``).
-
-    Attach it with ``cadence.with_hooks(reporter)``. It makes a span per cadence run (``cadence
-    NAME``), ``.child`` measure (``child NAME``, the child cadence's span under it) and note
-    (``note NAME``) with the real start and end times; note spans are children of their cadence
-    span and ``.sync`` notes are siblings. A failed note or run gets an error status and an
-    exception event. Attributes: ``cadence.node_id``, ``cadence.run_id``, ``cadence.status``,
-    ``cadence.retry.attempts`` on notes, ``cadence.merge.conflicts`` on cadence spans (each merge
-    is also a ``merge`` span event there), ``cadence.service`` = ``service_name``.
-
-    ``service_name`` names the tracer (the instrumentation scope); the ``service.name`` resource
-    belongs to the ``tracer_provider`` (the global one when ``None``). State is kept per run (by
-    ``run_id``), so one instance serves concurrent runs.
-    """
-
-    def __init__(self, service_name: str = "cadence", tracer_provider: Any = None) -> None:
-        try:
-            from opentelemetry import trace
-        except ImportError as exc:
-            msg = "OpenTelemetryReporter needs opentelemetry: pip install 'cadence-studio[opentelemetry]'"
-            raise ImportError(msg) from exc
-        self.service_name = service_name
-        provider = trace.get_tracer_provider() if tracer_provider is None else tracer_provider
-        self.tracer = provider.get_tracer(service_name)
-        self._builder = SpanBuilder(self.tracer, attributes={"cadence.service": service_name})
-
-    def on_event(self, event: ev.Event) -> None:
-        """Update the spans from one event (the hook entry point)."""
-        self._builder.on_event(event)
