@@ -48,6 +48,7 @@ check: lint types test
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/durable.py
+	$(BIN)/python bench/serialize.py
 	$(BIN)/python bench/studio.py
 	$(BIN)/python bench/http.py
 

@@ -239,4 +239,4 @@ async def test_a_format_1_history_is_upgraded_and_keeps_its_runs(project: Path) 
     runs = History(project).runs()
     assert [(r.id, r.status) for r in runs] == [(3, "done"), (2, "done"), (1, "running")]
     with sqlite3.connect(folder / "history.sqlite3") as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)

@@ -108,7 +108,7 @@ PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
 VALUES = [
     None, True, False, 0, -7, 10**30, 1.5, -0.0, "", "héllo \u2603\n\"q\"",
-    [], {}, [1, [2, [3]]], {"a": {"b": [1, 2.5, None]}},
+    [], {}, [1, [2, [3]]], {"a": {"b": [1, 2.5, None]}}, [*range(20), (1, 2)], [*range(20), math.inf],
     (), (1,), (1, (2, 3), [4]), [1, (2, 3)], {"k": (1, 2)},
     {1: "a", (1, 2): "b", None: "c", 2.5: "d", Level.LOW: "e"},
     {"$t": "tuple", "v": [1, 2]}, {"$t": 1}, [{"$t": "x"}], {"outer": {"$t": "float", "v": "nan"}},

@@ -12,6 +12,7 @@ from cadence.diagram import format_duration
 from .. import protocol as p
 from ..protocol.target import parse_target
 from ..store.history import History, HistoryError, RunSummary
+from ..store.lineage import describe, origin, tree
 from .run_output import print_end, print_event, print_paused
 from .terminal_text import escaped
 
@@ -21,7 +22,8 @@ __all__ = ["list_history", "show_history"]
 def list_history(
     history: History, *, limit: int, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
-    """Print the newest recorded runs of the project, newest first."""
+    """Print the newest recorded runs of the project as a tree: each run under the run it came from
+    (resumed or re-run), trees newest first; ``--json`` lists them newest first with their lineage."""
     out, err = escaped(out, json=as_json), escaped(err)
     try:
         runs = history.runs(limit)
@@ -33,8 +35,9 @@ def list_history(
         return 0
     if not runs:
         print("no runs recorded yet", file=out)
-    for run in runs:
-        print(_run_line(run), file=out)
+    for row in tree(runs):
+        line = row.prefix + _run_line(row.run)
+        print(f"{line}  {row.orphan}" if row.orphan else line, file=out)
     return 0
 
 
@@ -57,6 +60,9 @@ def show_history(
         print(json.dumps({"type": "run", **summary.as_dict()}, default=str), file=out)
     else:
         print(_run_line(summary), file=out)
+        came_from = origin(summary)
+        if came_from is not None:
+            print(f"  {came_from}", file=out)
         if summary.args:
             print(f"  arguments: {json.dumps(summary.args, default=str)}", file=out)
         if summary.score is not None:
@@ -76,10 +82,13 @@ def show_history(
 
 
 def _run_line(run: RunSummary) -> str:
+    """One run on one line; how it came from its parent (if it did) comes before its status."""
     if run.unreadable is not None:
         return f"#{run.id:<5} unreadable: {run.unreadable}"
+    how = describe(run)
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started))
     took = format_duration(run.duration) if run.duration is not None else "—"
     tail = f"  {run.error}" if run.error else ""
     where = f"{parse_target(run.target).spec}:{run.entry}"
-    return f"#{run.id:<5} {when}  {where}  {run.status}  {took}{tail}"
+    status = f"{how} · {run.status}" if how else run.status
+    return f"#{run.id:<5} {when}  {where}  {status}  {took}{tail}"

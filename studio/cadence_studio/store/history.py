@@ -11,6 +11,8 @@ never waits on the disk. The newest ``keep`` runs are kept. Lines are stored zli
 trees repeat a lot). Each run names the process that records it, so a run whose process was killed
 is marked ``unknown`` the next time the history is opened, instead of staying "running" forever.
 A row that cannot be read (written by hand, a broken disk) is listed as unreadable, with why.
+Each run also names the run it came from, if any (resumed, or re-run from a note: see
+:mod:`~cadence_studio.store.lineage`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pydantic import ValidationError
 from .. import protocol as p
 from ..errors import HistoryError
 from ..protocol.session import RunRecord, Session
+from .lineage import RELATIONS, Lineage, Relation
 from .writers import writer_gone
 
 if TYPE_CHECKING:
@@ -49,7 +52,7 @@ UNKNOWN = "unknown"
 #: A run the studio threw away when it reloaded the module (the user saved it mid-run).
 STOPPED_BY_RELOAD = "stopped by reload"
 
-_SCHEMA_VERSION = 2
+_SCHEMA_VERSION = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -65,7 +68,10 @@ CREATE TABLE IF NOT EXISTS runs (
     score TEXT,
     messages INTEGER NOT NULL DEFAULT 0,
     pid INTEGER,
-    writer TEXT
+    writer TEXT,
+    parent INTEGER,
+    forked_at TEXT,
+    relation TEXT
 );
 CREATE TABLE IF NOT EXISTS lines (
     run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -74,8 +80,17 @@ CREATE TABLE IF NOT EXISTS lines (
     PRIMARY KEY (run, seq)
 ) WITHOUT ROWID;
 """
-# Format 1 had no pid/writer columns: its files gain them, empty, when opened.
-_MIGRATE_FROM_1 = ("ALTER TABLE runs ADD COLUMN pid INTEGER", "ALTER TABLE runs ADD COLUMN writer TEXT")
+# What each older format lacks; its files gain the columns, empty, when opened (one format at a time).
+# Format 1 had no pid/writer columns; format 2 no lineage (a run's parent is not a foreign key: the
+# parent may be pruned while its children are kept).
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE runs ADD COLUMN pid INTEGER", "ALTER TABLE runs ADD COLUMN writer TEXT"),
+    2: (
+        "ALTER TABLE runs ADD COLUMN parent INTEGER",
+        "ALTER TABLE runs ADD COLUMN forked_at TEXT",
+        "ALTER TABLE runs ADD COLUMN relation TEXT",
+    ),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +109,12 @@ class RunSummary:
     score: Any
     messages: int
     unreadable: str | None = None
+    #: the run this one came from (resumed or re-run), its fork point (node id; ``None`` for a resume)
+    parent: int | None = None
+    forked_at: str | None = None
+    relation: Relation | None = None
+    #: whether the parent is still in the history (``None`` when there is no parent)
+    parent_kept: bool | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -146,7 +167,7 @@ class History:
                 db.execute("PRAGMA journal_mode = WAL")
                 db.executescript(_SCHEMA)
                 db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
-            elif version == 1:
+            elif 0 < version < _SCHEMA_VERSION:
                 _migrate(db)
             db.execute("PRAGMA synchronous = NORMAL")
             _mark_orphans(db)
@@ -173,7 +194,7 @@ class History:
     def runs(self, limit: int = 50) -> list[RunSummary]:
         """The newest ``limit`` runs, newest first (a damaged one has ``unreadable`` set)."""
         with self._reading() as db:
-            rows = db.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+            rows = db.execute(f"{_select(db)} ORDER BY r.id DESC LIMIT ?", (limit,)).fetchall()
         return [_summary(row) for row in rows]
 
     def get(self, run_id: int) -> RunSummary:
@@ -221,24 +242,40 @@ class History:
 
     # ------------------------------------------------------------------ writing
 
-    def recorder(self, target: str, *, on_notice: Callable[[str], None] | None = None) -> Recorder:
+    def recorder(
+        self,
+        target: str,
+        *,
+        on_notice: Callable[[str], None] | None = None,
+        parent: int | None = None,
+        forked_at: str | None = None,
+        relation: Relation | None = None,
+    ) -> Recorder:
         """A recorder of ``target``'s runs (opens, and if needed creates, the history file).
 
         ``on_notice`` is told (from the writer thread) what the user should know, such as the
-        history file having been deleted and made again.
+        history file having been deleted and made again. ``parent`` (a run id), ``forked_at`` (the
+        node id it is re-run from; none for a resume) and ``relation`` are the lineage of the first
+        run it records; :meth:`Recorder.next_run` gives a later run one.
+
+        Raises:
+            ValueError: the lineage does not fit together (see :meth:`Lineage.of`).
         """
         from .recorder import Recorder
 
-        return Recorder(self, target, on_notice=on_notice)
+        lineage = Lineage.of(parent, forked_at, relation)
+        return Recorder(self, target, on_notice=on_notice, lineage=lineage)
 
 
 def _migrate(db: sqlite3.Connection) -> None:
-    """Format 1 → 2, when the file can be written (a read-only one is read as it is)."""
+    """An older format → this one, when the file can be written (a read-only one is read as it is)."""
 
     def upgrade() -> None:
-        if db.execute("PRAGMA user_version").fetchone()[0] == 1:
-            for statement in _MIGRATE_FROM_1:
-                db.execute(statement)
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if 0 < version < _SCHEMA_VERSION:
+            for step in range(version, _SCHEMA_VERSION):
+                for statement in _MIGRATIONS[step]:
+                    db.execute(statement)
             db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
     _in_transaction(db, upgrade)
@@ -270,11 +307,38 @@ def _damaged(run_id: int, why: str) -> str:
 
 # ---------------------------------------------------------------------------- rows
 
-_COLUMNS = "id, target, entry, started, ended, status, duration, error, args, score, messages"
+_COLUMNS = ", ".join(
+    f"r.{name}"
+    for name in (
+        "id",
+        "target",
+        "entry",
+        "started",
+        "ended",
+        "status",
+        "duration",
+        "error",
+        "args",
+        "score",
+        "messages",
+    )
+)
+_LINEAGE = (
+    ", r.parent, r.forked_at, r.relation,"
+    " r.parent IS NOT NULL AND EXISTS (SELECT 1 FROM runs AS p WHERE p.id = r.parent)"
+)
+
+
+def _select(db: sqlite3.Connection) -> str:
+    """The query of a run's summary columns (``FROM runs AS r``); a file of an older format that could
+    not be upgraded (read-only) has no lineage columns: its runs have no parent."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    lineage = _LINEAGE if "parent" in columns else ", NULL, NULL, NULL, 0"
+    return f"SELECT {_COLUMNS}{lineage} FROM runs AS r"
 
 
 def _find(db: sqlite3.Connection, run_id: int) -> RunSummary:
-    row = db.execute(f"SELECT {_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+    row = db.execute(f"{_select(db)} WHERE r.id = ?", (run_id,)).fetchone()
     if row is None:
         ids = [r[0] for r in db.execute("SELECT id FROM runs ORDER BY id DESC LIMIT 5")]
         known = ", ".join(map(str, ids)) if ids else "none yet"
@@ -291,7 +355,8 @@ def _readable(summary: RunSummary) -> RunSummary:
 
 def _summary(row: tuple[Any, ...]) -> RunSummary:
     """A row as a summary; a field of the wrong kind makes it an unreadable one, never an exception."""
-    run_id, target, entry, started, ended, status, duration, error, args, score, messages = row
+    run_id, target, entry, started, ended, status, duration, error, args, score, messages, *lineage = row
+    parent, forked_at, relation, parent_kept = lineage
     problems: list[str] = []
 
     def text(name: str, value: Any, *, optional: bool = False) -> Any:
@@ -328,12 +393,33 @@ def _summary(row: tuple[Any, ...]) -> RunSummary:
         score=parsed("score", score, None),
         messages=number("messages", messages),
     )
+    summary = _with_lineage(summary, parent, forked_at, relation, parent_kept, problems)
     if not isinstance(summary.args, dict):
         problems.append(f"args is not a JSON object ({_cut(args)})")
         summary = dataclasses.replace(summary, args={})
     if problems:
         summary = dataclasses.replace(summary, status="unreadable", unreadable="; ".join(problems))
     return summary
+
+
+def _with_lineage(
+    summary: RunSummary, parent: Any, forked_at: Any, relation: Any, kept: Any, problems: list[str]
+) -> RunSummary:
+    """``summary`` with its lineage; a parent that is not a run id or an unknown relation is a problem."""
+    if parent is not None and (isinstance(parent, bool) or not isinstance(parent, int)):
+        problems.append(f"parent is not a run id ({_cut(parent)})")
+        return summary
+    if forked_at is not None and not isinstance(forked_at, str):
+        problems.append(f"forked_at is not text ({_cut(forked_at)})")
+        return summary
+    if relation is not None and relation not in RELATIONS:
+        problems.append(f"relation is not one of {', '.join(RELATIONS)} ({_cut(relation)})")
+        return summary
+    if parent is None:
+        return summary
+    return dataclasses.replace(
+        summary, parent=parent, forked_at=forked_at, relation=relation, parent_kept=bool(kept)
+    )
 
 
 def _decode_line(run_id: int, seq: int, body: Any) -> p.Message:

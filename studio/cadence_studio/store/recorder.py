@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from .. import protocol as p
 from ..errors import HistoryError
+from .lineage import Lineage, Relation
 from .writers import writer_identity
 
 __all__ = ["HistoryFile", "Recorder"]
@@ -60,7 +61,12 @@ class Recorder:
     """
 
     def __init__(
-        self, history: HistoryFile, target: str, *, on_notice: Callable[[str], None] | None = None
+        self,
+        history: HistoryFile,
+        target: str,
+        *,
+        on_notice: Callable[[str], None] | None = None,
+        lineage: Lineage | None = None,
     ) -> None:
         self.history = history
         self.target = target
@@ -71,6 +77,8 @@ class Recorder:
         self._db = history.connect(create=True)
         self._file = _file_id(history.path)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        if lineage is not None and lineage.parent is not None:
+            self._queue.put(lineage)
         self._thread = threading.Thread(target=self._work, name="cadence-history", daemon=True)
         self._thread.start()
 
@@ -78,6 +86,18 @@ class Recorder:
         """Queue one worker message (``line``: its raw protocol line, to store without re-encoding)."""
         if self.error is None and isinstance(message, _KEPT):
             self._queue.put((message, line))
+
+    def next_run(
+        self, *, parent: int | None = None, forked_at: str | None = None, relation: Relation | None = None
+    ) -> None:
+        """Record the next run that begins as resumed (``forked_at=None``) or re-run from ``forked_at``
+        of run ``parent``; call it just before asking the worker for that run. Runs after it are fresh
+        unless told again.
+
+        Raises:
+            ValueError: the lineage does not fit together (see :meth:`Lineage.of`).
+        """
+        self._queue.put(Lineage.of(parent, forked_at, relation))
 
     def end_run(self, status: str, error: str) -> None:
         """End the open run (if any) with ``status``: its worker was replaced before it ended."""
@@ -161,6 +181,8 @@ class Recorder:
                 elif isinstance(item, _EndRun):
                     if state.run_id is not None:
                         _close_run(db, state, item.status, None, item.error)
+                elif isinstance(item, Lineage):
+                    state.next_lineage = item
                 else:
                     message, line = item
                     self._store(db, message, line, state)
@@ -183,9 +205,10 @@ class Recorder:
         self, db: sqlite3.Connection, message: p.RunBegan, body: bytes, *, state: _Open, seq: int
     ) -> None:
         """Insert the run's row and its first line (``RunBegan``); later lines follow from ``seq``."""
+        lineage = state.lineage
         cursor = db.execute(
-            "INSERT INTO runs (target, entry, started, graph, args, score, pid, writer) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO runs (target, entry, started, graph, args, score, pid, writer, "
+            "parent, forked_at, relation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 self.target,
                 message.target,
@@ -195,6 +218,9 @@ class Recorder:
                 None if message.score is None else json.dumps(message.score, default=str),
                 self._pid,
                 self._writer,
+                lineage.parent,
+                lineage.forked_at,
+                lineage.relation,
             ),
         )
         state.run_id = cursor.lastrowid
@@ -214,6 +240,7 @@ class Recorder:
                 _close_run(db, state, "unfinished", None, None)
             state.worker_run, state.started, state.gap = message.run, time.time(), False
             state.began = (message, body)
+            state.lineage, state.next_lineage = state.next_lineage, Lineage()
             self._begin(db, message, body, state=state, seq=0)
             self._prune(db)
             return
@@ -259,7 +286,7 @@ def _file_id(path: Path) -> tuple[int, int] | None:
 @dataclasses.dataclass
 class _Open:
     """The run being written: the worker's number for it, its history id, the next line number,
-    and its first message (to write it again into a history file made anew while it ran)."""
+    its first message (to write it again into a history file made anew while it ran) and its lineage."""
 
     worker_run: int | None = None
     run_id: int | None = None
@@ -267,3 +294,6 @@ class _Open:
     started: float = 0.0
     began: tuple[p.RunBegan, bytes] | None = None
     gap: bool = False
+    #: where the open run came from, and where the next run to begin comes from
+    lineage: Lineage = dataclasses.field(default_factory=Lineage)
+    next_lineage: Lineage = dataclasses.field(default_factory=Lineage)

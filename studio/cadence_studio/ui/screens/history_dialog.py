@@ -1,4 +1,9 @@
-"""The run history picker: the project's recorded runs, newest first; Enter opens one."""
+"""The run history picker: the project's recorded runs as a tree, newest first; Enter opens one.
+
+A run resumed or re-run from a note of another run is listed under it, with how it came from it;
+when the history has such runs, a line under the list says where the highlighted run came from in
+full (a narrow terminal cuts the end of the list's lines).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from cadence.diagram import format_duration
 
 from ...protocol.session import status_style
 from ...store.history import RunSummary
+from ...store.lineage import TreeRow, describe, origin, tree
 
 __all__ = ["HistoryDialog"]
 
@@ -25,7 +31,8 @@ _LIST_ROWS = 20  # the most the list of runs takes, even in a tall terminal
 
 
 class HistoryDialog(ModalScreen[int | None]):
-    """Lists recorded runs; returns the chosen run's id (``None`` when cancelled)."""
+    """Lists recorded runs, each under the run it came from; returns the chosen run's id (``None``
+    when cancelled)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
@@ -36,6 +43,7 @@ class HistoryDialog(ModalScreen[int | None]):
     HistoryDialog Label.title { text-style: bold; margin-bottom: 1; }
     HistoryDialog OptionList { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }
     HistoryDialog Label.hint { color: $text-muted; margin-top: 1; }
+    HistoryDialog Label#lineage { color: $text-muted; text-style: italic; }
     HistoryDialog .buttons { height: auto; margin-top: 1; align-horizontal: right; }
     HistoryDialog Button { margin-left: 1; }
     """
@@ -56,9 +64,14 @@ class HistoryDialog(ModalScreen[int | None]):
                     max((len(run.status) for run in readable), default=0),
                 )
                 today = time.localtime()[:3]
+                rows = tree(self.runs)
+                indent = max(len(row.prefix) for row in rows)
                 yield OptionList(
-                    *(Option(_prompt(run, widths, today), id=str(run.id)) for run in self.runs), id="runs"
+                    *(Option(_prompt(row, widths, indent, today), id=str(row.run.id)) for row in rows),
+                    id="runs",
                 )
+                if any(run.parent is not None for run in self.runs):
+                    yield Label(_origin(rows[0].run), id="lineage")
                 yield Label(
                     "Enter opens a run as it was: its graph, timeline and every score.", classes="hint"
                 )
@@ -69,9 +82,19 @@ class HistoryDialog(ModalScreen[int | None]):
 
     def on_resize(self, event: events.Resize) -> None:
         # The list gives up rows first, so the hint and Close stay on screen in a short terminal:
-        # 90% of the screen, less what the title, hint, buttons, border and padding take.
+        # 90% of the screen, less what the title, hint, buttons, border and padding take (and the
+        # line saying where the highlighted run came from).
+        reserved = 12 + len(self.query("#lineage"))
         for options in self.query(OptionList):
-            options.styles.max_height = max(3, min(_LIST_ROWS, event.size.height * 9 // 10 - 12))
+            options.styles.max_height = max(3, min(_LIST_ROWS, event.size.height * 9 // 10 - reserved))
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        if event.option_id is None:
+            return
+        run = next(r for r in self.runs if r.id == int(event.option_id))
+        for label in self.query("#lineage").results(Label):
+            label.update(_origin(run))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -92,25 +115,34 @@ class HistoryDialog(ModalScreen[int | None]):
         self.dismiss(None)
 
 
-def _prompt(run: RunSummary, widths: tuple[int, int], today: tuple[int, ...]) -> Text:
-    """One line per run (cut with … in a narrow terminal): number, time, cadence, status, time taken.
+def _prompt(row: TreeRow[RunSummary], widths: tuple[int, int], indent: int, today: tuple[int, ...]) -> Text:
+    """One line per run (cut with … in a narrow terminal): its branch of the tree, number, time,
+    cadence, status, time taken, then how it came from its parent and its arguments and error.
 
-    ``widths`` are the cadence and status columns' widths: the longest shown, so the columns line up.
+    ``widths`` are the cadence and status columns' widths: the longest shown, and ``indent`` the
+    widest branch, so the columns line up whatever the depth.
     """
+    run = row.run
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(row.prefix, style="dim")
+    number = f"#{run.id:<4}".ljust(5 + indent - len(row.prefix))
     if run.unreadable is not None:  # a damaged row: say why, in place of what cannot be shown
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"#{run.id:<4} ", style="bold")
+        text.append(f"{number} ", style="bold")
         text.append("unreadable", style="red")
         text.append(f"  {run.unreadable}", style="dim")
         return text
     started = time.localtime(run.started)
     when = time.strftime("%H:%M:%S" if started[:3] == today else "%m-%d %H:%M", started)
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"#{run.id:<4} ", style="bold")
+    text.append(f"{number} ", style="bold")
     text.append(f"{when}  ", style="dim")
     text.append(f"{run.entry:<{widths[0]}}  ")
     text.append(f"{run.status:<{widths[1]}}", style=status_style(run.status))
     text.append(f"{_took(run.duration):>9}")
+    how = describe(run)
+    if how is not None:
+        text.append(f"  {how}", style="italic")
+    if row.orphan is not None:
+        text.append(f" {row.orphan}", style="yellow")
     detail: list[str] = []
     if run.args:
         detail.append(", ".join(f"{k}={_short(v)}" for k, v in run.args.items()))
@@ -119,6 +151,14 @@ def _prompt(run: RunSummary, widths: tuple[int, int], today: tuple[int, ...]) ->
     if detail:
         text.append("  " + " · ".join(detail), style="dim")
     return text
+
+
+def _origin(run: RunSummary) -> str:
+    """Where ``run`` came from, in full (for the line under the list)."""
+    came_from = origin(run)
+    if came_from is None:
+        return f"#{run.id}: a fresh run (not resumed, nor re-run from another run)"
+    return f"#{run.id}: {came_from}"
 
 
 def _took(seconds: float | None) -> str:

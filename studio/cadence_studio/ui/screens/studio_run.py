@@ -29,8 +29,16 @@ STEP_HOLD = 0.03  # seconds the events of a step may wait for its pause, to be p
 class RunControls(StudioLink):
     """The keys that drive a run; steps pressed while one runs are sent at its pauses."""
 
+    # r / n pressed before the worker has listed the module's cadences: the run starts once it has
+    # (whether it starts paused); None when nothing waits.
+    _start_queued: bool | None = None
+
     def _apply(self, message: p.Message) -> set[str]:
         changed = super()._apply(message)
+        if self._start_queued is not None and isinstance(message, (p.Catalog, p.LoadFailed, p.WorkerExited)):
+            pause, self._start_queued = self._start_queued, None
+            if isinstance(message, p.Catalog):
+                self.run_worker(self._start(pause_at_start=pause), group="start")
         run = self.session.run
         if isinstance(message, p.Paused) and self._steps_queued and run and run.number == message.run:
             self._steps_queued -= 1
@@ -61,6 +69,10 @@ class RunControls(StudioLink):
 
     async def _start(self, *, pause_at_start: bool) -> None:
         entry = self.session.entry
+        if entry is None and not self.session.entries and self.session.load_error is None:
+            self._start_queued = pause_at_start  # still loading: start once the cadences are listed
+            self.notify(f"loading {self.session.target}… the run starts once it has loaded", timeout=3)
+            return
         if entry is None:
             self.notify("no cadence selected", severity="warning")
             return
