@@ -66,7 +66,7 @@ def test_validate_finds_each_mistake(tmp_path: Path) -> None:
     report = json.loads(done.stdout)
     messages = {name: [f["message"] for f in fs] for name, fs in report["cadences"].items()}
     assert any("no measures" in m for m in messages["empty"])
-    assert any("share the id 'dupes/step'" in m for m in messages["dupes"])
+    assert any("share the name 'step' (ids 'dupes/step', 'dupes/step#2')" in m for m in messages["dupes"])
     assert [f["level"] for f in report["cadences"]["lonely"]] == ["warning"]
     assert any("(parent_score, child_score)" in m for m in messages["merges"])
     assert any("(original, snapshots, changes)" in m for m in messages["merges"])

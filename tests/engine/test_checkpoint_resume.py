@@ -201,3 +201,18 @@ async def test_with_checkpoint_saves_every_run(store: SQLiteCheckpointStore, tmp
     await c.run(Count(), run_id="w1")
     assert [(i.run_id, i.status) for i in store.runs()] == [("w1", "done")]
     assert c.pending() == []
+
+
+async def test_a_new_run_under_a_used_id_starts_clean(store: SQLiteCheckpointStore, tmp_path: Path) -> None:
+    """Reusing a run id: the old run's completed marks are dropped, so its resume runs every note it must."""
+    log = tmp_path / "log"
+    await app.ten.run(app.Tally(path=str(log)), checkpoint=store, run_id="again")
+    app.FAIL.add("n2")
+    with pytest.raises(cadence.NoteError):
+        await app.ten.run(app.Tally(path=str(log)), checkpoint=store, run_id="again")
+    saved = store.load("again")
+    assert saved is not None
+    assert saved.done == {"ten/n1"}
+    app.FAIL.clear()
+    score = await app.ten.resume("again", store)
+    assert score.total == 10

@@ -47,10 +47,13 @@ def validate(cadence: Cadence[Any], *, prefix: str | None = None) -> list[Findin
     tree = cadence.describe()
     findings: list[Finding] = []
     ids: Counter[str] = Counter()
+    named: dict[tuple[str, str], list[str]] = {}
 
     def walk(node: dict[str, Any]) -> None:
         ids[node["id"]] += 1
         for child in node.get("children", []):
+            if node["kind"] in ("cadence", "child"):  # measures: a name used twice gets the id name#2
+                named.setdefault((node["id"], child["name"]), []).append(child["id"])
             walk(child)
 
     walk(tree)
@@ -61,6 +64,11 @@ def validate(cadence: Cadence[Any], *, prefix: str | None = None) -> list[Findin
                     "error", node_id, f"{count} measures share the id {node_id!r}; give each a distinct name"
                 )
             )
+    for (_, name), same in named.items():
+        if len(same) > 1:
+            shown = ", ".join(map(repr, same))
+            message = f"{len(same)} measures share the name {name!r} (ids {shown}); give each a distinct name"
+            findings.append(Finding("error", same[1], message))
     findings.extend(_check(cadence, prefix or tree["id"]))
     return findings
 
