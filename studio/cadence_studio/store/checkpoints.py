@@ -89,3 +89,18 @@ def rerun_of(history: History, run: int, start_at: str) -> tuple[RunSummary, p.D
     fresh = new_run(history)
     assert fresh is not None
     return summary, fresh.model_copy(update={"start_at": start_at, "base": checkpoint})
+
+
+def recorded_as(history: History, checkpoint: str, *, newest: int = 20) -> int | None:
+    """The number of the history's run checkpointed as ``checkpoint`` (among the ``newest`` runs)."""
+    for summary in history.runs(newest):
+        if summary.unreadable is not None:
+            continue
+        try:
+            _, messages = history.load(summary.id)
+        except HistoryError:
+            continue
+        began = next((m for m in messages[:1] if isinstance(m, p.RunBegan)), None)
+        if began is not None and began.checkpoint == checkpoint:
+            return summary.id
+    return None
