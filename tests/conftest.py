@@ -11,6 +11,7 @@ from tests._tools.renderers import MermaidRenderer
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_HISTORY = ROOT / ".cadence" / "history.sqlite3"
+PROJECT_CHECKPOINTS = ROOT / ".cadence" / "checkpoints.sqlite3"
 
 
 @pytest.fixture(scope="session")
@@ -22,16 +23,17 @@ def mermaid() -> Iterator[MermaidRenderer]:
 
 
 def _history_state() -> dict[str, tuple[int, int] | None]:
-    """Each file of the repository's own run history: (size, mtime), or None when absent."""
+    """Each file of the repository's own run history and checkpoints: (size, mtime), or None when absent."""
     state: dict[str, tuple[int, int] | None] = {}
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        path = Path(f"{PROJECT_HISTORY}{suffix}")
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            state[path.name] = None
-        else:
-            state[path.name] = (stat.st_size, stat.st_mtime_ns)
+    for base in (PROJECT_HISTORY, PROJECT_CHECKPOINTS):
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            path = Path(f"{base}{suffix}")
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                state[path.name] = None
+            else:
+                state[path.name] = (stat.st_size, stat.st_mtime_ns)
     return state
 
 
@@ -44,7 +46,7 @@ def _project_history_untouched() -> Iterator[None]:
     changed = sorted(name for name in after if after[name] != before[name])
     if changed:
         pytest.fail(
-            f"the tests wrote into the repository's own run history ({ROOT / '.cadence'}: "
+            f"the tests wrote into the repository's own run history or checkpoints ({ROOT / '.cadence'}: "
             f"{', '.join(changed)} created or changed); a test that runs a cadence must use tmp_path "
             "(e.g. `cadence-studio run --cwd TMP` or make_app(..., cwd=tmp_path))",
             pytrace=False,

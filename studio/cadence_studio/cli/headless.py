@@ -16,6 +16,7 @@ from cadence import diagram
 from .. import protocol as p
 from ..protocol.session import default_choice
 from ..protocol.target import parse_target
+from ..store.checkpoints import new_run, rerun_of, resume_of
 from ..store.history import History, HistoryError
 from ..ui.client import WorkerClient, exit_reason
 from .run_output import print_end, print_event, print_paused, where
@@ -166,12 +167,21 @@ class RunOptions:
     """What ``cadence-studio run`` was asked."""
 
     def __init__(
-        self, args: dict[str, Any], score: dict[str, Any] | None, break_at: list[str], as_json: bool
+        self,
+        args: dict[str, Any],
+        score: dict[str, Any] | None,
+        break_at: list[str],
+        as_json: bool,
+        *,
+        resume: int | None = None,
+        rerun: tuple[int, str] | None = None,
     ):
         self.args = args
         self.score = score
         self.break_at = break_at
         self.as_json = as_json
+        self.resume = resume  # a history run number to go on with
+        self.rerun = rerun  # (history run number, node id) to re-run from
 
 
 async def run_cadence(
@@ -227,6 +237,21 @@ async def _run(
     on_event: Callable[[dict[str, Any]], None] | None,
     history: History | None,
 ) -> int:
+    durable: p.Durable | None = None
+    if options.resume is not None:
+        if history is None:
+            print("error: --resume needs the run history: drop --no-history", file=err)
+            return 2
+        try:
+            summary, durable = resume_of(history, options.resume)
+        except HistoryError as error:
+            print(f"error: {error}", file=err)
+            return 2
+        target = f"{parse_target(summary.target).spec}:{summary.entry}"
+        options.args = summary.args
+    elif options.rerun is not None and history is None:
+        print("error: --from needs the run history: drop --no-history", file=err)
+        return 2
     client, catalog = await _catalog(target, cwd, err)
     if catalog is None:
         return 2
@@ -234,18 +259,32 @@ async def _run(
     if entry is None:
         await client.close()
         return 2
-    problem = _refusal(entry, options)
+    problem = _refusal(entry, options) if options.resume is None else None
     if problem is not None:
         await client.close()
         if options.args and entry.kind != "factory":
             problem += await _factories_hint(target, cwd)
         print(f"error: {problem}", file=err)
         return 2
+    if options.rerun is not None:
+        assert history is not None
+        durable = await _plan(client, entry, options, history, err)
+        if durable is None:
+            await client.close()
+            return 2
+    elif durable is None:
+        durable = new_run(history)
     recorder = None
     if history is not None:
+        parent, forked_at = (
+            (options.resume, None) if options.resume is not None else options.rerun or (None, None)
+        )
         try:
             recorder = client.recorder = history.recorder(
-                target, on_notice=lambda text: print(f"warning: {text}", file=err, flush=True)
+                target,
+                on_notice=lambda text: print(f"warning: {text}", file=err, flush=True),
+                parent=parent,
+                forked_at=forked_at,
             )
         except HistoryError as error:
             print(f"warning: {error} (the run goes on unrecorded)", file=err)
@@ -260,6 +299,7 @@ async def _run(
             score=options.score,
             breakpoints=[] if hold else options.break_at,
             pause_at_start=hold,
+            durable=durable,
         )
     )
     try:
@@ -271,6 +311,62 @@ async def _run(
     if on_status is not None:
         on_status(statuses)
     return code
+
+
+async def _plan(
+    client: WorkerClient, entry: p.CadenceEntry, options: RunOptions, history: History, err: TextIO
+) -> p.Durable | None:
+    """``--from RUN:NODE``: ask the worker where the re-run starts, print the plan; None if refused."""
+    assert options.rerun is not None
+    run, node_id = options.rerun
+    try:
+        summary, durable = rerun_of(history, run, node_id)
+    except HistoryError as error:
+        print(f"error: {error}", file=err)
+        return None
+    if summary.entry != entry.name:
+        print(
+            f"error: run {run} is a run of {summary.entry!r}, not {entry.name!r}; --from {run}:… needs it",
+            file=err,
+        )
+        return None
+    await client.send(
+        p.PlanRerun(
+            target=entry.name,
+            args=options.args,
+            store=durable.store,
+            base=durable.base or "",
+            node_id=node_id,
+        )
+    )
+    plan = None
+    async for message in client.messages():
+        if isinstance(message, p.RerunPlan):
+            plan = message
+            break
+        if isinstance(message, p.WorkerExited):
+            print(f"error: the worker {exit_reason(message.returncode)} while planning the re-run", file=err)
+            return None
+    if plan is None or plan.error is not None or plan.start_at is None:
+        why = (plan.error or "no plan") if plan else "no plan"
+        why = why.replace(f"run {durable.base!r}", f"run {run}")  # the history's number, not the store's id
+        print(f"error: --from {run}:{node_id}: {why}", file=err)
+        return None
+    for line in plan_lines(plan, run):
+        print(line, file=err)
+    return durable.model_copy(update={"start_at": plan.start_at})
+
+
+def plan_lines(plan: p.RerunPlan, run: int) -> list[str]:
+    """A re-run's plan in words: where it starts, what it reuses from run ``run``, what runs."""
+    lines = []
+    if plan.start_at != plan.node_id:
+        lines.append(
+            f"{plan.node_id} is inside {plan.start_at}: the re-run starts at {plan.start_at} as a whole"
+        )
+    lines.append(f"reused from run {run}: {', '.join(plan.reused) or 'nothing'}")
+    lines.append(f"will run: {', '.join(plan.will_run)}")
+    return lines
 
 
 async def _follow(

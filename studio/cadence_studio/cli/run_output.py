@@ -34,7 +34,13 @@ def print_event(message: p.EventMessage, as_json: bool, out: TextIO) -> None:
     kind = event.get("kind")
     indent = "  " * int(event.get("depth", 0))
     node = event.get("node_id", "")
-    if kind == "note_finished":
+    if kind == "resumed":
+        kept = event.get("completed") or []
+        print(f"↻ resumed: {len(kept)} completed measures kept, not run again", file=out)
+        changed = event.get("changed_notes") or []
+        if changed:
+            print(f"! notes changed since: {', '.join(changed)}", file=out)
+    elif kind == "note_finished":
         status = event.get("status")
         took = format_duration(event.get("duration") or 0)
         error = event.get("error")

@@ -86,7 +86,13 @@ def list_command(
 
 @app.command("run")
 def run_command(
-    target: TargetArg,
+    target: Annotated[
+        str | None,
+        typer.Argument(
+            help="A module (myapp.cadences) or file (examples/shop.py), optionally with :name; "
+            "not needed with --resume."
+        ),
+    ] = None,
     arg: Annotated[
         list[str] | None, typer.Option("--arg", help="Factory argument NAME=VALUE (JSON or text).")
     ] = None,
@@ -116,8 +122,27 @@ def run_command(
         ),
     ] = 0.0,
     no_history: Annotated[
-        bool, typer.Option("--no-history", help="Do not record the run in the project's run history.")
+        bool,
+        typer.Option(
+            "--no-history", help="Do not record (nor checkpoint) the run in the project's .cadence/."
+        ),
     ] = False,
+    resume: Annotated[
+        int | None,
+        typer.Option(
+            "--resume",
+            metavar="RUN_ID",
+            help="Go on with a run whose worker died, was stopped or failed, from its last completed note.",
+        ),
+    ] = None,
+    rerun_from: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="RUN_ID:NODE_ID",
+            help="Re-run from a note of a recorded run, reusing what came before it (with --score: edited).",
+        ),
+    ] = None,
     cwd: CwdOpt = Path("."),
 ) -> None:
     """Run a cadence headlessly; exit code 0 only when it succeeds. The run is recorded in the
@@ -126,14 +151,32 @@ def run_command(
     Example: cadence-studio run examples/shop.py:create_checkout_cadence --arg user_id=u-1 --json
 
     Example: cadence-studio run examples/shop.py:checkout --metrics-port 9464 --metrics-linger 30
+
+    Example: cadence-studio run --resume 12    (or: run examples/shop.py:checkout --from 12:checkout/charge)
     """
+    rerun = _rerun_point(rerun_from)
+    if resume is not None and (rerun is not None or score is not None or arg or break_at):
+        print(
+            "error: --resume goes on with the run as it was: drop --from, --score, --arg and --break-at",
+            file=sys.stderr,
+        )
+        raise typer.Exit(2)
+    if target is None and resume is None:
+        print(
+            "error: missing TARGET (a module or file, e.g. examples/shop.py:checkout), or --resume RUN_ID",
+            file=sys.stderr,
+        )
+        raise typer.Exit(2)
     try:
         initial = json.loads(score) if score is not None else None
     except json.JSONDecodeError as error:
         raise typer.BadParameter(f"not JSON: {error}", param_hint="--score") from None
     if initial is not None and not isinstance(initial, dict):
         raise typer.BadParameter("the score must be a JSON object of field values", param_hint="--score")
-    options = RunOptions(_parse_args(arg or []), initial, list(break_at or []), as_json)
+    options = RunOptions(
+        _parse_args(arg or []), initial, list(break_at or []), as_json, resume=resume, rerun=rerun
+    )
+    target = target or ""
     history = None if no_history else History(cwd)
     if metrics_port is None:
         raise typer.Exit(asyncio.run(run_cadence(target, options, cwd=cwd, history=history)))
@@ -157,6 +200,21 @@ def run_command(
     finally:
         metrics.close()
     raise typer.Exit(code)
+
+
+def _rerun_point(text: str | None) -> tuple[int, str] | None:
+    """``--from RUN_ID:NODE_ID`` as (run number, node id)."""
+    if text is None:
+        return None
+    run, sep, node_id = text.partition(":")
+    if not sep or not run.strip().isdigit() or not node_id.strip():
+        print(
+            f"error: --from {text!r}: give RUN_ID:NODE_ID, e.g. --from 12:checkout/charge "
+            "(`cadence-studio history` lists the runs, `history show RUN_ID` their notes)",
+            file=sys.stderr,
+        )
+        raise typer.Exit(2)
+    return int(run), node_id.strip()
 
 
 @app.command("export")

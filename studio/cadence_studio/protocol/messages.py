@@ -17,6 +17,7 @@ __all__ = [
     "Command",
     "Continue",
     "Describe",
+    "Durable",
     "ErrorInfo",
     "EventMessage",
     "Expand",
@@ -26,7 +27,9 @@ __all__ = [
     "Message",
     "Param",
     "Paused",
+    "PlanRerun",
     "Ready",
+    "RerunPlan",
     "Run",
     "RunBegan",
     "RunEnded",
@@ -57,6 +60,21 @@ class Describe(_Wire):
     type: Literal["describe"] = "describe"
 
 
+class Durable(_Wire):
+    """Checkpoint a run into the SQLite file ``store`` under ``run_id``.
+
+    ``resume``: continue that (unfinished) run from its checkpoints. ``start_at`` (a top-level measure's
+    node id) with ``base`` (another run's checkpoint id): re-run from that measure, on the score ``base``
+    had just before it (or on the run's ``score``, when one is given).
+    """
+
+    store: str
+    run_id: str
+    resume: bool = False
+    start_at: str | None = None
+    base: str | None = None
+
+
 class Run(_Wire):
     """Start (or restart) a run of ``target`` (a cadence or a factory called with ``args``)."""
 
@@ -66,6 +84,7 @@ class Run(_Wire):
     score: dict[str, Any] | None = None
     breakpoints: list[str] = Field(default_factory=list)
     pause_at_start: bool = False
+    durable: Durable | None = None
 
 
 class Step(_Wire):
@@ -115,6 +134,17 @@ class CheckScore(_Wire):
     score: dict[str, Any]
 
 
+class PlanRerun(_Wire):
+    """What a re-run of ``target`` from ``node_id`` of the checkpointed run ``base`` would do (no run)."""
+
+    type: Literal["plan_rerun"] = "plan_rerun"
+    target: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    store: str
+    base: str
+    node_id: str
+
+
 class Shutdown(_Wire):
     """End the worker."""
 
@@ -122,7 +152,17 @@ class Shutdown(_Wire):
 
 
 Command = Annotated[
-    Describe | Run | Step | StepOver | Continue | SetBreakpoints | Stop | Expand | CheckScore | Shutdown,
+    Describe
+    | Run
+    | Step
+    | StepOver
+    | Continue
+    | SetBreakpoints
+    | Stop
+    | Expand
+    | CheckScore
+    | PlanRerun
+    | Shutdown,
     Field(discriminator="type"),
 ]
 
@@ -223,6 +263,7 @@ class RunBegan(_Wire):
     graph: dict[str, Any]
     args: dict[str, Any] = Field(default_factory=dict)
     score: Any = None  # the input score as plain JSON data, when one was given
+    checkpoint: str | None = None  # the run's id in the project's checkpoint store, when checkpointed
 
 
 class RunEnded(_Wire):
@@ -253,6 +294,21 @@ class ScoreChecked(_Wire):
     target: str
     error: str | None = None
     fields: list[str] = Field(default_factory=list)
+
+
+class RerunPlan(_Wire):
+    """The answer to :class:`PlanRerun`: the top-level measure the run starts at (``start_at``: the
+    group or child holding ``node_id``, or the note itself), the measures reused from the base run and
+    those that will run, and the score as it was before ``start_at`` (plain JSON, to edit); or ``error``."""
+
+    type: Literal["rerun_plan"] = "rerun_plan"
+    node_id: str
+    start_at: str | None = None
+    reused: list[str] = Field(default_factory=list)
+    will_run: list[str] = Field(default_factory=list)
+    changed_notes: list[str] = Field(default_factory=list)
+    score_json: Any = None
+    error: str | None = None
 
 
 class Log(_Wire):
@@ -289,6 +345,7 @@ Message = Annotated[
     | RunEnded
     | Expanded
     | ScoreChecked
+    | RerunPlan
     | Log
     | WorkerError
     | WorkerExited,

@@ -93,6 +93,16 @@ class StudioApp(App[None]):
                 ("Export diagram", "Mermaid, DOT, SVG or PNG", screen.action_export),
                 ("New note", "Scaffold a note and its test next to the module", screen.action_new_note),
                 ("Run history", "Open a past run of this project", screen.action_history),
+                (
+                    "Resume run",
+                    "Go on with the run on screen from its last completed note",
+                    screen.action_resume,
+                ),
+                (
+                    "Re-run from here",
+                    "Re-run the run on screen from the selected note",
+                    screen.action_rerun_from,
+                ),
             ):
                 yield SystemCommand(title, help_text, action)
 

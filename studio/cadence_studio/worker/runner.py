@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cadence import Cadence, StepController, Waypoint
+from cadence import Cadence, CheckpointError, StepController, Waypoint
 from cadence.events import Event, RunFinished
 
 from .. import protocol as p
@@ -31,9 +31,10 @@ from ..errors import LoadError, StudioError, TargetError
 from ..protocol.target import parse_target
 from ._io import Channel, guard_parent, isolate_stdio, read_commands, serve_loop
 from .catalog import catalog_entry, display, factory_args, tree
+from .durable import plan_rerun, score_before, store_for
 from .loader import Found, find_cadences, import_target
 from .score_copy import fresh_score
-from .score_input import ScoreInputError, kept_fields, refuse_kept, validate_score
+from .score_input import ScoreInputError, input_json, kept_fields, refuse_kept, validate_score
 from .tracebacks import USER_ERRORS, error_info
 from .values import expand
 
@@ -106,15 +107,11 @@ class Worker:
         await self.stop()
         self.run_no += 1
         number = self.run_no
+        durable = run.durable
         try:
             cadence = self._cadence_for(run)
-            if run.score is not None:
-                score = self._input_score(cadence, run.score)
-            else:
-                score, notes = fresh_score(cadence.get_score())
-                for note in notes:
-                    self.channel.send(p.Log(stream="worker", text=f"note: {note}\n"))
-        except (StudioError, ScoreInputError) as error:
+            score = self._start_score(cadence, run)
+        except (StudioError, ScoreInputError, CheckpointError) as error:
             self.channel.send(p.WorkerError(message=str(error)))
             self.channel.send(p.RunEnded(run=number, status="refused", error=error_info(error)))
             return
@@ -124,17 +121,40 @@ class Worker:
             )
             self.channel.send(p.RunEnded(run=number, status="failed", error=error_info(error)))
             return
-        self.channel.send(
-            p.RunBegan(
-                run=number, target=run.target, graph=cadence.describe(), args=run.args, score=run.score
-            )
+        began = p.RunBegan(
+            run=number,
+            target=run.target,
+            graph=cadence.describe(),
+            args=run.args,
+            score=run.score,
+            checkpoint=durable.run_id if durable is not None else None,
         )
+        if durable is None:
+            self.channel.send(began)
         self.breakpoints = set(run.breakpoints)
         self._reported = []
         self.controller = StepController(
             breakpoints=self.breakpoints, pause_at_start=run.pause_at_start, on_pause=self._paused(number)
         )
-        self.task = asyncio.create_task(self._run(number, cadence, score, self.controller))
+        self.task = asyncio.create_task(
+            self._run(number, cadence, score, self.controller, durable, None if durable is None else began)
+        )
+
+    def _start_score(self, cadence: Cadence[Any], run: p.Run) -> Any:
+        """The score a run starts on: none for a resume (the checkpoint's), the base run's score before
+        the measure a re-run starts at (or the edited one), the input, or the cadence's own."""
+        durable = run.durable
+        if durable is not None and durable.resume:
+            return None
+        if durable is not None and durable.base is not None and durable.start_at is not None:
+            base = score_before(store_for(durable.store), cadence, durable.base, durable.start_at)
+            return base if run.score is None else self._input_score(cadence, run.score, base=base)
+        if run.score is not None:
+            return self._input_score(cadence, run.score)
+        score, notes = fresh_score(cadence.get_score())
+        for note in notes:
+            self.channel.send(p.Log(stream="worker", text=f"note: {note}\n"))
+        return score
 
     def _paused(self, number: int) -> Any:
         def on_pause(point: Waypoint) -> None:
@@ -171,10 +191,26 @@ class Worker:
         if ctl is not None and ctl.held and self.task is not None and not self.task.done():
             self._report_pause(self.run_no, ctl.held)
 
-    async def _run(self, number: int, cadence: Cadence[Any], score: Any, controller: StepController) -> None:
+    async def _run(
+        self,
+        number: int,
+        cadence: Cadence[Any],
+        score: Any,
+        controller: StepController,
+        durable: p.Durable | None = None,
+        began: p.RunBegan | None = None,
+    ) -> None:
+        """Run (or resume) ``cadence``; a checkpointed run's ``began`` is sent with its first event, so
+        that a resume the engine refuses (a finished run, a changed structure) records no run."""
         final: dict[str, Any] = {}
+        pending = [began] if began is not None else []
+
+        def send_began() -> None:
+            while pending:
+                self.channel.send(pending.pop())
 
         def listener(event: Event) -> None:
+            send_began()
             snapshots = getattr(event, "snapshots", None)
             self.channel.send(
                 p.EventMessage(
@@ -192,23 +228,38 @@ class Worker:
         start = time.perf_counter()
         self.live = score
         try:
-            result = await cadence.run(score, controller=controller, listeners=[listener])
+            if durable is None:
+                result = await cadence.run(score, controller=controller, listeners=[listener])
+            else:
+                result = await self._durable_run(cadence, score, controller, listener, durable)
+        except CheckpointError as error:
+            if pending:  # refused before it began
+                self.channel.send(p.WorkerError(message=str(error)))
+                self.channel.send(p.RunEnded(run=number, status="refused", error=error_info(error)))
+                return
+            send_began()
+            self.channel.send(
+                p.RunEnded(run=number, status="failed", score=tree(score), error=error_info(error))
+            )
+            return
         except asyncio.CancelledError:
+            send_began()
             self.channel.send(
                 p.RunEnded(
                     run=number,
                     status="stopped",
-                    score=tree(score),
+                    score=tree(score if score is not None else self.live),
                     duration=final.get("duration", time.perf_counter() - start),
                 )
             )
             raise
         except USER_ERRORS as error:  # sys.exit() in a note fails the note, not the worker
+            send_began()
             self.channel.send(
                 p.RunEnded(
                     run=number,
                     status="failed",
-                    score=tree(score),
+                    score=tree(score if score is not None else self.live),
                     error=error_info(error),
                     duration=final.get("duration", time.perf_counter() - start),
                 )
@@ -226,6 +277,41 @@ class Worker:
             )
         )
 
+    async def _durable_run(
+        self, cadence: Cadence[Any], score: Any, controller: StepController, listener: Any, durable: p.Durable
+    ) -> Any:
+        store = store_for(durable.store)
+        if durable.resume:
+            store.follow(durable.run_id, cadence, resume=True)
+            return await cadence.resume(durable.run_id, store, controller=controller, listeners=[listener])
+        store.follow(durable.run_id, cadence)
+        return await cadence.run(
+            score,
+            controller=controller,
+            listeners=[listener],
+            checkpoint=store,
+            run_id=durable.run_id,
+            start_at=durable.start_at,
+        )
+
+    def _plan(self, command: p.PlanRerun) -> p.RerunPlan:
+        try:
+            cadence = self._cadence_for(p.Run(target=command.target, args=command.args))
+            start_at, reused, will_run, score = plan_rerun(
+                store_for(command.store), cadence, command.base, command.node_id
+            )
+        except (StudioError, CheckpointError) as error:
+            return p.RerunPlan(node_id=command.node_id, error=str(error))
+        except USER_ERRORS as error:
+            return p.RerunPlan(node_id=command.node_id, error=f"{type(error).__name__}: {error}")
+        return p.RerunPlan(
+            node_id=command.node_id,
+            start_at=start_at,
+            reused=reused,
+            will_run=will_run,
+            score_json=input_json(score),
+        )
+
     def _check_score(self, command: p.CheckScore) -> p.ScoreChecked:
         try:
             cadence = self._cadence_for(p.Run(target=command.target))
@@ -236,8 +322,11 @@ class Worker:
             return p.ScoreChecked(target=command.target, error=str(error))
         return p.ScoreChecked(target=command.target)
 
-    def _input_score(self, cadence: Cadence[Any], data: dict[str, Any]) -> Any:
-        base = cadence.get_score()
+    def _input_score(self, cadence: Cadence[Any], data: dict[str, Any], *, base: Any = None) -> Any:
+        """``data`` validated against the score type; fields JSON cannot give come from ``base`` (a
+        re-run's score) or a fresh copy of the cadence's own."""
+        if base is None:
+            base = cadence.get_score()
         if base is None:
             msg = f"cadence {cadence.name!r} has no score type to validate the input against"
             raise StudioError(msg)
@@ -296,6 +385,8 @@ class Worker:
                 self.channel.send(self._expand(command))
             case p.CheckScore():
                 self.channel.send(self._check_score(command))
+            case p.PlanRerun():
+                self.channel.send(self._plan(command))
             case p.Shutdown():
                 await self.stop()
                 return False

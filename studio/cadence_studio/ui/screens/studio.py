@@ -23,14 +23,14 @@ from ..widgets.measure_graph import MeasureGraph
 from ..widgets.score_tree import ScoreTree
 from .dialogs import ArgsDialog, CodeDialog, ExportDialog, NewNoteDialog, ScoreDialog
 from .history_dialog import HistoryDialog
-from .studio_run import RunControls
+from .studio_durable import DurableControls
 
 __all__ = ["StudioScreen"]
 
 CHECK_TIMEOUT = 3.0  # seconds to wait for the worker to check an edited score
 
 
-class StudioScreen(RunControls):
+class StudioScreen(DurableControls):
     """Everything the studio shows for one TARGET."""
 
     CSS_PATH = "studio.tcss"
@@ -45,6 +45,20 @@ class StudioScreen(RunControls):
         Binding("a", "edit_args", "Args", show=False, tooltip="Edit the factory's arguments"),
         Binding("e", "export", "Export", tooltip="Export the diagram"),
         Binding("h", "history", "History", tooltip="Open a past run of this project"),
+        Binding(
+            "R",
+            "resume",
+            "Resume",
+            show=False,
+            tooltip="Resume the run on screen from its last completed note",
+        ),
+        Binding(
+            "F",
+            "rerun_from",
+            "From here",
+            show=False,
+            tooltip="Re-run the run on screen from the selected note",
+        ),
         Binding("t", "toggle_timeline", "Timeline", tooltip="Show or hide the run's timeline"),
         Binding("N", "new_note", "New note", show=False, tooltip="Scaffold a new note next to the module"),
         Binding("tab", "app.focus_next", "Focus", show=False),
@@ -203,6 +217,7 @@ class StudioScreen(RunControls):
             return
         session.selected = record.entry
         session.run = record
+        self.shown_history_run = run_id
         self.focus_node = None
         self._fill_cadences()
         self._dirty |= {"graph", "inspector", "timeline", "status"}

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from ... import protocol as p
+from ...store.checkpoints import new_run
 from ...store.recorder import Recorder
 from ..widgets.measure_graph import MeasureGraph
 from .dialogs import ArgsDialog
@@ -32,6 +33,8 @@ class RunControls(StudioLink):
     # r / n pressed before the worker has listed the module's cadences: the run starts once it has
     # (whether it starts paused); None when nothing waits.
     _start_queued: bool | None = None
+    #: the checkpoint id of the last run started here (to find its number in the run history)
+    last_checkpoint: str | None = None
 
     def _apply(self, message: p.Message) -> set[str]:
         changed = super()._apply(message)
@@ -67,7 +70,16 @@ class RunControls(StudioLink):
 
         self._running_timer = self.set_timer(RUNNING_SHOWN_AFTER, show)
 
-    async def _start(self, *, pause_at_start: bool) -> None:
+    async def _start(
+        self,
+        *,
+        pause_at_start: bool,
+        durable: p.Durable | None = None,
+        score: dict[str, Any] | None = None,
+        args: dict[str, Any] | None = None,
+    ) -> None:
+        """Start a run of the selected cadence: a new checkpointed one, or (``durable``) a resume or a
+        re-run, with ``score`` and ``args`` instead of the ones given with i and a."""
         entry = self.session.entry
         if entry is None and not self.session.entries and self.session.load_error is None:
             self._start_queued = pause_at_start  # still loading: start once the cadences are listed
@@ -82,13 +94,18 @@ class RunControls(StudioLink):
         self.runs_sent += 1
         self._steps_queued = 0
         self.session.begin_run(self.runs_sent, entry.name)
+        if durable is None:
+            durable = new_run(self.history if getattr(self.client, "recorder", None) is not None else None)
+            score = self.inputs.get(entry.name)
+        self.last_checkpoint = durable.run_id if durable is not None else None
         await self.client.send(
             p.Run(
                 target=entry.name,
-                args=self.args.get(entry.name, {}),
-                score=self.inputs.get(entry.name),
+                args=self.args.get(entry.name, {}) if args is None else args,
+                score=score,
                 breakpoints=sorted(self.session.breakpoints),
                 pause_at_start=pause_at_start,
+                durable=durable,
             )
         )
         # The new run's graph, timeline and status are drawn with its first pause (or end), as a step's are.
