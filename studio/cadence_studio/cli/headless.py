@@ -19,7 +19,7 @@ from ..protocol.target import parse_target
 from ..store.checkpoints import new_run, rerun_of, resume_of
 from ..store.history import History, HistoryError
 from ..ui.client import WorkerClient, exit_reason
-from .run_output import print_end, print_event, print_paused, where
+from .run_output import print_end, print_event, print_paused, print_reused, where
 from .terminal_text import escaped
 
 __all__ = ["RunOptions", "export", "list_cadences", "run_cadence"]
@@ -392,15 +392,17 @@ async def _follow(
             if on_event is not None:
                 on_event(message.event)
             print_event(message, options.as_json, out)
-        elif isinstance(message, p.RunBegan) and hold:
-            problem = unknown_breakpoints(message.graph, options.break_at)
-            if problem is not None:
-                print(f"error: {problem}", file=err)
-                refused = True
-                await client.send(p.Stop())
-            else:
-                await client.send(p.SetBreakpoints(ids=options.break_at))
-                await client.send(p.Continue())
+        elif isinstance(message, p.RunBegan):
+            print_reused(message.reused, options.as_json, out)
+            if hold:
+                problem = unknown_breakpoints(message.graph, options.break_at)
+                if problem is not None:
+                    print(f"error: {problem}", file=err)
+                    refused = True
+                    await client.send(p.Stop())
+                else:
+                    await client.send(p.SetBreakpoints(ids=options.break_at))
+                    await client.send(p.Continue())
         elif isinstance(message, p.Paused):
             # Held only to check --break-at: the pause before the first note is not the user's.
             if not hold or message.node_id in options.break_at:

@@ -14,7 +14,7 @@ from cadence.diagram import format_duration
 
 from .. import protocol as p
 
-__all__ = ["print_end", "print_event", "print_paused", "where"]
+__all__ = ["print_end", "print_event", "print_paused", "print_reused", "where"]
 
 _STUDIO = Path(__file__).resolve().parents[1]  # all of cadence_studio
 
@@ -37,6 +37,7 @@ def print_event(message: p.EventMessage, as_json: bool, out: TextIO) -> None:
     if kind == "resumed":
         kept = event.get("completed") or []
         print(f"↻ resumed: {len(kept)} completed measures kept, not run again", file=out)
+        print_reused(kept, as_json, out)
         changed = event.get("changed_notes") or []
         if changed:
             print(f"! notes changed since: {', '.join(changed)}", file=out)
@@ -67,6 +68,13 @@ def print_event(message: p.EventMessage, as_json: bool, out: TextIO) -> None:
         print(
             f"{indent}⇉ {node} combined {', '.join(event['conflicts'])} ({event.get('strategy')})", file=out
         )
+
+
+def print_reused(node_ids: list[str], as_json: bool, out: TextIO) -> None:
+    """A line per measure taken from the parent run (a resume's completed ones, a re-run's before it)."""
+    if not as_json:
+        for node in node_ids:
+            print(f"↺ {node}  reused", file=out)  # the graph's glyph
 
 
 def print_paused(message: p.Paused, as_json: bool, out: TextIO) -> None:

@@ -264,6 +264,9 @@ class RunBegan(_Wire):
     args: dict[str, Any] = Field(default_factory=dict)
     score: Any = None  # the input score as plain JSON data, when one was given
     checkpoint: str | None = None  # the run's id in the project's checkpoint store, when checkpointed
+    #: a re-run from a note: the top-level measures taken from its base run, not run again (a resume
+    #: says what it kept in the engine's ``resumed`` event instead)
+    reused: list[str] = Field(default_factory=list)
 
 
 class RunEnded(_Wire):

@@ -94,6 +94,14 @@ class RunRecord:
             out[node] = {"status": "paused"}
         return out
 
+    def mark_reused(self, node_ids: list[str] | tuple[str, ...]) -> None:
+        """Show measures taken from the parent run (not run again) as reused, with what they hold."""
+        if not node_ids:
+            return
+        inside = tuple(f"{node}/" for node in node_ids)
+        for node in [*node_ids, *(n for n in _graph_ids(self.graph) if n.startswith(inside))]:
+            self.node(node).status = "reused"
+
     @property
     def finished(self) -> bool:
         return self.status not in ("running", "paused")
@@ -140,9 +148,11 @@ class Session:
                 return self._ended(message)
             case p.RunBegan():
                 run = self._current(message.run)
-                if run is not None:
-                    run.graph = message.graph
-                return set()
+                if run is None:
+                    return set()
+                run.graph = message.graph
+                run.mark_reused(message.reused)
+                return {"graph"} if message.reused else set()
             case p.Log():
                 self.logs.append((message.stream, message.text))
                 return {"log"}
@@ -175,7 +185,9 @@ class Session:
             run.score = message.score
         changed = {"graph", "timeline"}
         state = run.node(node) if node else None
-        if kind == "note_started" and state is not None:
+        if kind == "resumed":
+            run.mark_reused([str(n) for n in event.get("completed") or ()])
+        elif kind == "note_started" and state is not None:
             state.status = "running"
             run.before[node] = message.score
         elif kind == "note_finished" and state is not None:
@@ -270,6 +282,16 @@ def status_style(status: str) -> str:
     if status == "done":
         return "green"
     return "yellow" if status in ("skipped", "interrupted", "stopped", "stopped by reload") else "red"
+
+
+def _graph_ids(graph: dict[str, Any] | None) -> list[str]:
+    """Every node id of a graph (``Cadence.describe()``), depth first."""
+    if not graph:
+        return []
+    out = [str(graph.get("id", ""))]
+    for child in graph.get("children") or ():
+        out.extend(_graph_ids(child))
+    return out
 
 
 def _copies(group: str, tasks: Any, count: int) -> list[str]:

@@ -12,6 +12,7 @@ STATUS_GLYPHS = {
     "failed": "✗",
     "skipped": "·",
     "cancelled": "⊘",
+    "reused": "↺",
 }
 
 #: (section, [(glyph, meaning), ...]) in the order ``?`` shows them.
@@ -25,6 +26,7 @@ LEGEND: list[tuple[str, list[tuple[str, str]]]] = [
             (STATUS_GLYPHS["paused"], "paused before it"),
             (STATUS_GLYPHS["skipped"], "skipped"),
             (STATUS_GLYPHS["cancelled"], "cancelled"),
+            (STATUS_GLYPHS["reused"], "reused from the parent run (a resume, a re-run from a note)"),
             ("↻2", "this run took 2 attempts"),
             ("↪", "this run fell back"),
         ],

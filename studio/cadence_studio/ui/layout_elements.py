@@ -52,6 +52,7 @@ _STYLES = {
     "failed": "bold red",
     "skipped": "dim",
     "cancelled": "dim yellow",
+    "reused": "dim green",
 }
 #: Cells kept for a status ("✓ 999 ms") so that a run never moves a box.
 _STATUS_CELLS = 8
@@ -211,7 +212,9 @@ class Context:
         if status not in _GLYPHS:
             return []
         text = _GLYPHS[status]
-        if duration is not None and status != "skipped":
+        if status == "reused":  # not run again: it has no duration of its own
+            text += " reused"
+        elif duration is not None and status != "skipped":
             text += f" {format_duration(float(duration))}"
         return [(text, _STYLES[status]), *((f" {mark}", _MARK) for mark in run_marks(entry))]
 

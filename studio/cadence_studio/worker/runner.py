@@ -31,7 +31,7 @@ from ..errors import LoadError, StudioError, TargetError
 from ..protocol.target import parse_target
 from ._io import Channel, guard_parent, isolate_stdio, read_commands, serve_loop
 from .catalog import catalog_entry, display, factory_args, tree
-from .durable import plan_rerun, score_before, store_for
+from .durable import plan_rerun, score_before, store_for, top_measure
 from .loader import Found, find_cadences, import_target
 from .score_copy import fresh_score
 from .score_input import ScoreInputError, input_json, kept_fields, refuse_kept, validate_score
@@ -111,6 +111,7 @@ class Worker:
         try:
             cadence = self._cadence_for(run)
             score = self._start_score(cadence, run)
+            reused = _reused(cadence, durable)
         except (StudioError, ScoreInputError, CheckpointError) as error:
             self.channel.send(p.WorkerError(message=str(error)))
             self.channel.send(p.RunEnded(run=number, status="refused", error=error_info(error)))
@@ -128,6 +129,7 @@ class Worker:
             args=run.args,
             score=run.score,
             checkpoint=durable.run_id if durable is not None else None,
+            reused=reused,
         )
         if durable is None:
             self.channel.send(began)
@@ -434,3 +436,11 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _reused(cadence: Cadence[Any], durable: p.Durable | None) -> list[str]:
+    """The top-level measures a re-run from a note takes from its base run (before ``start_at``)."""
+    if durable is None or durable.resume or durable.start_at is None:
+        return []
+    start_at, tops = top_measure(cadence, durable.start_at)
+    return tops[: tops.index(start_at)]

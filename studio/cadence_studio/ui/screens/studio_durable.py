@@ -106,7 +106,7 @@ class DurableControls(RunControls):
         if number is None or self.history is None or run is None:
             return
         state = run.nodes.get(node_id)
-        if state is not None and state.status not in ("done", "skipped"):
+        if state is not None and state.status not in ("done", "skipped", "reused"):
             self.notify(
                 f"{node_id} did not finish in this run; re-run from a note that did", severity="warning"
             )
