@@ -24,6 +24,7 @@ __all__ = [
     "new_run",
     "rerun_of",
     "resume_of",
+    "resumed_as",
 ]
 
 CHECKPOINT_FILE = "checkpoints.sqlite3"
@@ -66,9 +67,19 @@ def resume_of(history: History, run: int) -> tuple[RunSummary, p.Durable]:
     """How to resume run ``run``: it goes on under its own checkpoint id.
 
     Raises:
-        HistoryError: no such run, it finished, or it has no checkpoints.
+        HistoryError: no such run, it finished, it has no checkpoints, or it was already resumed
+            (the message names the run it went on as, by its history number).
     """
     summary, checkpoint = checkpoint_of(history, run)
+    newest = resumed_as(history, run)
+    if newest is not None:  # it goes on under the same checkpoint id: that run is where it went on
+        if newest.status in RESUMABLE:
+            then = f"resume {newest.id} instead: cadence-studio run --resume {newest.id}"
+        else:
+            how = "finished" if newest.status == "done" else f"ended {newest.status}"
+            then = f"it {how}; to run part of it again: --from {newest.id}:NODE_ID"
+        msg = f"run {run} was already resumed as run {newest.id}; {then}"
+        raise HistoryError(msg)
     if summary.status not in RESUMABLE:
         how = "it finished" if summary.status == "done" else f"it ended {summary.status}"
         msg = (
@@ -77,6 +88,22 @@ def resume_of(history: History, run: int) -> tuple[RunSummary, p.Durable]:
         )
         raise HistoryError(msg)
     return summary, p.Durable(store=str(checkpoint_file(history)), run_id=checkpoint, resume=True)
+
+
+def resumed_as(history: History, run: int) -> RunSummary | None:
+    """The newest run that continues ``run`` (its resume, the resume of that, and so on), or None.
+
+    A resume goes on under its parent's checkpoint id, so only the newest of the chain can go on.
+    """
+    resumes: dict[int, RunSummary] = {}
+    for summary in reversed(history.runs(history.keep)):  # oldest first: the newest resume wins
+        if summary.relation == "resume" and summary.parent is not None:
+            resumes[summary.parent] = summary
+    newest, seen = resumes.get(run), {run}
+    while newest is not None and newest.id in resumes and newest.id not in seen:
+        seen.add(newest.id)
+        newest = resumes[newest.id]
+    return newest
 
 
 def rerun_of(history: History, run: int, start_at: str) -> tuple[RunSummary, p.Durable]:
