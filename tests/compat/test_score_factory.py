@@ -80,3 +80,18 @@ def test_run_builds_the_factory_on_the_default_score(tmp_path: Path) -> None:
     finished = [m for m in messages if m.get("kind") == "run_finished"]
     assert finished
     assert finished[-1].get("status") == "done"
+
+
+def test_list_shows_the_score_a_score_factory_runs_on(tmp_path: Path) -> None:
+    """`list` spells the default of a Score parameter as the call that makes it, never `None`; the
+    catalog keeps `default` for JSON data only and says it in `display`."""
+    (tmp_path / "orders.py").write_text(MODULE)
+    done = studio("list", "orders.py", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "create_order_cadence(score=OrderScore())  factory" in done.stdout.splitlines()
+    assert "score=None" not in done.stdout
+
+    listed = studio("list", "orders.py", "--json", cwd=tmp_path)
+    entries = {e["name"]: e for e in json.loads(listed.stdout)["entries"]}
+    (param,) = entries["create_order_cadence"]["params"]
+    assert (param["default"], param["required"], param["display"]) == (None, False, "OrderScore()")

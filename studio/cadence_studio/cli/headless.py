@@ -150,7 +150,7 @@ async def list_cadences(
             f"no cadences in {target!r}: define a Cadence at module level or a function -> Cadence", file=out
         )
     for entry in catalog.entries:
-        params = ", ".join(f"{q.name}{'' if q.required else '=' + repr(q.default)}" for q in entry.params)
+        params = ", ".join(f"{q.name}{'' if q.required else '=' + q.shown_default()}" for q in entry.params)
         title = f"{entry.name}({params})  factory" if entry.kind == "factory" else entry.name
         print(title, file=out)
         if entry.graph is not None:

@@ -205,8 +205,14 @@ class Param(_Wire):
 
     name: str
     annotation: str | None = None
-    default: Any = None
+    default: Any = None  # the default as JSON data; None when it has none (or it is no JSON data)
     required: bool = True
+    #: the default as Python spells it, for defaults that are no JSON data (``OrderScore()``)
+    display: str | None = None
+
+    def shown_default(self) -> str:
+        """How its default reads in a signature: ``'EU'``, ``3``, ``OrderScore()``."""
+        return self.display if self.display is not None else repr(self.default)
 
 
 class CadenceEntry(_Wire):

@@ -58,6 +58,17 @@ def _is_default_score(annotation: Any) -> bool:
     return True
 
 
+def _display(default: Any, annotation: Any) -> str | None:
+    """A default that is no JSON data, as Python spells it: the Score a score parameter gets when it
+    has none (``OrderScore()``), or the default's repr (cut short); None for a JSON default."""
+    if default is inspect.Parameter.empty:
+        return f"{annotation.__name__}()"
+    if _jsonable(default):
+        return None
+    text = repr(default)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
 def factory_args(factory: Any, given: dict[str, Any]) -> dict[str, Any]:
     """Validate ``given`` against the factory's signature with pydantic; messages name the parameter.
 
@@ -109,6 +120,7 @@ def catalog_entry(found: Found) -> p.CadenceEntry:
                     annotation=None if annotation is inspect.Parameter.empty else str(annotation),
                     default=param.default if has_default and _jsonable(param.default) else None,
                     required=not has_default,
+                    display=_display(param.default, hints.get(param.name)) if has_default else None,
                 )
             )
         if all(not prm.required for prm in params):

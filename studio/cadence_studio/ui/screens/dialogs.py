@@ -81,7 +81,7 @@ class ArgsDialog(_Dialog):
             yield Label(f"Arguments of {self.entry.name}()", classes="title")
             for param in self.entry.params:
                 hint = f"{param.name}: {param.annotation or 'any'}" + (
-                    "" if param.required else f" = {param.default!r}"
+                    "" if param.required else f" = {param.shown_default()}"
                 )
                 yield Label(hint)
                 value = self.current.get(param.name, param.default if not param.required else "")
