@@ -1,6 +1,6 @@
 """Durable runs in the studio, with the real worker: R resumes a run whose process was killed, F re-runs
 a finished run from the selected note (its plan first, then an edited score), and the history dialog
-shows the lineage tree. Screenshots go to $CADENCE_SHOTS (default /work/wt/_notes/shots) when it exists.
+shows the lineage tree. Screenshots go to $CADENCE_SHOTS when it names a folder.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from cadence_studio.ui.widgets.measure_graph import MeasureGraph
 from tests.e2e.test_durable_runs import APP, kill_during, ran, studio
 from tests.e2e.test_studio_app import SIZE, screen, status, until
 
-SHOTS = Path(os.environ.get("CADENCE_SHOTS", "/work/wt/_notes/shots"))
+SHOTS = Path(os.environ.get("CADENCE_SHOTS") or "/nonexistent")  # set it to a folder to keep screenshots
 
 
 @pytest.fixture
