@@ -67,9 +67,13 @@ async def test_r_resumes_a_killed_run_in_a_new_worker(project: Path, monkeypatch
         resumed = History(project).get(2)
         assert (resumed.parent, resumed.relation, resumed.status) == (1, "resume", "done")
 
+        told: list[str] = []
+        app.notify = lambda message, **kw: told.append(str(message))  # type: ignore[method-assign]
         await pilot.press("R")  # the resumed run is done: refused, nothing runs
         await pilot.pause(0.3)
         assert len(History(project).runs()) == 2
+        assert told
+        assert told[-1].endswith("select a note of run #2 and press F"), told  # the studio's keys, no flags
 
         await pilot.press("h")
         await until(lambda: isinstance(app.screen, HistoryDialog), "the history dialog")

@@ -63,8 +63,10 @@ def checkpoint_of(history: History, run: int) -> tuple[RunSummary, str]:
     return summary, began.checkpoint
 
 
-def resume_of(history: History, run: int) -> tuple[RunSummary, p.Durable]:
+def resume_of(history: History, run: int, *, in_studio: bool = False) -> tuple[RunSummary, p.Durable]:
     """How to resume run ``run``: it goes on under its own checkpoint id.
+
+    ``in_studio``: refusals say what to do with the studio's keys rather than the command line's flags.
 
     Raises:
         HistoryError: no such run, it finished, it has no checkpoints, or it was already resumed
@@ -74,20 +76,28 @@ def resume_of(history: History, run: int) -> tuple[RunSummary, p.Durable]:
     newest = resumed_as(history, run)
     if newest is not None:  # it goes on under the same checkpoint id: that run is where it went on
         if newest.status in RESUMABLE:
-            then = f"resume {newest.id} instead: cadence-studio run --resume {newest.id}"
+            then = f"resume {newest.id} instead: " + _resume_hint(newest.id, in_studio)
         else:
             how = "finished" if newest.status == "done" else f"ended {newest.status}"
-            then = f"it {how}; to run part of it again: --from {newest.id}:NODE_ID"
+            then = f"it {how}; to run part of it again: " + _rerun_hint(newest.id, in_studio)
         msg = f"run {run} was already resumed as run {newest.id}; {then}"
         raise HistoryError(msg)
     if summary.status not in RESUMABLE:
         how = "it finished" if summary.status == "done" else f"it ended {summary.status}"
         msg = (
             f"run {run} cannot be resumed: {how}; only a run whose worker died, that was stopped or "
-            f"that failed goes on. To run part of it again: --from {run}:NODE_ID"
+            f"that failed goes on. To run part of it again: {_rerun_hint(run, in_studio)}"
         )
         raise HistoryError(msg)
     return summary, p.Durable(store=str(checkpoint_file(history)), run_id=checkpoint, resume=True)
+
+
+def _resume_hint(run: int, in_studio: bool) -> str:
+    return f"open run #{run} with h and press R" if in_studio else f"cadence-studio run --resume {run}"
+
+
+def _rerun_hint(run: int, in_studio: bool) -> str:
+    return f"select a note of run #{run} and press F" if in_studio else f"--from {run}:NODE_ID"
 
 
 def resumed_as(history: History, run: int) -> RunSummary | None:

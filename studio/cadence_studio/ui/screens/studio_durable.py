@@ -83,7 +83,7 @@ class DurableControls(RunControls):
         if number is None or self.history is None:
             return
         try:
-            summary, durable = resume_of(self.history, number)
+            summary, durable = resume_of(self.history, number, in_studio=True)
         except HistoryError as error:
             self.notify(str(error), title="Resume", severity="error", timeout=10)
             return
