@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from ... import protocol as p
-from ...store.checkpoints import checkpoint_of, recorded_as, rerun_of, resume_of
+from ...store.checkpoints import recorded_as, rerun_of, resume_of
 from ...store.history import HistoryError
 from ...store.recorder import Recorder
 from .dialogs import ScoreDialog
@@ -112,16 +112,18 @@ class DurableControls(RunControls):
             )
             return
         try:
-            summary, base = checkpoint_of(self.history, number)
+            summary, durable = rerun_of(self.history, number, node_id)
         except HistoryError as error:
             self.notify(str(error), title="Re-run", severity="error", timeout=10)
             return
         if not self._select(summary.entry):
             return
+        base = durable.base or ""
         self._plan = asyncio.get_running_loop().create_future()
-        store = rerun_of(self.history, number, node_id)[1].store
         await self.client.send(
-            p.PlanRerun(target=summary.entry, args=summary.args, store=store, base=base, node_id=node_id)
+            p.PlanRerun(
+                target=summary.entry, args=summary.args, store=durable.store, base=base, node_id=node_id
+            )
         )
         try:
             plan = await asyncio.wait_for(self._plan, PLAN_TIMEOUT)
@@ -132,13 +134,11 @@ class DurableControls(RunControls):
             why = (plan.error or "no plan").replace(f"run {base!r}", f"run #{number}")
             self.notify(why, title="Re-run", severity="error", timeout=10)
             return
-        self._ask_score(plan, number, summary.args)
+        self._ask_score(plan, number, summary.args, durable)
 
-    def _ask_score(self, plan: p.RerunPlan, number: int, args: dict[str, Any]) -> None:
+    def _ask_score(self, plan: p.RerunPlan, number: int, args: dict[str, Any], durable: p.Durable) -> None:
         assert plan.start_at is not None
-        assert self.history is not None
         start_at = plan.start_at
-        history = self.history
         dialog = ScoreDialog(
             plan_text(plan, number),
             json.dumps(plan.score_json, indent=2),
@@ -149,7 +149,6 @@ class DurableControls(RunControls):
             if data is None:
                 return
             edited = data if data and data != plan.score_json else None  # Reset ({}): as it was
-            _, durable = rerun_of(history, number, plan.node_id)
             recorder = getattr(self.client, "recorder", None)
             if isinstance(recorder, Recorder):
                 recorder.next_run(parent=number, forked_at=plan.node_id)
