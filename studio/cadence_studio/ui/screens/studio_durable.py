@@ -15,7 +15,6 @@ from typing import Any
 from ... import protocol as p
 from ...store.checkpoints import recorded_as, rerun_of, resume_of
 from ...store.history import HistoryError
-from ...store.recorder import Recorder
 from .dialogs import ScoreDialog
 from .studio_run import RunControls
 
@@ -68,9 +67,8 @@ class DurableControls(RunControls):
             return None
         if self.shown_history_run is not None:
             return self.shown_history_run
-        recorder = getattr(self.client, "recorder", None)
-        if isinstance(recorder, Recorder):
-            recorder.flush()
+        if self._recorder is not None:
+            self._recorder.flush()
         number = recorded_as(self.history, self.last_checkpoint) if self.last_checkpoint else None
         if number is None:
             self.notify("this run was not checkpointed; open a recorded one with h", severity="warning")
@@ -89,9 +87,8 @@ class DurableControls(RunControls):
             return
         if not self._select(summary.entry):
             return
-        recorder = getattr(self.client, "recorder", None)
-        if isinstance(recorder, Recorder):
-            recorder.next_run(parent=number)
+        if self._recorder is not None:
+            self._recorder.next_run(parent=number)
         self.notify(f"resuming run #{number} from its last completed note", title="Resume", timeout=4)
         await self._start(pause_at_start=False, durable=durable, args=summary.args)
 
@@ -149,9 +146,8 @@ class DurableControls(RunControls):
             if data is None:
                 return
             edited = data if data and data != plan.score_json else None  # Reset ({}): as it was
-            recorder = getattr(self.client, "recorder", None)
-            if isinstance(recorder, Recorder):
-                recorder.next_run(parent=number, forked_at=plan.node_id)
+            if self._recorder is not None:
+                self._recorder.next_run(parent=number, forked_at=plan.node_id)
             self.notify(f"re-running run #{number} from {start_at}", title="Re-run", timeout=4)
             await self._start(
                 pause_at_start=False,

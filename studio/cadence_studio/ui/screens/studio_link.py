@@ -113,6 +113,12 @@ class StudioLink(StudioView):
             self._draw_timer = None
 
     @property
+    def _recorder(self) -> Recorder | None:
+        """What records this worker's runs into the run history (None when runs are not recorded)."""
+        recorder = getattr(self.client, "recorder", None)
+        return recorder if isinstance(recorder, Recorder) else None
+
+    @property
     def up_to_date(self) -> bool:
         """Whether everything received has been drawn (no redraw waiting)."""
         return not self._dirty and self._draw_timer is None
@@ -217,8 +223,8 @@ class StudioLink(StudioView):
 
     def _run_cut_by_reload(self, run: RunRecord, why: str) -> None:
         """A run was going on (or paused) when the module changed: the new worker ended it; say so."""
-        recorder = getattr(self.client, "recorder", None)
-        if isinstance(recorder, Recorder):
+        recorder = self._recorder
+        if recorder is not None:
             recorder.end_run(STOPPED_BY_RELOAD, f"the studio reloaded the module ({why}) while it ran")
         where = "; open it with h" if recorder is not None else ""
         self.notify(

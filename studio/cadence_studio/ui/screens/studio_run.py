@@ -12,7 +12,6 @@ from typing import Any
 
 from ... import protocol as p
 from ...store.checkpoints import new_run
-from ...store.recorder import Recorder
 from ..widgets.measure_graph import MeasureGraph
 from .dialogs import ArgsDialog
 from .studio_link import StudioLink
@@ -95,7 +94,7 @@ class RunControls(StudioLink):
         self._steps_queued = 0
         self.session.begin_run(self.runs_sent, entry.name)
         if durable is None:
-            durable = new_run(self.history if getattr(self.client, "recorder", None) is not None else None)
+            durable = new_run(self.history if self._recorder is not None else None)
             score = self.inputs.get(entry.name)
         self.last_checkpoint = durable.run_id if durable is not None else None
         await self.client.send(
@@ -186,8 +185,8 @@ class RunControls(StudioLink):
                 ("yellow", "■ the worker did not stop in time; it was replaced", "")
             )
             self.runs_sent = 0
-            recorder = getattr(self.client, "recorder", None)
-            if isinstance(recorder, Recorder):  # its worker never says how it ended: say it for it
+            recorder = self._recorder
+            if recorder is not None:  # its worker never says how it ended: say it for it
                 recorder.end_run("stopped", STOPPED_BY_USER)
             await self.client.restart()
             self.notify(
