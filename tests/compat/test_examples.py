@@ -7,16 +7,14 @@ import json
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from werkzeug.serving import make_server
 
-from tests.integrations.servers import serve_uvicorn
+from tests.integrations.servers import serve_uvicorn, serve_werkzeug
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,19 +98,11 @@ def test_catalog_service_answers_on_each_route() -> None:
     """The Flask example's blueprint, cadence_route, with_cadence and register_cadence routes on
     Werkzeug's threaded server; the extension's headers come back."""
     app = _load("catalog_flask").app
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{server.server_port}", timeout=30) as client:
-            shelf = client.post("/catalog/count/books")
-            assert shelf.status_code == 200
-            assert shelf.json()["shelves"] == ["books"]
-            assert shelf.headers["x-cadence-run-id"].startswith("req-")
-            assert client.post("/count").json()["total"] == 56
-            assert client.get("/count-json").json()["counts"] == {"books": 15, "lamps": 1, "pens": 40}
-            assert client.post("/demo").json()["empty"] == ["broad"]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serve_werkzeug(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        shelf = client.post("/catalog/count/books")
+        assert shelf.status_code == 200
+        assert shelf.json()["shelves"] == ["books"]
+        assert shelf.headers["x-cadence-run-id"].startswith("req-")
+        assert client.post("/count").json()["total"] == 56
+        assert client.get("/count-json").json()["counts"] == {"books": 15, "lamps": 1, "pens": 40}
+        assert client.post("/demo").json()["empty"] == ["broad"]

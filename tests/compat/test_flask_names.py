@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import flask
 import httpx
 import pytest
 from flask import Flask, abort
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from cadence import Cadence, Score, SQLiteCheckpointStore, note
 from cadence.hooks import current_run_id
@@ -23,6 +20,7 @@ from cadence.integrations.flask import (
     register_cadence,
     with_cadence,
 )
+from tests.integrations.servers import serve_werkzeug
 
 
 @dataclass
@@ -54,24 +52,6 @@ class Observed:
 
 tally = Cadence("tally", TallyScore(seen=["base"])).with_hooks(Observed()).then("count", count)
 leaky = Cadence("leaky", TallyScore()).then("leak", leak)
-
-
-class Quiet(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
-@contextmanager
-def serve(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 EXT = CadenceExtension()
@@ -124,7 +104,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SQLiteCheckpoint
 
 @pytest.fixture(scope="module")
 def client(store: SQLiteCheckpointStore) -> Iterator[httpx.Client]:
-    with serve(build_app(store)) as url, httpx.Client(base_url=url, timeout=30) as c:
+    with serve_werkzeug(build_app(store)) as url, httpx.Client(base_url=url, timeout=30) as c:
         yield c
 
 

@@ -5,8 +5,6 @@ and resumes."""
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,14 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from flask import Flask
-from werkzeug.serving import make_server
 
 from cadence import Cadence, Score, SQLiteCheckpointStore, pending
 from cadence.integrations.fastapi import CadenceRouter
 from cadence.integrations.flask import CadenceBlueprint
+from tests.integrations.servers import serve_uvicorn, serve_werkzeug
 
 DOWN = {"payments"}
 
@@ -56,36 +53,16 @@ def store(tmp_path: Path) -> SQLiteCheckpointStore:
 def serve_fastapi(router: CadenceRouter) -> Iterator[str]:
     app = FastAPI()
     app.include_router(router)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws="none")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped before it started"
-        assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_uvicorn(app) as url:
+        yield url
 
 
 @contextmanager
 def serve_flask(blueprint: CadenceBlueprint) -> Iterator[str]:
     app = Flask(__name__)
     app.register_blueprint(blueprint)
-    dev = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=dev.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{dev.server_port}"
-    finally:
-        dev.shutdown()
-        dev.server_close()
-        thread.join(timeout=10)
+    with serve_werkzeug(app) as url:
+        yield url
 
 
 def _check(base: str, store: SQLiteCheckpointStore) -> None:

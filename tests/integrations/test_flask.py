@@ -23,7 +23,6 @@ import pytest
 import waitress
 from flask import Flask, Response, abort, g, request
 from waitress import wasyncore
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from cadence import (
     Atomic,
@@ -47,6 +46,7 @@ from cadence.integrations.flask import (
     with_cadence,
 )
 from cadence.resilience import get_circuit
+from tests.integrations.servers import serve_werkzeug
 
 #: Worker threads of waitress (its default is 4; the development server has a thread per connection).
 WAITRESS_THREADS = 32
@@ -488,27 +488,12 @@ APP = build_app()
 # ---------------------------------------------------------------------------- the servers
 
 
-class QuietHandler(WSGIRequestHandler):
-    """The development server's handler without a log line per request."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
 @contextmanager
 def serve(kind: str, app: Any) -> Iterator[str]:
     """Serve ``app`` on a free port of 127.0.0.1 with a real server; yields its base URL."""
     if kind == "werkzeug":
-        dev = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-        thread = threading.Thread(target=dev.serve_forever, args=(0.05,), name="werkzeug-test", daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{dev.server_port}"
-        finally:
-            dev.shutdown()
-            dev.server_close()
-            thread.join(timeout=10)
-            assert not thread.is_alive()
+        with serve_werkzeug(app) as url:
+            yield url
     elif kind == "waitress":
         server: Any = waitress.create_server(
             app, host="127.0.0.1", port=0, threads=WAITRESS_THREADS, connection_limit=512, channel_timeout=30
