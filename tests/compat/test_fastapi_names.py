@@ -4,42 +4,21 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
 
-from cadence import Cadence, Score, circuit_breaker, note, timeout
-from cadence.hooks import current_run_id
+from cadence import Cadence, circuit_breaker, note, timeout
 from cadence.integrations.fastapi import (
     CadenceDependency,
     CadenceMiddleware,
     cadence_endpoint,
     with_cadence,
 )
+from tests.compat.tally import Observed, TallyScore, count, leak
 from tests.integrations.servers import serve_uvicorn
-
-
-@dataclass
-class TallyScore(Score):
-    name: str = "construction"
-    count: int = 0
-    seen: list[str] = field(default_factory=list)
-    run_id: str | None = None
-
-
-async def count(score: TallyScore) -> None:
-    score.count += 1
-    score.seen.append(score.name)
-    score.run_id = current_run_id()
-
-
-@note
-def leak(score: TallyScore) -> None:
-    msg = f"password=hunter2 for {score.name}"
-    raise RuntimeError(msg)
 
 
 @timeout(0.01)
@@ -54,13 +33,6 @@ async def stall(score: TallyScore) -> None:
 @note
 def flaky(score: TallyScore) -> None:
     raise ConnectionError("down")
-
-
-class Observed:
-    """Hooks make the runs observed, so each run has a run id the notes can read."""
-
-    def before_cadence(self, name: str, score: Any) -> None:
-        pass
 
 
 tally = Cadence("tally", TallyScore(seen=["base"])).with_hooks(Observed()).then("count", count)

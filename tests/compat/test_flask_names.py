@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import flask
 import httpx
 import pytest
 from flask import Flask, abort
 
-from cadence import Cadence, Score, SQLiteCheckpointStore, note
-from cadence.hooks import current_run_id
+from cadence import Cadence, SQLiteCheckpointStore
 from cadence.integrations.flask import (
     CadenceBlueprint,
     CadenceExtension,
@@ -20,35 +18,8 @@ from cadence.integrations.flask import (
     register_cadence,
     with_cadence,
 )
+from tests.compat.tally import Observed, TallyScore, count, leak
 from tests.integrations.servers import serve_werkzeug
-
-
-@dataclass
-class TallyScore(Score):
-    name: str = "construction"
-    count: int = 0
-    seen: list[str] = field(default_factory=list)
-    run_id: str | None = None
-
-
-async def count(score: TallyScore) -> None:
-    score.count += 1
-    score.seen.append(score.name)
-    score.run_id = current_run_id()
-
-
-@note
-def leak(score: TallyScore) -> None:
-    msg = f"password=hunter2 for {score.name}"
-    raise RuntimeError(msg)
-
-
-class Observed:
-    """Hooks make the runs observed, so each run has a run id the notes can read."""
-
-    def before_cadence(self, name: str, score: object) -> None:
-        pass
-
 
 tally = Cadence("tally", TallyScore(seen=["base"])).with_hooks(Observed()).then("count", count)
 leaky = Cadence("leaky", TallyScore()).then("leak", leak)
