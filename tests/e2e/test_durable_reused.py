@@ -12,7 +12,7 @@ from cadence_studio.ui.app import StudioApp, make_app
 from cadence_studio.ui.screens.dialogs import ScoreDialog
 from cadence_studio.ui.widgets.measure_graph import MeasureGraph
 from tests.e2e.test_durable_runs import APP, kill_during, ran, studio
-from tests.e2e.test_durable_studio import open_past_run, shoot
+from tests.e2e.test_durable_studio import killed_ten, resume_past_run, shoot
 from tests.e2e.test_studio_app import SIZE, screen, status, until
 
 
@@ -64,16 +64,9 @@ async def test_f_shows_the_measures_taken_from_the_parent_run_as_reused(
 async def test_r_shows_the_measures_completed_before_the_crash_as_reused(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    module = project / "durable_app.py"
-    kill_during(project, f"{module}:ten", "n5", saved={f"ten/n{i}" for i in range(1, 5)})
-    monkeypatch.setenv("DURABLE_LOG", str(project / "ran.log"))
-    monkeypatch.delenv("DURABLE_HANG", raising=False)
-    app = make_app(f"{module}:ten", cwd=project, watch=False)
+    app = killed_ten(project, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
-        await until(lambda: screen(app).query_one(MeasureGraph).drawing is not None, "the graph")
-        await open_past_run(app, pilot, 1)
-        await pilot.press("R")
-        await until(lambda: "done in" in status(app), "the resumed run to end")
+        await resume_past_run(app, pilot, 1)
 
         statuses = shown(app)
         assert [statuses.get(f"ten/n{i}") for i in range(1, 11)] == ["reused"] * 4 + ["done"] * 6

@@ -49,18 +49,27 @@ async def open_past_run(app: StudioApp, pilot: object, number: int) -> None:
     await until(lambda: f"history #{number}" in status(app), f"run #{number} shown")
 
 
-async def test_r_resumes_a_killed_run_in_a_new_worker(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def killed_ten(project: Path, monkeypatch: pytest.MonkeyPatch) -> StudioApp:
+    """A studio on `ten`, once a headless run of it (history #1) was killed in n5 with n1-n4 checkpointed."""
     module = project / "durable_app.py"
     kill_during(project, f"{module}:ten", "n5", saved={f"ten/n{i}" for i in range(1, 5)})
     monkeypatch.setenv("DURABLE_LOG", str(project / "ran.log"))
     monkeypatch.delenv("DURABLE_HANG", raising=False)
+    return make_app(f"{module}:ten", cwd=project, watch=False)
 
-    app = make_app(f"{module}:ten", cwd=project, watch=False)
+
+async def resume_past_run(app: StudioApp, pilot: object, number: int) -> None:
+    """Open history run ``number`` with h, resume it with R and wait for the resumed run to end."""
+    await until(lambda: screen(app).query_one(MeasureGraph).drawing is not None, "the graph")
+    await open_past_run(app, pilot, number)
+    await pilot.press("R")  # type: ignore[attr-defined]
+    await until(lambda: "done in" in status(app), "the resumed run to end")
+
+
+async def test_r_resumes_a_killed_run_in_a_new_worker(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = killed_ten(project, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
-        await until(lambda: screen(app).query_one(MeasureGraph).drawing is not None, "the graph")
-        await open_past_run(app, pilot, 1)
-        await pilot.press("R")
-        await until(lambda: "done in" in status(app), "the resumed run to end")
+        await resume_past_run(app, pilot, 1)
         assert app.recorder is not None
         app.recorder.flush()
         assert ran(project) == ["n1", "n2", "n3", "n4", "n5", "n5", "n6", "n7", "n8", "n9", "n10"]
