@@ -175,6 +175,7 @@ class RunOptions:
         *,
         resume: int | None = None,
         rerun: tuple[int, str] | None = None,
+        stall_ms: float = 50.0,
     ):
         self.args = args
         self.score = score
@@ -182,6 +183,7 @@ class RunOptions:
         self.as_json = as_json
         self.resume = resume  # a history run number to go on with
         self.rerun = rerun  # (history run number, node id) to re-run from
+        self.stall_ms = stall_ms  # an async def note blocking the loop this long is flagged (0: never)
 
 
 async def run_cadence(
@@ -300,6 +302,7 @@ async def _run(
             breakpoints=[] if hold else options.break_at,
             pause_at_start=hold,
             durable=durable,
+            stall_ms=options.stall_ms,
         )
     )
     try:

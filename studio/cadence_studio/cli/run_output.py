@@ -14,7 +14,7 @@ from cadence.diagram import format_duration
 
 from .. import protocol as p
 
-__all__ = ["print_end", "print_event", "print_paused", "print_reused", "where"]
+__all__ = ["print_end", "print_event", "print_paused", "print_reused", "stall_warning", "where"]
 
 _STUDIO = Path(__file__).resolve().parents[1]  # all of cadence_studio
 
@@ -62,12 +62,25 @@ def print_event(message: p.EventMessage, as_json: bool, out: TextIO) -> None:
         print(f"{indent}· {node} skipped" + (f": {reason}" if reason else ""), file=out)
     elif kind in ("timed_out", "fallback_used", "interrupted", "circuit_state_changed"):
         print(f"{indent}! {kind.replace('_', ' ')} at {node}", file=out)
+    elif kind == "stalled":
+        print(f"{indent}{stall_warning(event)}", file=out)
     elif kind == "merged" and event.get("error"):
         print(f"{indent}✗ {node} merge refused: {event['error']['message']}", file=out)
     elif kind == "merged" and event.get("conflicts"):
         print(
             f"{indent}⇉ {node} combined {', '.join(event['conflicts'])} ({event.get('strategy')})", file=out
         )
+
+
+def stall_warning(event: dict[str, Any]) -> str:
+    """The line for a ``stalled`` event: which note held the event loop, how long, and the fix."""
+    blocked = format_duration(float(event.get("blocked") or 0))
+    limit = format_duration(float(event.get("threshold") or 0))
+    return (
+        f"⧗ warning: {event.get('node_id', '')} blocked the event loop for {blocked} (over {limit}): "
+        "blocking calls in an async def note stop every other note; make it a plain def "
+        "(it then runs in a thread) or await them"
+    )
 
 
 def print_reused(node_ids: list[str], as_json: bool, out: TextIO) -> None:

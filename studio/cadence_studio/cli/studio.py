@@ -143,6 +143,14 @@ def run_command(
             help="Re-run from a note of a recorded run, reusing what came before it (with --score: edited).",
         ),
     ] = None,
+    stall_ms: Annotated[
+        float,
+        typer.Option(
+            "--stall-ms",
+            min=0,
+            help="Warn about an async def note that blocks the event loop this long (ms); 0: never.",
+        ),
+    ] = 50.0,
     cwd: CwdOpt = Path("."),
 ) -> None:
     """Run a cadence headlessly; exit code 0 only when it succeeds. The run is recorded in the
@@ -174,7 +182,13 @@ def run_command(
     if initial is not None and not isinstance(initial, dict):
         raise typer.BadParameter("the score must be a JSON object of field values", param_hint="--score")
     options = RunOptions(
-        _parse_args(arg or []), initial, list(break_at or []), as_json, resume=resume, rerun=rerun
+        _parse_args(arg or []),
+        initial,
+        list(break_at or []),
+        as_json,
+        resume=resume,
+        rerun=rerun,
+        stall_ms=stall_ms,
     )
     target = target or ""
     history = None if no_history else History(cwd)

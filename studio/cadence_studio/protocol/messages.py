@@ -85,6 +85,8 @@ class Run(_Wire):
     breakpoints: list[str] = Field(default_factory=list)
     pause_at_start: bool = False
     durable: Durable | None = None
+    #: an ``async def`` note that holds the event loop this long (ms) or longer is flagged (0: never)
+    stall_ms: float = Field(default=50.0, ge=0)
 
 
 class Step(_Wire):
@@ -239,13 +241,19 @@ class Catalog(_Wire):
 
 
 class EventMessage(_Wire):
-    """One engine event (``Event.as_dict()``) with the score it concerns, as a value tree."""
+    """One engine event (``Event.as_dict()``) with the score it concerns, as a value tree.
+
+    ``clock``: when it happened on the run's own time (seconds from the run's start, time the controller
+    held the whole run left out), which places it on the timeline. The worker adds ``stalled`` events of
+    its own (``node_id``, ``blocked`` seconds): a note that held the event loop.
+    """
 
     type: Literal["event"] = "event"
     run: int
     event: dict[str, Any]
     score: Any = None
     snapshots: list[Any] | None = None
+    clock: float | None = None
 
 
 class Paused(_Wire):

@@ -12,6 +12,7 @@ from typing import Any
 from cadence.diagram import format_duration
 
 from . import messages as p
+from .spans import Spans
 
 __all__ = ["MergeView", "NodeState", "RunRecord", "Session", "default_choice", "status_style"]
 
@@ -27,6 +28,7 @@ class NodeState:
     notes: list[str] = dataclasses.field(default_factory=list)  # timeouts, fallbacks, circuit changes
     fell_back: bool = False  # its @fallback replaced a failure
     skip_reason: str | None = None  # what the note gave Skip
+    stalled: float = 0.0  # seconds it held the worker's event loop (over the run's threshold)
 
     def as_status(self) -> dict[str, Any]:
         """Its entry in the statuses the graph and the diagrams draw (see ``cadence.diagram.run_marks``)."""
@@ -37,6 +39,8 @@ class NodeState:
             out["attempts"] = len(self.attempts) + 1
         if self.fell_back:
             out["fallback"] = True
+        if self.stalled:
+            out["stalled"] = self.stalled
         return out
 
 
@@ -72,6 +76,7 @@ class RunRecord:
     forks: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # group -> its tasks' node ids
     branches: dict[str, tuple[Any, str]] = dataclasses.field(default_factory=dict)
     timeline: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)  # (style, text, node)
+    spans: Spans = dataclasses.field(default_factory=Spans)  # the Gantt chart's rows
     paused_at: str | None = None
     held: list[str] = dataclasses.field(default_factory=list)
     paused_score: Any = None
@@ -164,6 +169,7 @@ class Session:
                     self.run.status = "crashed"
                     tail = message.stderr.strip().splitlines()[-1:] or [f"exit code {message.returncode}"]
                     self.run.timeline.append(("red", f"worker died: {tail[0]}", ""))
+                    self.run.spans.close()
                 return {"status", "graph", "timeline"}
         return set()
 
@@ -184,6 +190,7 @@ class Session:
         if message.score is not None:
             run.score = message.score
         changed = {"graph", "timeline"}
+        run.spans.apply(event, message.clock)
         state = run.node(node) if node else None
         if kind == "resumed":
             run.mark_reused([str(n) for n in event.get("completed") or ()])
@@ -234,6 +241,8 @@ class Session:
         elif kind in ("timed_out", "fallback_used", "circuit_state_changed") and state is not None:
             state.notes.append(_describe(kind, event))
             state.fell_back = state.fell_back or kind == "fallback_used"
+        elif kind == "stalled" and state is not None:
+            state.stalled += float(event.get("blocked") or 0.0)
         elif kind == "skipped" and state is not None:
             state.skip_reason = str(event.get("reason") or "")
             if run.skip_reason is None:
@@ -270,6 +279,7 @@ class Session:
         run.held, run.paused_at = [], None
         run.error = message.error
         run.duration = message.duration
+        run.spans.close()
         if message.score is not None:
             run.score = message.score
         style = status_style(message.status)
@@ -354,6 +364,9 @@ def _timeline_line(kind: str, event: dict[str, Any]) -> tuple[str, str, str] | N
     if kind == "skipped":
         reason = event.get("reason")
         return ("yellow", f"{indent}· {node} skipped" + (f": {reason}" if reason else ""), node)
+    if kind == "stalled":
+        blocked = format_duration(float(event.get("blocked") or 0))
+        return ("red", f"{indent}⧗ {node} blocked the event loop for {blocked}", node)
     if kind in ("timed_out", "fallback_used"):
         glyph = "◷" if kind == "timed_out" else "↪"
         return ("yellow", f"{indent}{glyph} {node} {_describe(kind, event)}", node)

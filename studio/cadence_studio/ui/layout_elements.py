@@ -19,7 +19,7 @@ from rich.text import Span, Text
 
 from cadence.diagram import format_duration, run_marks  # one style in every view
 
-from .glyphs import STATUS_GLYPHS
+from .glyphs import STALL_GLYPH, STATUS_GLYPHS
 
 __all__ = [
     "LINE",
@@ -57,6 +57,7 @@ _STYLES = {
 #: Cells kept for a status ("✓ 999 ms") so that a run never moves a box.
 _STATUS_CELLS = 8
 _MARK = "bold yellow"  # what resilience did in the run: ↻2, ↪
+_STALL = "bold red"  # ⧗ 200 ms: the note held the worker's event loop
 LINE, _BREAKPOINT = "bright_black", "bold red"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -216,7 +217,11 @@ class Context:
             text += " reused"
         elif duration is not None and status != "skipped":
             text += f" {format_duration(float(duration))}"
-        return [(text, _STYLES[status]), *((f" {mark}", _MARK) for mark in run_marks(entry))]
+        runs: Runs = [(text, _STYLES[status]), *((f" {mark}", _MARK) for mark in run_marks(entry))]
+        stalled = entry.get("stalled")
+        if stalled:
+            runs.append((f" {STALL_GLYPH}{format_duration(float(stalled))}", _STALL))
+        return runs
 
 
 class Element(abc.ABC):

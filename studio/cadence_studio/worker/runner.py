@@ -18,6 +18,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from ._io import Channel, guard_parent, isolate_stdio, read_commands, serve_loop
 from .catalog import catalog_entry, display, factory_args, tree
 from .durable import plan_rerun, score_before, store_for, top_measure
 from .loader import Found, find_cadences, import_target
+from .run_events import EventSender
 from .score_copy import fresh_score
 from .score_input import ScoreInputError, input_json, kept_fields, refuse_kept, validate_score
 from .tracebacks import USER_ERRORS, error_info
@@ -55,6 +57,7 @@ class Worker:
         self.breakpoints: set[str] = set()
         self.live: Any = None  # the score "more" is loaded from: the paused one, or the last result
         self._reported: list[str] = []  # the held waypoints the UI was last told about
+        self.events: EventSender | None = None  # the current run's listener
 
     # ------------------------------------------------------------------ loading
 
@@ -138,9 +141,10 @@ class Worker:
         self.controller = StepController(
             breakpoints=self.breakpoints, pause_at_start=run.pause_at_start, on_pause=self._paused(number)
         )
-        self.task = asyncio.create_task(
-            self._run(number, cadence, score, self.controller, durable, None if durable is None else began)
-        )
+        events = self.events = EventSender(number, self.channel.send, stall_ms=run.stall_ms)
+        began_later = None if durable is None else began
+        running = self._run(number, cadence, score, self.controller, events, durable, began_later)
+        self.task = asyncio.create_task(_closing(events, running))
 
     def _start_score(self, cadence: Cadence[Any], run: p.Run) -> Any:
         """The score a run starts on: none for a resume (the checkpoint's), the base run's score before
@@ -161,6 +165,7 @@ class Worker:
     def _paused(self, number: int) -> Any:
         def on_pause(point: Waypoint) -> None:
             held = self.controller.held if self.controller else [point]
+            self._held()
             self._report_pause(number, held)
 
         return on_pause
@@ -186,6 +191,11 @@ class Worker:
             )
         )
 
+    def _held(self) -> None:
+        """Tell the run's clock whether the controller holds the run now."""
+        if self.events is not None:
+            self.events.held(bool(self.controller and self.controller.held))
+
     async def _after_step(self) -> None:
         """After a step: if other parallel notes are still held, say so (no new pause may come)."""
         await asyncio.sleep(0.02)
@@ -199,6 +209,7 @@ class Worker:
         cadence: Cadence[Any],
         score: Any,
         controller: StepController,
+        events: EventSender,
         durable: p.Durable | None = None,
         began: p.RunBegan | None = None,
     ) -> None:
@@ -213,15 +224,7 @@ class Worker:
 
         def listener(event: Event) -> None:
             send_began()
-            snapshots = getattr(event, "snapshots", None)
-            self.channel.send(
-                p.EventMessage(
-                    run=number,
-                    event=event.as_dict(),
-                    score=tree(getattr(event, "score", None)),
-                    snapshots=[tree(s) for s in snapshots] if snapshots else None,
-                )
-            )
+            events(event)
             if isinstance(event, RunFinished) and event.depth == 0:
                 final["status"] = event.status
                 final["error"] = event.error
@@ -365,16 +368,19 @@ class Worker:
                 if ctl:
                     self._reported = []
                     ctl.step()
+                    self._held()
                     await self._after_step()
             case p.StepOver():
                 if ctl:
                     self._reported = []
                     ctl.step_over()
+                    self._held()
                     await self._after_step()
             case p.Continue():
                 if ctl:
                     self._reported = []
                     ctl.resume()
+                    self._held()
             case p.SetBreakpoints():
                 self.breakpoints = set(command.ids)
                 if ctl:
@@ -444,3 +450,11 @@ def _reused(cadence: Cadence[Any], durable: p.Durable | None) -> list[str]:
         return []
     start_at, tops = top_measure(cadence, durable.start_at)
     return tops[: tops.index(start_at)]
+
+
+async def _closing(events: EventSender, run: Coroutine[Any, Any, None]) -> None:
+    """Await ``run``; then its listener stops watching the loop, however the run ended."""
+    try:
+        await run
+    finally:
+        events.close()

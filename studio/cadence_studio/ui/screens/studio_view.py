@@ -18,6 +18,7 @@ from cadence.diagram import format_duration
 
 from ...protocol.session import RunRecord, Session, status_style
 from ..glyphs import legend_markdown
+from ..widgets.gantt import Gantt
 from ..widgets.measure_graph import MeasureGraph
 from ..widgets.merge_view import MergePanel
 from ..widgets.note_details import NoteDetails, find_node
@@ -60,7 +61,9 @@ class StudioView(Screen[None]):
                     yield NoteDetails(id="note")
                 with TabPane("Log", id="tab-log"):
                     yield Timeline(id="log")
-        yield Timeline(id="timeline")
+                with TabPane("Events", id="tab-events"):
+                    yield Timeline(id="events")
+        yield Gantt(id="timeline")
         yield Footer()
 
     # ------------------------------------------------------------------ layout
@@ -96,7 +99,7 @@ class StudioView(Screen[None]):
 
     @property
     def timeline_shown(self) -> bool:
-        return bool(self.query_one("#timeline", Timeline).display)
+        return bool(self.query_one("#timeline", Gantt).display)
 
     # ------------------------------------------------------------------ drawing
 
