@@ -77,7 +77,7 @@ def stall_warning(event: dict[str, Any]) -> str:
     blocked = format_duration(float(event.get("blocked") or 0))
     limit = format_duration(float(event.get("threshold") or 0))
     return (
-        f"⧗ warning: {event.get('node_id', '')} blocked the event loop for {blocked} (over {limit}): "
+        f"⚠ warning: {event.get('node_id', '')} blocked the event loop for {blocked} (over {limit}): "
         "blocking calls in an async def note stop every other note; make it a plain def "
         "(it then runs in a thread) or await them"
     )

@@ -366,7 +366,7 @@ def _timeline_line(kind: str, event: dict[str, Any]) -> tuple[str, str, str] | N
         return ("yellow", f"{indent}· {node} skipped" + (f": {reason}" if reason else ""), node)
     if kind == "stalled":
         blocked = format_duration(float(event.get("blocked") or 0))
-        return ("red", f"{indent}⧗ {node} blocked the event loop for {blocked}", node)
+        return ("red", f"{indent}⚠ {node} blocked the event loop for {blocked}", node)
     if kind in ("timed_out", "fallback_used"):
         glyph = "◷" if kind == "timed_out" else "↪"
         return ("yellow", f"{indent}{glyph} {node} {_describe(kind, event)}", node)

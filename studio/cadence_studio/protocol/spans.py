@@ -49,7 +49,7 @@ class Spans:
         self.by_node: dict[str, Span] = {}
         self.extent = 0.0  # the latest end (or start) seen, in own time
         self.clock = 0.0  # the latest clock seen
-        self.open = 0  # spans started and not ended
+        self.running: dict[str, Span] = {}  # spans started and not ended
         self._first_at: float | None = None
 
     def apply(self, event: dict[str, Any], clock: float | None) -> bool:
@@ -66,6 +66,11 @@ class Spans:
         if kind in _OPENS:
             return self._open(_OPENS[kind], node, event, now, at)
         span = self.by_node.get(node)
+        if span is None and kind in _CLOSES:  # its start was not seen (a run recorded in part)
+            duration = event.get("duration")
+            began = now - float(duration) if isinstance(duration, (int, float)) else now
+            self._open("note" if kind == "note_finished" else "sync", node, event, max(0.0, began), at)
+            span = self.by_node[node]
         if span is None:
             return False
         if kind in _CLOSES:
@@ -94,14 +99,13 @@ class Spans:
             span.end = now
             span.status = "done"
         else:
-            self.open += 1
+            self.running[node] = span
         self.rows.append(span)
         self.by_node[node] = span
         return True
 
     def _close(self, span: Span, event: dict[str, Any], now: float) -> None:
-        if span.end is None:
-            self.open -= 1
+        self.running.pop(span.node, None)
         duration = event.get("duration")
         span.end = span.start + float(duration) if isinstance(duration, (int, float)) else now
         error = event.get("error")
@@ -118,7 +122,7 @@ class Spans:
             if span.end is None:
                 span.end = max(span.start, self.clock)
                 span.status = "cancelled"
-        self.open = 0
+        self.running.clear()
 
 
 def _prefixes(node: str) -> list[str]:

@@ -16,7 +16,7 @@ STATUS_GLYPHS = {
 }
 
 #: An ``async def`` note that held the worker's event loop past the run's threshold (50 ms unless told).
-STALL_GLYPH = "⧗"
+STALL_GLYPH = "⚠"
 
 #: (section, [(glyph, meaning), ...]) in the order ``?`` shows them.
 LEGEND: list[tuple[str, list[tuple[str, str]]]] = [

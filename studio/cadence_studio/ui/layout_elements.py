@@ -57,7 +57,7 @@ _STYLES = {
 #: Cells kept for a status ("✓ 999 ms") so that a run never moves a box.
 _STATUS_CELLS = 8
 _MARK = "bold yellow"  # what resilience did in the run: ↻2, ↪
-_STALL = "bold red"  # ⧗ 200 ms: the note held the worker's event loop
+_STALL = "bold red"  # ⚠ 200 ms: the note held the worker's event loop
 LINE, _BREAKPOINT = "bright_black", "bold red"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -220,7 +220,7 @@ class Context:
         runs: Runs = [(text, _STYLES[status]), *((f" {mark}", _MARK) for mark in run_marks(entry))]
         stalled = entry.get("stalled")
         if stalled:
-            runs.append((f" {STALL_GLYPH}{format_duration(float(stalled))}", _STALL))
+            runs.append((f" {STALL_GLYPH} {format_duration(float(stalled))}", _STALL))
         return runs
 
 

@@ -4,7 +4,7 @@ Rows come from :class:`~cadence_studio.protocol.spans.Spans` in the order they s
 members indented under it, so the members of a ``.sync`` sit side by side in time, one lane each.
 The top row is a time axis; the bars share its scale (Rich's ``Bar``, to an eighth of a cell). Each
 bar ends with its duration and what happened in it: ``↻2`` (retried: the failed attempts in yellow),
-``↪`` (fell back), ``◷`` (timed out), ``⧗ 200 ms`` (blocked the event loop). A bar still running grows
+``↪`` (fell back), ``◷`` (timed out), ``⚠ 200 ms`` (blocked the event loop). A bar still running grows
 with the clock; a paused run has none running, so nothing grows while it is held.
 """
 
@@ -76,6 +76,8 @@ class Gantt(ScrollView, can_focus=True):
         self.live = False  # a run going on now: running bars grow with the clock
         self._shown_rows = 0
         self._grow: Timer | None = None
+        self._extent = 0.0  # the run's own time the bars are scaled to, as of the last refresh
+        self._wall = 0.0  # the wall clock then (running notes grow from it)
 
     def on_mount(self) -> None:
         self._grow = self.set_interval(self.GROW_EVERY, self._tick, pause=True)
@@ -95,20 +97,25 @@ class Gantt(ScrollView, can_focus=True):
         if follow and rows > self._shown_rows:
             self.scroll_to(y=self.max_scroll_y, animate=False)
         self._shown_rows = rows
-        self.refresh()
+        self._repaint()
         if self._grow is not None:
-            if live and spans is not None and spans.open:
+            if live and spans is not None and spans.running:
                 self._grow.resume()
             else:
                 self._grow.pause()
 
     def _tick(self) -> None:
-        if self.spans is None or not self.live or not self.spans.open:
+        if self.spans is None or not self.live or not self.spans.running:
             if self._grow is not None:
                 self._grow.pause()
             return
         if self.display:
-            self.refresh()
+            self._repaint()
+
+    def _repaint(self) -> None:
+        self._wall = time.time()
+        self._extent = self.now()
+        self.refresh()
 
     def on_resize(self, event: Resize) -> None:
         self.show(self.spans, live=self.live)
@@ -116,16 +123,16 @@ class Gantt(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ geometry
 
     def now(self) -> float:
-        """The run's own time now: the last clock seen, or later while a bar runs."""
+        """The run's own time now: the last clock seen, or later while a note runs (a note is never
+        held once started, so its own time is the wall clock's; a group's may hold a breakpoint)."""
         spans = self.spans
         if spans is None:
             return 0.0
         extent = spans.extent
-        if self.live and spans.open:
-            wall = time.time()
-            for span in reversed(spans.rows):
-                if span.end is None:
-                    extent = max(extent, span.start + max(0.0, wall - span.started_at))
+        if self.live:
+            for span in spans.running.values():
+                if span.kind == "note":
+                    extent = max(extent, span.start + max(0.0, self._wall - span.started_at))
         return extent
 
     def columns(self) -> tuple[int, int]:
@@ -135,16 +142,18 @@ class Gantt(ScrollView, can_focus=True):
         return label, width - label - 1
 
     def end_of(self, span: Span) -> float:
+        """Where a bar ends: a running note's grows with the clock, an open group's reaches the latest time
+        seen (it does not grow while the run is held)."""
         if span.end is not None:
             return span.end
-        if not self.live:
-            return max(span.start, self.spans.clock if self.spans else span.start)
-        return span.start + max(0.0, time.time() - span.started_at)
+        if not self.live or span.kind != "note":
+            return max(span.start, self._extent if self.live else self.spans.clock if self.spans else 0.0)
+        return span.start + max(0.0, self._wall - span.started_at)
 
     def bar_cells(self, span: Span, extent: float | None = None) -> tuple[float, float]:
         """Where ``span``'s bar starts and ends, in cells of the bar column (fractions included)."""
         _, cells = self.columns()
-        total = extent if extent is not None else self.now()
+        total = extent if extent is not None else self._extent
         if total <= 0:
             return 0.0, 0.0
         return span.start / total * cells, self.end_of(span) / total * cells
@@ -158,7 +167,7 @@ class Gantt(ScrollView, can_focus=True):
         if spans is None or not spans.rows:
             text = Text("the timeline of a run shows here (r runs, n steps)" if y == 0 else "", style=_DIM)
             return self._strip(text, width)
-        extent = self.now()
+        extent = self._extent
         if y == 0:
             return self._strip(self._axis(extent), width)
         index = int(self.scroll_y) + y - 1
@@ -202,14 +211,14 @@ class Gantt(ScrollView, can_focus=True):
         if (end - start) / total * cells < 0.5:  # too short to see: an eighth of a cell at least
             end = min(total, start + total / cells / 2)
             start = max(0.0, end - total / cells / 2)
+        back = self.rich_style.bgcolor or "default"
         color = _GROUP_COLOR if span.kind != "note" else _BAR_COLORS.get(span.status, "white")
-        strip = self._render_bar(Bar(total, start, end, width=cells, color=color), cells)
+        strip = self._render_bar(Bar(total, start, end, width=cells, color=color, bgcolor=back), cells)
         if span.retries and span.kind == "note":  # the failed attempts: yellow up to the last retry
             cut = max(0, min(cells, round(min(span.retries[-1], end) / total * cells)))
-            tried = self._render_bar(
-                Bar(total, start, min(end, span.retries[-1]), width=cells, color=_RETRY_COLOR), cells
-            )
-            strip = Strip.join([tried.crop(0, cut), strip.crop(cut, cells)])
+            # the yellow ends on the cell boundary where the bar's own colour takes over
+            tried = Bar(total, start, cut / cells * total, width=cells, color=_RETRY_COLOR, bgcolor=back)
+            strip = Strip.join([self._render_bar(tried, cells).crop(0, cut), strip.crop(cut, cells)])
         marks = self._marks(span, end - span.start if span.end is None else span.end - span.start)
         return self._annotate(strip, marks, span.start / total * cells, end / total * cells, cells)
 
@@ -229,7 +238,7 @@ class Gantt(ScrollView, can_focus=True):
         if span.timed_out:
             marks.append(" ◷", _MARK_STYLE)
         if span.stalled:
-            marks.append(f" {STALL_GLYPH}{format_duration(span.stalled)}", _STALL_STYLE)
+            marks.append(f" {STALL_GLYPH} {format_duration(span.stalled)}", _STALL_STYLE)
         return marks
 
     def _annotate(self, bar: Strip, marks: Text, start: float, end: float, cells: int) -> Strip:
