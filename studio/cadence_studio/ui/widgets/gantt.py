@@ -53,6 +53,11 @@ def axis_step(extent: float, cells: int, *, every: int = 12) -> float:
     return float(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
 
 
+def _notes_running(spans: Spans | None) -> bool:
+    """Whether a note runs now (an open group alone may be held at a breakpoint: nothing grows then)."""
+    return spans is not None and any(span.kind == "note" for span in spans.running.values())
+
+
 class Gantt(ScrollView, can_focus=True):
     """Shows a run's :class:`Spans`; :meth:`show` after each change (it redraws the rows on view only)."""
 
@@ -99,13 +104,13 @@ class Gantt(ScrollView, can_focus=True):
         self._shown_rows = rows
         self._repaint()
         if self._grow is not None:
-            if live and spans is not None and spans.running:
+            if live and _notes_running(spans):
                 self._grow.resume()
             else:
                 self._grow.pause()
 
     def _tick(self) -> None:
-        if self.spans is None or not self.live or not self.spans.running:
+        if not self.live or not _notes_running(self.spans):
             if self._grow is not None:
                 self._grow.pause()
             return
@@ -174,6 +179,10 @@ class Gantt(ScrollView, can_focus=True):
         if index >= len(spans.rows):
             return Strip.blank(width, style)
         return self._row(spans.rows[index], extent, width)
+
+    def draw_row(self, span: Span) -> Strip:
+        """``span``'s row as it is drawn now (its label, its bar on the axis' scale, its marks)."""
+        return self._row(span, self._extent, self.scrollable_content_region.width)
 
     def _strip(self, text: Text, width: int) -> Strip:
         text.no_wrap, text.end = True, ""
