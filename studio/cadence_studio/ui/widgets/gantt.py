@@ -27,7 +27,7 @@ from cadence.diagram import format_duration
 from ...protocol.spans import Span, Spans
 from ..glyphs import STALL_GLYPH
 
-__all__ = ["Gantt", "axis_step"]
+__all__ = ["Gantt", "axis_step", "tick_label"]
 
 _BAR_COLORS = {
     "done": "green",
@@ -51,6 +51,14 @@ def axis_step(extent: float, cells: int, *, every: int = 12) -> float:
     raw = extent * every / cells
     power = 10 ** math.floor(math.log10(raw))
     return float(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
+
+
+def tick_label(seconds: float, step: float) -> str:
+    """A tick of the axis in the unit of its step, as precise as the step: ``1.5 ms``, ``250 µs``, ``2 s``."""
+    unit, name = (1e-6, "µs") if step < 1e-3 else (1e-3, "ms") if step < 1 else (1.0, "s")
+    value = seconds / unit
+    digits = 0 if abs(step / unit - round(step / unit)) < 1e-9 else 1
+    return f"{value:.{digits}f} {name}"
 
 
 def _notes_running(spans: Spans | None) -> bool:
@@ -196,11 +204,11 @@ class Gantt(ScrollView, can_focus=True):
         tick = 0.0
         while extent > 0 and tick <= extent:
             x = round(tick / extent * cells)
-            mark = f"┆{format_duration(tick)}" if tick else "┆0"
+            mark = f"┆{tick_label(tick, step)}" if tick else "┆0"
             if x + len(mark) <= cells and all(c == " " for c in line[x : x + len(mark) + 1]):
                 line[x : x + len(mark)] = mark
             tick += step
-        head = Text(f"own time, ┆ = {format_duration(step)}".ljust(label)[:label], style=_DIM)
+        head = Text(f"own time, ┆ = {tick_label(step, step)}".ljust(label)[:label], style=_DIM)
         return Text.assemble(head, " ", ("".join(line), "dim"))
 
     def _row(self, span: Span, extent: float, width: int) -> Strip:
