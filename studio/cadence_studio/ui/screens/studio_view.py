@@ -196,6 +196,11 @@ class StudioView(Screen[None]):
         else:
             tree.show(run.score, title="score now")
 
+    @on(Gantt.NoteSelected)
+    def _row_clicked(self, event: Gantt.NoteSelected) -> None:
+        """A row of the timeline: its node in the graph (which tells the inspector)."""
+        self.query_one("#graph", MeasureGraph).select(event.node_id)
+
     @on(TabbedContent.TabActivated, "#inspector")
     def _pane_opened(self) -> None:
         self._show_inspector()

@@ -16,8 +16,9 @@ import time
 from rich.bar import Bar
 from rich.style import Style
 from rich.text import Text
-from textual.events import Resize
+from textual.events import Click, Resize
 from textual.geometry import Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
@@ -83,6 +84,13 @@ class Gantt(ScrollView, can_focus=True):
 
     GROW_EVERY = 0.25  # seconds between redraws while a bar is running
 
+    class NoteSelected(Message):
+        """A row was clicked: show its node (in the graph, the inspector)."""
+
+        def __init__(self, node_id: str) -> None:
+            super().__init__()
+            self.node_id = node_id
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.spans: Spans | None = None
@@ -132,6 +140,11 @@ class Gantt(ScrollView, can_focus=True):
 
     def on_resize(self, event: Resize) -> None:
         self.show(self.spans, live=self.live)
+
+    def on_click(self, event: Click) -> None:
+        index = int(self.scroll_y) + event.y - 1  # the axis is row 0
+        if self.spans is not None and 0 <= index < len(self.spans.rows) and event.y > 0:
+            self.post_message(self.NoteSelected(self.spans.rows[index].node))
 
     # ------------------------------------------------------------------ geometry
 
