@@ -19,6 +19,7 @@ import pytest
 
 from cadence_studio import protocol as p
 from cadence_studio.protocol.session import Session
+from cadence_studio.store.history import History
 from cadence_studio.ui.client import WorkerClient
 
 from .test_worker import next_of
@@ -148,6 +149,12 @@ def test_run_prints_a_warning_line_and_history_keeps_it(tmp_path: Path) -> None:
     assert shown.returncode == 0, shown.stderr
     kept = [line for line in shown.stdout.splitlines() if "warning:" in line]
     assert kept == warnings
+    record = History(cwd).replay(1)  # what the studio shows when the run is opened with h
+    assert record.nodes["stally/blocks"].stalled > 0.15
+    assert record.spans.by_node["stally/group/blocks"].stalled > 0.15
+    assert record.spans.by_node["stally/group/awaits"].stalled == 0.0
+    sleeper = record.spans.by_node["stally/sleeps_in_thread"]
+    assert sleeper.start >= record.spans.by_node["stally/blocks"].end - 0.01  # placed by the run's clock
 
 
 def test_run_takes_the_threshold_and_refuses_a_negative_one(tmp_path: Path) -> None:

@@ -51,25 +51,31 @@ class Spans:
         self.clock = 0.0  # the latest clock seen
         self.running: dict[str, Span] = {}  # spans started and not ended
         self._first_at: float | None = None
+        self._splits = 0  # split spans so far (a note's end may lengthen one)
 
     def apply(self, event: dict[str, Any], clock: float | None) -> bool:
         """Take one event in (``clock``: its stamp; None for runs recorded before stamps, which are
         placed by wall time); return whether a span changed."""
-        at = float(event.get("at") or 0.0)
-        if self._first_at is None:
-            self._first_at = at
-        now = clock if clock is not None else max(0.0, at - self._first_at)
-        self.clock = max(self.clock, now)
-        self.extent = max(self.extent, now)
-        kind = str(event.get("kind", ""))
-        node = str(event.get("node_id", ""))
-        if kind in _OPENS:
-            return self._open(_OPENS[kind], node, event, now, at)
+        if clock is None:
+            at = float(event.get("at") or 0.0)
+            if self._first_at is None:
+                self._first_at = at
+            clock = max(0.0, at - self._first_at)
+        now = clock
+        if now > self.clock:
+            self.clock = now
+            if now > self.extent:
+                self.extent = now
+        kind = event.get("kind")
+        opens = _OPENS.get(kind)  # type: ignore[arg-type]
+        node = event.get("node_id") or ""
+        if opens is not None:
+            return self._open(opens, node, event, now)
         span = self.by_node.get(node)
         if span is None and kind in _CLOSES:  # its start was not seen (a run recorded in part)
             duration = event.get("duration")
             began = now - float(duration) if isinstance(duration, (int, float)) else now
-            self._open("note" if kind == "note_finished" else "sync", node, event, max(0.0, began), at)
+            self._open("note" if kind == "note_finished" else "sync", node, event, max(0.0, began))
             span = self.by_node[node]
         if span is None:
             return False
@@ -87,34 +93,48 @@ class Spans:
             return False
         return True
 
-    def _open(self, kind: str, node: str, event: dict[str, Any], now: float, at: float) -> bool:
+    def _open(self, kind: str, node: str, event: dict[str, Any], now: float) -> bool:
         if kind == "sync" and node in self.by_node:
             return False
-        outer = [prefix for prefix in _prefixes(node) if prefix in self.by_node]
+        outer = self._outer(node)
         # named from the span it is drawn in (or the cadence): enrich/fetch_customer → fetch_customer
-        inside = outer[-1] if outer else node.split("/", 1)[0]
+        inside = outer[0] if outer else node.split("/", 1)[0]
         name = node[len(inside) + 1 :] if node.startswith(inside + "/") else node
-        span = Span(node, kind, name, len(outer), now, at)
+        span = Span(node, kind, name, len(outer), now, float(event.get("at") or 0.0))
         if kind == "split":  # the condition's time is not measured: the split spans its branch
             span.end = now
             span.status = "done"
+            self._splits += 1
         else:
             self.running[node] = span
         self.rows.append(span)
         self.by_node[node] = span
         return True
 
+    def _outer(self, node: str) -> list[str]:
+        """The spans ``node`` is drawn inside, innermost first."""
+        out = []
+        cut = node.rfind("/")
+        while cut > 0:
+            prefix = node[:cut]
+            if prefix in self.by_node:
+                out.append(prefix)
+            cut = node.rfind("/", 0, cut)
+        return out
+
     def _close(self, span: Span, event: dict[str, Any], now: float) -> None:
         self.running.pop(span.node, None)
         duration = event.get("duration")
-        span.end = span.start + float(duration) if isinstance(duration, (int, float)) else now
+        end = span.end = span.start + float(duration) if isinstance(duration, (int, float)) else now
         error = event.get("error")
         span.status = str(event.get("status") or ("failed" if error else "done"))
-        self.extent = max(self.extent, span.end)
-        for prefix in _prefixes(span.node):  # a split lasts until its branch's last note ends
-            outer = self.by_node.get(prefix)
-            if outer is not None and outer.kind == "split" and outer.end is not None:
-                outer.end = max(outer.end, span.end)
+        if end > self.extent:
+            self.extent = end
+        if self._splits:  # a split lasts until its branch's last note ends
+            for prefix in self._outer(span.node):
+                outer = self.by_node[prefix]
+                if outer.kind == "split" and outer.end is not None:
+                    outer.end = max(outer.end, end)
 
     def close(self) -> None:
         """The run ended: spans still open end where the run was last seen (stopped, crashed)."""
@@ -123,9 +143,3 @@ class Spans:
                 span.end = max(span.start, self.clock)
                 span.status = "cancelled"
         self.running.clear()
-
-
-def _prefixes(node: str) -> list[str]:
-    """``a/b/c`` → ``a``, ``a/b``: the ids a node sits inside."""
-    parts = node.split("/")
-    return ["/".join(parts[:i]) for i in range(1, len(parts))]

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from cadence.events import Event, NoteFinished, NoteStarted
+from cadence.events import Event
 
 from .. import protocol as p
 from .catalog import tree
@@ -37,14 +37,18 @@ class EventSender:
         if watch is None:
             self._send(event)
             return
-        with watch.own_work():
+        watch.own += 1  # the worker's own work, never a note's stall (a context manager costs more)
+        try:
             self._send(event)
+        finally:
+            watch.own -= 1
 
     def _send(self, event: Event) -> None:
         data = event.as_dict()
-        if isinstance(event, NoteStarted):
+        kind = event.kind
+        if kind == "note_started":
             self.clock.note(started=True)
-            self._notes[event.node_id] = (event.run_id, event.cadence, event.depth, event.name)
+            self._notes[event.node_id] = (event.run_id, event.cadence, event.depth, data.get("name", ""))
             if self.watch is not None:
                 self.watch.note_started(event.node_id)
         snapshots = getattr(event, "snapshots", None)
@@ -57,7 +61,7 @@ class EventSender:
                 clock=round(self.clock.now(), 6),
             )
         )
-        if isinstance(event, NoteFinished):
+        if kind == "note_finished":
             self.clock.note(started=False)
             if self.watch is not None:
                 self.watch.note_finished(event.node_id)

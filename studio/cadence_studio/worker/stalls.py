@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 __all__ = ["StallWatch"]
 
@@ -37,7 +36,7 @@ class StallWatch:
         # threshold gets several samples, long enough to cost nothing (about 100 wakeups a second).
         self.interval = min(0.01, threshold / 5)
         self._tasks: dict[asyncio.Task[object], str] = {}  # the note each task is running
-        self._own = 0  # > 0 while the worker does its own work on the loop
+        self.own = 0  # > 0 while the worker does its own work on the loop (its listener counts it)
         self._beat_no = 0
         self._due = 0.0  # when the next beat should run (perf_counter)
         self._samples: dict[int, collections.Counter[str | None]] = {}
@@ -68,15 +67,6 @@ class StallWatch:
         task = asyncio.current_task()
         if task is not None and self._tasks.get(task) == node_id:
             del self._tasks[task]
-
-    @contextlib.contextmanager
-    def own_work(self) -> Iterator[None]:
-        """Time spent inside is the worker's, never a note's."""
-        self._own += 1
-        try:
-            yield
-        finally:
-            self._own -= 1
 
     def _schedule(self, now: float) -> None:
         assert self._loop is not None
@@ -115,7 +105,7 @@ class StallWatch:
                 continue  # the loop is on time
             beat = self._beat_no
             task = asyncio.current_task(loop)  # the task the loop is running now (read, not changed)
-            who = _OWN if self._own else self._tasks.get(task) if task is not None else None
+            who = _OWN if self.own else self._tasks.get(task) if task is not None else None
             with self._lock:
                 if beat == self._beat_no:  # not a beat that ran meanwhile
                     self._samples.setdefault(beat, collections.Counter())[who] += 1

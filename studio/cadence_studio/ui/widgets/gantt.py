@@ -238,7 +238,7 @@ class Gantt(ScrollView, can_focus=True):
         end = self.end_of(span)
         total = max(extent, end, 1e-9)
         start = span.start
-        if (end - start) / total * cells < 0.5:  # too short to see: an eighth of a cell at least
+        if (end - start) / total * cells < 0.5:  # too short to see: drawn half a cell wide
             end = min(total, start + total / cells / 2)
             start = max(0.0, end - total / cells / 2)
         back = self.rich_style.bgcolor or "default"
@@ -249,7 +249,7 @@ class Gantt(ScrollView, can_focus=True):
             # the yellow ends on the cell boundary where the bar's own colour takes over
             tried = Bar(total, start, cut / cells * total, width=cells, color=_RETRY_COLOR, bgcolor=back)
             strip = Strip.join([self._render_bar(tried, cells).crop(0, cut), strip.crop(cut, cells)])
-        marks = self._marks(span, end - span.start if span.end is None else span.end - span.start)
+        marks = self._marks(span, self.end_of(span) - span.start)
         return self._annotate(strip, marks, span.start / total * cells, end / total * cells, cells)
 
     def _render_bar(self, bar: Bar, cells: int) -> Strip:
