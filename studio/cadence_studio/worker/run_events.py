@@ -29,6 +29,7 @@ class EventSender:
         self.clock = RunTime()
         self.watch = StallWatch(stall_ms / 1000, self._stalled) if stall_ms > 0 else None
         self._notes: dict[str, tuple[str, str, int, str]] = {}  # node id -> run id, cadence, depth, name
+        self._times: dict[str, list[float]] = {}  # node id -> [start, end] (perf_counter; end 0: running)
         if self.watch is not None:
             self.watch.start()
 
@@ -49,6 +50,7 @@ class EventSender:
         if kind == "note_started":
             self.clock.note(started=True)
             self._notes[event.node_id] = (event.run_id, event.cadence, event.depth, data.get("name", ""))
+            self._times[event.node_id] = [time.perf_counter(), 0.0]
             if self.watch is not None:
                 self.watch.note_started(event.node_id)
         snapshots = getattr(event, "snapshots", None)
@@ -63,6 +65,9 @@ class EventSender:
         )
         if kind == "note_finished":
             self.clock.note(started=False)
+            times = self._times.get(event.node_id)
+            if times is not None:
+                times[1] = time.perf_counter()
             if self.watch is not None:
                 self.watch.note_finished(event.node_id)
 
@@ -71,6 +76,13 @@ class EventSender:
         self.clock.held(held)
 
     def _stalled(self, node_id: str, seconds: float) -> None:
+        # The loop's lateness may hold the worker's own work after the note too: never more than the note
+        # ran (its wall time, which is its own: a started note is never held).
+        start, end = self._times.get(node_id, (0.0, 0.0))
+        if start:
+            seconds = min(seconds, (end or time.perf_counter()) - start)
+        if self.watch is None or seconds < self.watch.threshold:
+            return
         run_id, cadence, depth, name = self._notes.get(node_id, ("", "", 0, ""))
         event: dict[str, Any] = {
             "kind": "stalled",
@@ -81,7 +93,7 @@ class EventSender:
             "at": time.time(),
             "name": name,
             "blocked": round(seconds, 6),
-            "threshold": self.watch.threshold if self.watch is not None else 0.0,
+            "threshold": self.watch.threshold,
         }
         self.send(p.EventMessage(run=self.number, event=event, clock=round(self.clock.now(), 6)))
 
