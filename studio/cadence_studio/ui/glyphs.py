@@ -33,7 +33,7 @@ LEGEND: list[tuple[str, list[tuple[str, str]]]] = [
             ("↻2", "this run took 2 attempts"),
             ("↪", "this run fell back"),
             (
-                f"{STALL_GLYPH}200 ms",
+                f"{STALL_GLYPH} 200 ms",
                 "blocked the event loop 200 ms (an async def note calling blocking code)",
             ),
         ],
@@ -64,11 +64,12 @@ LEGEND: list[tuple[str, list[tuple[str, str]]]] = [
     (
         "Timeline, a Gantt chart of the run's own time (paused time left out)",
         [
-            ("███", "a note's bar: green done, red failed, cyan running"),
-            ("▒▒▒", "a .sync group, a child cadence, a split (its rows below, indented)"),
+            ("┆", "a tick of the time axis (its step on the left); a click on a row selects its note"),
+            ("███", "a note's bar: green done, red failed, cyan running (…: still running)"),
+            ("∥ ▾ ◇", "a .sync group, child cadence, split: a grey bar over the rows indented under it"),
             ("↻2", "retried: the yellow part of the bar is the failed attempts"),
             ("↪ ◷", "fell back, timed out"),
-            (STALL_GLYPH, "blocked the event loop"),
+            (STALL_GLYPH, "blocked the event loop (by its name, and the time after its bar)"),
         ],
     ),
     (
