@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -21,6 +22,7 @@ from cadence_studio import protocol as p
 from cadence_studio.protocol.session import Session
 from cadence_studio.store.history import History
 from cadence_studio.ui.client import WorkerClient
+from cadence_studio.ui.layout import layout
 
 from .test_worker import next_of
 
@@ -169,3 +171,19 @@ def test_run_takes_the_threshold_and_refuses_a_negative_one(tmp_path: Path) -> N
     bad = cli("run", "stally.py", "--stall-ms", "-1", "--no-history", cwd=cwd)
     assert bad.returncode == 2
     assert "--stall-ms" in bad.stderr
+
+
+async def test_the_graph_marks_a_stalled_note_in_its_top_border(tmp_path: Path) -> None:
+    """``⚠ 200 ms`` beside the note's ✓ and duration, in red; the note that only awaited has no mark."""
+    _, session = await run_stally(project(tmp_path))
+    run = session.run
+    assert run is not None
+    assert run.graph is not None
+    drawing = layout(run.graph, statuses=run.statuses())
+    blocks, awaits = drawing.boxes["stally/blocks"], drawing.boxes["stally/awaits"]
+    line = drawing.lines[blocks.y]
+    border = line.plain[blocks.x : blocks.x + blocks.width]
+    assert re.match(r"╭─ ✓ \d+ ms ⚠ \d+ ms ─", border), border  # its own time, then the time it blocked
+    at = line.plain.index("⚠", blocks.x)
+    assert any(s.start <= at < s.end and "red" in str(s.style) for s in line.spans)
+    assert "⚠" not in drawing.lines[awaits.y].plain[awaits.x : awaits.x + awaits.width]

@@ -56,8 +56,7 @@ _STYLES = {
 }
 #: Cells kept for a status ("✓ 999 ms") so that a run never moves a box.
 _STATUS_CELLS = 8
-_MARK = "bold yellow"  # what resilience did in the run: ↻2, ↪
-_STALL = "bold red"  # ⚠ 200 ms: the note held the worker's event loop
+_MARK, _STALL = "bold yellow", "bold red"  # what the run did: ↻2 ↪ (resilience), ⚠ 200 ms (a stall)
 LINE, _BREAKPOINT = "bright_black", "bold red"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -217,11 +216,9 @@ class Context:
             text += " reused"
         elif duration is not None and status != "skipped":
             text += f" {format_duration(float(duration))}"
-        runs: Runs = [(text, _STYLES[status]), *((f" {mark}", _MARK) for mark in run_marks(entry))]
-        stalled = entry.get("stalled")
-        if stalled:
-            runs.append((f" {STALL_GLYPH} {format_duration(float(stalled))}", _STALL))
-        return runs
+        blocked = entry.get("stalled")  # the note held the worker's event loop this long
+        stall = [(f" {STALL_GLYPH} {format_duration(float(blocked))}", _STALL)] if blocked else []
+        return [(text, _STYLES[status]), *((f" {mark}", _MARK) for mark in run_marks(entry)), *stall]
 
 
 class Element(abc.ABC):
