@@ -167,6 +167,7 @@ async def test_at_80x24_labels_are_cut_and_every_row_fits(tmp_path: Path) -> Non
         long_row = row_text(app, "checkout/risk_review/false/approve_frictionless")
         assert long_row[:label].rstrip().endswith("…")  # cut, not wrapped
         assert rows[0].text.startswith("own time")
+        assert rows[-1].text.startswith("complete_order ")  # shown by t at the end: the last rows in view
 
 
 HELD = 1.0  # seconds held at a breakpoint; the run's notes take about 0.2 s of their own

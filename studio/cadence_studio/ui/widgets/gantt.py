@@ -96,6 +96,7 @@ class Gantt(ScrollView, can_focus=True):
         self.spans: Spans | None = None
         self.live = False  # a run going on now: running bars grow with the clock
         self._shown_rows = 0
+        self._follow = True  # at the last row: stay there as rows come (until scrolled up)
         self._grow: Timer | None = None
         self._extent = 0.0  # the run's own time the bars are scaled to, as of the last refresh
         self._wall = 0.0  # the wall clock then (running notes grow from it)
@@ -107,7 +108,8 @@ class Gantt(ScrollView, can_focus=True):
 
     def show(self, spans: Spans | None, *, live: bool) -> None:
         """Draw ``spans`` (None: an empty chart); ``live``: the run is going on in a worker now."""
-        follow = self.scroll_y >= self.max_scroll_y  # at the end: stay there as rows come
+        if spans is not self.spans:  # another run: from its first row
+            self._shown_rows, self._follow = 0, True
         self.spans, self.live = spans, live
         rows = len(spans.rows) if spans is not None else 0
         size = Size(self.scrollable_content_region.width, rows + 1)
@@ -115,7 +117,7 @@ class Gantt(ScrollView, can_focus=True):
             # only this widget's scrollbars depend on it: no layout of the whole screen (as Timeline)
             self.set_reactive(Gantt.virtual_size, size)
             self._scroll_update(size)
-        if follow and rows > self._shown_rows:
+        if self._follow and rows > self._shown_rows:
             self.scroll_to(y=self.max_scroll_y, animate=False)
         self._shown_rows = rows
         self._repaint()
@@ -140,6 +142,13 @@ class Gantt(ScrollView, can_focus=True):
 
     def on_resize(self, event: Resize) -> None:
         self.show(self.spans, live=self.live)
+        if self._follow:  # shown again (t), or another height: the last rows still in view
+            self.scroll_to(y=self.max_scroll_y, animate=False)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self.size.height:  # a hidden chart has no end to be at
+            self._follow = new_value >= self.max_scroll_y
 
     def on_click(self, event: Click) -> None:
         index = int(self.scroll_y) + event.y - 1  # the axis is row 0
