@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ..errors import StudioError
 from ..store.history import History
 from ._options import CwdOpt
 from .headless import RunOptions, export, list_cadences, run_cadence
 from .history_commands import list_history, show_history
+from .insight_commands import DIFF_JSON, PROVENANCE_JSON, diff_history, provenance_history
 
 __all__ = ["app", "main"]
 
@@ -273,6 +275,43 @@ def history_show(
     Example: cadence-studio history show 12
     """
     raise typer.Exit(show_history(History(cwd), run_id, as_json=as_json))
+
+
+@history_app.command(
+    "diff",
+    help="Compare two recorded runs: per note, in graph order, each run's status, time and the score "
+    "fields it wrote (old → new); what differs is highlighted.\n\n"
+    "Example: cadence-studio history diff 11 12\n\n"
+    f"--json prints one object: {escape(' '.join(DIFF_JSON.split()))}",
+)
+def history_diff(
+    a: Annotated[int, typer.Argument(help="The first run's number, as `cadence-studio history` lists it.")],
+    b: Annotated[int, typer.Argument(help="The second run's number.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object (its shape: above).")] = False,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    raise typer.Exit(diff_history(History(cwd), a, b, as_json=as_json))
+
+
+@history_app.command(
+    "provenance",
+    help="Which notes wrote a score field in a recorded run, in order, old → new (a .sync group's "
+    "merge and a .child's merge are listed when they set it).\n\n"
+    "Example: cadence-studio history provenance 12 total\n\n"
+    f"--json prints one object: {escape(' '.join(PROVENANCE_JSON.split()))}",
+)
+def history_provenance(
+    run_id: Annotated[int, typer.Argument(help="The run's number, as `cadence-studio history` lists it.")],
+    field: Annotated[
+        str, typer.Argument(help="A field of the score (total), or a path into one (items.0, address.city).")
+    ],
+    scope: Annotated[
+        str, typer.Option("--in", help="A .child's node id: the field of that child's own score.")
+    ] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object (its shape: above).")] = False,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    raise typer.Exit(provenance_history(History(cwd), run_id, field, scope=scope, as_json=as_json))
 
 
 _COMMANDS = {"open", "list", "run", "export", "history"}

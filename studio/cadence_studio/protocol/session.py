@@ -12,6 +12,7 @@ from typing import Any
 from cadence.diagram import format_duration
 
 from . import messages as p
+from .field_writes import FieldWrites
 
 __all__ = ["MergeView", "NodeState", "RunRecord", "Session", "default_choice", "status_style"]
 
@@ -81,6 +82,7 @@ class RunRecord:
     duration: float = 0.0
     graph: dict[str, Any] | None = None  # the graph it ran on, for a run opened from history
     recorded: str | None = None  # "history #12 (11-22 17:13:05)" for a run opened from history
+    writes: FieldWrites = dataclasses.field(default_factory=FieldWrites)  # which note wrote which field
 
     def node(self, node_id: str) -> NodeState:
         state = self.nodes.get(node_id)
@@ -183,6 +185,7 @@ class Session:
         node = event.get("node_id", "")
         if message.score is not None:
             run.score = message.score
+        run.writes.feed(event, message.score)
         changed = {"graph", "timeline"}
         state = run.node(node) if node else None
         if kind == "resumed":
