@@ -95,8 +95,6 @@ def _cell(row: NoteRow, side: Side, names: list[str]) -> Text:
             continue
         text.append(f"{clean(name)}: ", style=style)
         text.append_text(_change(write, style))
-        if write.how != "note":
-            text.append(f" ({_HOW[write.how]})", style="dim italic")
     return text
 
 

@@ -63,6 +63,14 @@ LEGEND: list[tuple[str, list[tuple[str, str]]]] = [
             ("■", "run ended"),
         ],
     ),
+    (
+        "Across runs",
+        [
+            ("m =", "in the history (h): mark two runs, compare them note by note"),
+            ("≠", "a note that differs between the two runs (d: only those)"),
+            ("p", "on a score field: the notes that wrote it, in order (Enter jumps to one)"),
+        ],
+    ),
 ]
 
 

@@ -1,4 +1,5 @@
-"""The run history picker: the project's recorded runs as a tree, newest first; Enter opens one.
+"""The run history picker: the project's recorded runs as a tree, newest first; Enter opens one, and
+two runs marked (m or space) are compared with ``=``.
 
 A run resumed or re-run from a note of another run is listed under it, with how it came from it;
 when the history has such runs, a line under the list says where the highlighted run came from in
@@ -7,6 +8,7 @@ full (a narrow terminal cuts the end of the list's lines).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any, ClassVar
 
@@ -16,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, OptionList
+from textual.widgets import Button, Footer, Label, OptionList
 from textual.widgets.option_list import Option
 
 from cadence.diagram import format_duration
@@ -25,16 +27,29 @@ from ...protocol.session import status_style
 from ...store.history import RunSummary
 from ...store.lineage import TreeRow, describe, origin, tree
 
-__all__ = ["HistoryDialog"]
+__all__ = ["Compare", "HistoryDialog"]
 
 _LIST_ROWS = 20  # the most the list of runs takes, even in a tall terminal
+_MARKS = ("A", "B")  # the marked runs, older first: the comparison's two sides
 
 
-class HistoryDialog(ModalScreen[int | None]):
-    """Lists recorded runs, each under the run it came from; returns the chosen run's id (``None``
-    when cancelled)."""
+@dataclasses.dataclass(frozen=True)
+class Compare:
+    """The dialog's answer when two runs were marked and ``=`` pressed: run ``a`` (the older), ``b``."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    a: int
+    b: int
+
+
+class HistoryDialog(ModalScreen[int | Compare | None]):
+    """Lists recorded runs, each under the run it came from; returns the chosen run's id, the two
+    runs to compare, or ``None`` when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("m,space", "mark", "Mark", tooltip="Mark the highlighted run to compare (two at most)"),
+        Binding("equals_sign", "compare", "Compare", key_display="=", tooltip="Compare the two marked runs"),
+    ]
     DEFAULT_CSS = """
     HistoryDialog { align: center middle; }
     HistoryDialog #dialog { width: 90%; max-width: 120; height: auto; max-height: 90%;
@@ -53,6 +68,7 @@ class HistoryDialog(ModalScreen[int | None]):
         self.runs = runs
         self.where = where
         self.problem = problem
+        self.marked: list[int] = []  # in the order they were marked; the oldest mark goes at a third
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -66,25 +82,74 @@ class HistoryDialog(ModalScreen[int | None]):
                 today = time.localtime()[:3]
                 rows = tree(self.runs)
                 indent = max(len(row.prefix) for row in rows)
+                self._prompts = {row.run.id: _prompt(row, widths, indent, today) for row in rows}
                 yield OptionList(
-                    *(Option(_prompt(row, widths, indent, today), id=str(row.run.id)) for row in rows),
-                    id="runs",
+                    *(Option(self._marked(row.run.id), id=str(row.run.id)) for row in rows), id="runs"
                 )
                 if any(run.parent is not None for run in self.runs):
                     yield Label(_origin(rows[0].run), id="lineage")
                 yield Label(
-                    "Enter opens a run as it was: its graph, timeline and every score.", classes="hint"
+                    "Enter opens a run as it was: its graph, timeline and every score. "
+                    "m marks two runs, = compares them.",
+                    classes="hint",
                 )
             else:
                 yield Label(self.problem or "No runs recorded yet: press r to run a cadence.")
             with Horizontal(classes="buttons"):
                 yield Button("Close", id="cancel")
+        yield Footer(compact=True)
+
+    def _marked(self, run_id: int) -> Text:
+        """The run's line, after its mark (A or B) when it is marked."""
+        order = sorted(self.marked)
+        mark = _MARKS[order.index(run_id)] if run_id in order else " "
+        line = Text(f"{mark} ", style="bold reverse" if run_id in order else "")
+        return line + self._prompts[run_id]
+
+    def action_mark(self) -> None:
+        """Mark (or unmark) the highlighted run; a third mark replaces the oldest."""
+        options = self.query(OptionList)
+        option = options.first().highlighted_option if options else None
+        if option is None or option.id is None:
+            return
+        run = int(option.id)
+        if run in self.marked:
+            self.marked.remove(run)
+        else:
+            self.marked = [*self.marked[-1:], run]
+        runs = options.first()
+        for run_id in self._prompts:
+            runs.replace_option_prompt(str(run_id), self._marked(run_id))
+
+    def action_compare(self) -> None:
+        """Compare the two marked runs (or the one marked and the highlighted one)."""
+        marked = list(self.marked)
+        options = self.query(OptionList)
+        option = options.first().highlighted_option if options else None
+        if len(marked) == 1 and option is not None and option.id is not None and int(option.id) != marked[0]:
+            marked.append(int(option.id))
+        if len(marked) != 2:
+            self.notify(
+                "mark two runs with m (or space), then press = to compare them",
+                title="Compare runs",
+                severity="warning",
+            )
+            return
+        unreadable = [r for r in self.runs if r.id in marked and r.unreadable is not None]
+        if unreadable:
+            run = unreadable[0]
+            self.notify(
+                f"run #{run.id} is unreadable: {run.unreadable}", title="Compare runs", severity="error"
+            )
+            return
+        a, b = sorted(marked)
+        self.dismiss(Compare(a, b))
 
     def on_resize(self, event: events.Resize) -> None:
         # The list gives up rows first, so the hint and Close stay on screen in a short terminal:
         # 90% of the screen, less what the title, hint, buttons, border and padding take (and the
         # line saying where the highlighted run came from).
-        reserved = 12 + len(self.query("#lineage"))
+        reserved = 14 + len(self.query("#lineage"))  # and the footer, and a hint on two lines
         for options in self.query(OptionList):
             options.styles.max_height = max(3, min(_LIST_ROWS, event.size.height * 9 // 10 - reserved))
 

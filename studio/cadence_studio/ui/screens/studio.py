@@ -22,15 +22,15 @@ from ...store.history import HistoryError
 from ..widgets.measure_graph import MeasureGraph
 from ..widgets.score_tree import ScoreTree
 from .dialogs import ArgsDialog, CodeDialog, ExportDialog, NewNoteDialog, ScoreDialog
-from .history_dialog import HistoryDialog
-from .studio_durable import DurableControls
+from .history_dialog import Compare, HistoryDialog
+from .studio_insight import RunInsight
 
 __all__ = ["StudioScreen"]
 
 CHECK_TIMEOUT = 3.0  # seconds to wait for the worker to check an edited score
 
 
-class StudioScreen(DurableControls):
+class StudioScreen(RunInsight):
     """Everything the studio shows for one TARGET."""
 
     CSS_PATH = "studio.tcss"
@@ -178,8 +178,10 @@ class StudioScreen(DurableControls):
         except HistoryError as error:
             runs, problem = [], str(error)
 
-        def chosen(run_id: int | None) -> None:
-            if run_id is not None:
+        def chosen(run_id: int | Compare | None) -> None:
+            if isinstance(run_id, Compare):
+                self.compare(run_id.a, run_id.b)
+            elif run_id is not None:
                 self.open_past_run(run_id)
 
         self.app.push_screen(
