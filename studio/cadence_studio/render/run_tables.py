@@ -43,13 +43,15 @@ def comparison_table(comparison: RunComparison, *, only_differences: bool = Fals
     a, b = comparison.a, comparison.b
     rows = [row for row in comparison.rows if row.differs or not only_differences]
     names = [f"{'  ' * row.depth}{row.node_id.rsplit('/', 1)[-1]}" for row in rows]
-    table = Table(box=box.SIMPLE_HEAD, expand=True, show_lines=False, pad_edge=False)
+    # every other note on a shade, so that a note's lines read as one row
+    table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, row_styles=["", "on grey11"])
     width = min(_NAME_WIDTH, 2 + max((len(name) for name in names), default=4))
     table.add_column("note", width=width, no_wrap=True, overflow="ellipsis")
     table.add_column(Text(f"A  {run_title(a)}", style=status_style(a.status)), ratio=1, overflow="fold")
     table.add_column(Text(f"B  {run_title(b)}", style=status_style(b.status)), ratio=1, overflow="fold")
     for row, shown in zip(rows, names, strict=True):
-        name = Text("≠ " if row.differs else "  ", style="bold yellow")
+        name = Text()  # (a style given to Text() would be the whole line's)
+        name.append("≠ " if row.differs else "  ", style="bold yellow")
         name.append(clean(shown), style="bold" if row.differs else "")
         fields = list(row.a.writes) + [n for n in row.b.writes if n not in row.a.writes]
         table.add_row(name, _cell(row, row.a, fields), _cell(row, row.b, fields))

@@ -23,6 +23,7 @@ __all__ = ["FieldProvenanceDialog"]
 
 _HOW = {"note": "", "merge": "  (the group's merge)", "child": "  (the child's merge)"}
 _VALUE_WIDTH = 200  # a value is cut here; the option list wraps what fits
+_PARTS_FROM = 60  # a container's repr longer than this is shown by what changed in it (``+2: 'pen'``)
 
 
 class FieldProvenanceDialog(ModalScreen[str | None]):
@@ -85,7 +86,8 @@ def _prompt(index: int, write: FieldWrite) -> Text:
     text.append(_HOW[write.how], style="italic dim")
     text.append("\n    ")
     parts = write.summary()
-    if parts is not None and (write.old.endswith("…") or write.new.endswith("…")):
+    long = max(len(write.old), len(write.new)) > _PARTS_FROM
+    if parts is not None and (long or write.old.endswith("…") or write.new.endswith("…")):
         text.append(_cut(parts), style="yellow")
         return text
     text.append(_cut(write.old), style="red")

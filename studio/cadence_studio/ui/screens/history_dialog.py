@@ -103,8 +103,11 @@ class HistoryDialog(ModalScreen[int | Compare | None]):
         """The run's line, after its mark (A or B) when it is marked."""
         order = sorted(self.marked)
         mark = _MARKS[order.index(run_id)] if run_id in order else " "
-        line = Text(f"{mark} ", style="bold reverse" if run_id in order else "")
-        return line + self._prompts[run_id]
+        line = Text(no_wrap=True, overflow="ellipsis")  # (a style given to Text() would be the whole line's)
+        line.append(mark, style="bold reverse" if run_id in order else "")
+        line.append(" ")
+        line.append_text(self._prompts[run_id])
+        return line
 
     def action_mark(self) -> None:
         """Mark (or unmark) the highlighted run; a third mark replaces the oldest."""
