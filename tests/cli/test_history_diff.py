@@ -138,14 +138,14 @@ def test_diff_lists_each_note_in_graph_order_with_the_fields_each_run_wrote(proj
     assert (data["a"]["id"], data["b"]["id"]) == (1, 2)
     notes = {note["node_id"]: note for note in data["notes"]}
     assert [note["node_id"] for note in data["notes"]] == ORDER
-    start = notes["job/start"]
-    assert start["same"] is True
+    start = notes["job/start"]  # the same in both (its time may differ on a busy machine: not asserted)
+    assert not {"status", "writes", "resilience"} & set(start["differs"])
     assert start["a"]["writes"] == {"steps": {"old": "[]", "new": "['start']", "how": "note"}}
     assert start["a"]["writes"] == start["b"]["writes"]
     left = notes["job/both/left"]
-    assert left["differs"] == ["writes"]
+    assert "writes" in left["differs"]
     assert (left["a"]["writes"]["left"]["new"], left["b"]["writes"]["left"]["new"]) == ("2", "14")
-    assert notes["job/both/right"]["same"] is True
+    assert "writes" not in notes["job/both/right"]["differs"]
     # the other split branch: each run took one
     shout, whisper = notes["job/size/true/shout"], notes["job/size/false/whisper"]
     assert (shout["a"]["status"], shout["a"]["ran"], shout["b"]["status"]) == ("other branch", False, "done")
@@ -179,8 +179,10 @@ def test_the_table_shows_both_runs_side_by_side_and_marks_what_differs(project: 
     assert shout.lstrip().startswith("≠")
     assert "· other branch" in shout
     assert "done" in shout
-    start = next(line for line in lines if line.strip().startswith("start"))  # the same: no ≠
+    start = next(line for line in lines if line.strip().removeprefix("≠").strip().startswith("start"))
     assert start.count("done") == 2
+    steps = next(line for line in lines if "steps: [] → ['start']" in line)  # the same write: both sides
+    assert steps.count("steps: [] → ['start']") == 2
     assert any("left: 0 → 2" in line and "left: 0 → 14" in line for line in lines)
     assert any("↻2" in line for line in lines)
 

@@ -108,6 +108,8 @@ class FieldWrites:
 
     def __init__(self) -> None:
         self.steps: list[Step] = []
+        self._by_node: dict[str, list[Step]] = {}  # a node id -> its steps
+        self._in_group: dict[str, list[Step]] = {}  # a .sync group -> its members' steps (nested too)
         self._children: list[str] = []  # the .child nodes entered
         self._tasks: dict[str, str] = {}  # a .sync member's node id -> its group's
         self._current: dict[str, Node] = {}  # lane (see _lane) -> the newest score known in it
@@ -156,7 +158,7 @@ class FieldWrites:
             return
         marks = diff_trees(before, after)
         if marks:
-            self.steps.append(Step(node, self.scope_of(node), how, before, after, marks))
+            self._add(Step(node, self.scope_of(node), how, before, after, marks), lane)
 
     def _merged(self, group: str, merged: Node, event: dict[str, Any]) -> None:
         lane = self._lane(group)
@@ -165,7 +167,7 @@ class FieldWrites:
         if forked is None or event.get("error"):
             return
         conflicts = {str(name) for name in event.get("conflicts") or {}}
-        members = [s for s in self.steps if s.node_id == group or s.node_id.startswith(f"{group}/")]
+        members = self._in_group.pop(group, [])
         marks: dict[str, str] = {}
         for path, mark in diff_trees(forked, merged).items():
             keys = split_path(path)
@@ -177,7 +179,16 @@ class FieldWrites:
             if not last or last[-1].new != now:
                 marks[path] = mark
         if marks:
-            self.steps.append(Step(group, self.scope_of(group), "merge", forked, merged, marks))
+            self._add(Step(group, self.scope_of(group), "merge", forked, merged, marks), lane)
+
+    def _add(self, step: Step, lane: str) -> None:
+        """Keep ``step``, under its node and under every ``.sync`` group whose copy (``lane``) it wrote."""
+        self.steps.append(step)
+        self._by_node.setdefault(step.node_id, []).append(step)
+        while lane in self._tasks:
+            group = self._tasks[lane]
+            self._in_group.setdefault(group, []).append(step)
+            lane = self._lane(group)
 
     def scope_of(self, node: str) -> str:
         """The score ``node`` runs on: the innermost ``.child`` holding it, or ``""`` (the run's own)."""
@@ -215,13 +226,12 @@ class FieldWrites:
     def written_by(self, node: str) -> dict[str, FieldWrite]:
         """The top-level fields ``node`` changed (its note, or its group's merge), old → new."""
         out: dict[str, FieldWrite] = {}
-        for step in self.steps:
-            if step.node_id == node:
-                for name in step.fields():
-                    write = step.write(join_path([name]))
-                    if write is not None:
-                        first = out.get(name)
-                        out[name] = write if first is None else dataclasses.replace(write, old=first.old)
+        for step in self._by_node.get(node, ()):
+            for name in step.fields():
+                write = step.write(join_path([name]))
+                if write is not None:
+                    first = out.get(name)
+                    out[name] = write if first is None else dataclasses.replace(write, old=first.old)
         return out
 
 

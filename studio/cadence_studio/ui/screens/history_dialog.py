@@ -100,7 +100,9 @@ class HistoryDialog(ModalScreen[int | Compare | None]):
         yield Footer(compact=True)
 
     def _marked(self, run_id: int) -> Text:
-        """The run's line, after its mark (A or B) when it is marked."""
+        """The run's line, after a column of marks (A or B) while runs are marked."""
+        if not self.marked:
+            return self._prompts[run_id]
         order = sorted(self.marked)
         mark = _MARKS[order.index(run_id)] if run_id in order else " "
         line = Text(no_wrap=True, overflow="ellipsis")  # (a style given to Text() would be the whole line's)
