@@ -58,16 +58,34 @@ class FieldWrite:
         return "; ".join(shown) + (f"; … {more} more" if more > 0 else "")
 
 
-@dataclasses.dataclass(frozen=True)
 class Step:
-    """A step that changed a score: who, in which scope, the score before and after, and what differs."""
+    """A step that may have changed a score: who, in which scope, the score before and after.
 
-    node_id: str
-    scope: str
-    how: str
-    before: Node
-    after: Node
-    marks: dict[str, str]
+    What differs (:attr:`marks`) is worked out when first asked for, not while the run goes on: a
+    run's events are taken in at the pace they come, and most fields are never traced.
+    """
+
+    __slots__ = ("_marks", "after", "before", "how", "node_id", "scope")
+
+    def __init__(
+        self,
+        node_id: str,
+        scope: str,
+        how: str,
+        before: Node,
+        after: Node,
+        marks: dict[str, str] | None = None,
+    ) -> None:
+        self.node_id, self.scope, self.how = node_id, scope, how
+        self.before, self.after = before, after
+        self._marks = marks
+
+    @property
+    def marks(self) -> dict[str, str]:
+        """``{path: "added" | "removed" | "changed"}`` between its scores (see :func:`diff_trees`)."""
+        if self._marks is None:
+            self._marks = diff_trees(self.before, self.after)
+        return self._marks
 
     def fields(self) -> list[str]:
         """The top-level fields it changed, in the score's order (then removed ones)."""
@@ -104,7 +122,7 @@ class Step:
 
 
 class FieldWrites:
-    """The steps of one run that changed a score, in the order they ended."""
+    """The steps of one run that may have changed a score, in the order they ended."""
 
     def __init__(self) -> None:
         self.steps: list[Step] = []
@@ -154,11 +172,8 @@ class FieldWrites:
         if before is None:
             before = self._current.get(lane)
         self._current[lane] = after
-        if before is None:
-            return
-        marks = diff_trees(before, after)
-        if marks:
-            self._add(Step(node, self.scope_of(node), how, before, after, marks), lane)
+        if before is not None and before is not after:
+            self._add(Step(node, self.scope_of(node), how, before, after), lane)
 
     def _merged(self, group: str, merged: Node, event: dict[str, Any]) -> None:
         lane = self._lane(group)
