@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import StudioError
+from ..protocol.target import parse_target
 from ..store.history import History
 from ._options import CwdOpt
 from .headless import RunOptions, export, list_cadences, run_cadence
@@ -69,6 +70,32 @@ def open_studio(target: TargetArg, cwd: CwdOpt = Path(".")) -> None:
     from ..ui.app import make_app
 
     make_app(target, cwd=cwd).run()
+
+
+@app.command("serve")
+def serve_command(
+    target: TargetArg,
+    cwd: CwdOpt = Path("."),
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; the default lets only this machine connect.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the studio on TARGET in a web browser (textual-serve): one studio per browser tab.
+
+    Example: cadence-studio serve examples/shop.py --port 8000, then open http://127.0.0.1:8000
+    """
+    from .serve import port_free, serve
+
+    try:
+        parse_target(target)
+    except StudioError as error:
+        raise typer.BadParameter(str(error), param_hint="TARGET") from None
+    why = port_free(host, port)
+    if why is not None:
+        print(f"error: cannot serve: {why}", file=sys.stderr)
+        raise typer.Exit(2)
+    serve(target, cwd=cwd, host=host, port=port)
 
 
 @app.command("list")
@@ -275,7 +302,12 @@ def history_show(
     raise typer.Exit(show_history(History(cwd), run_id, as_json=as_json))
 
 
-_COMMANDS = {"open", "list", "run", "export", "history"}
+def _commands() -> set[str]:
+    """The names of the commands and command groups (anything else first is a TARGET)."""
+    names = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
+    return names | {g.name or "" for g in app.registered_groups}
+
+
 _OPEN_OPTIONS = {"--cwd"}  # the options of `open` that take a value
 
 
@@ -286,7 +318,7 @@ def _opens_a_target(args: list[str]) -> bool:
         if arg in _OPEN_OPTIONS:
             next(rest, None)
         elif not arg.startswith("-"):
-            return arg not in _COMMANDS
+            return arg not in _commands()
         elif not arg.startswith("--cwd="):
             return False
     return False
