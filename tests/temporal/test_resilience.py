@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from temporalio.client import Client
 
 from cadence import Cadence, CadenceHooks, Score, fallback, retry, serialize_score, timeout
-from cadence.integrations.temporal import WorkflowFailed, run, start
+from cadence.integrations.temporal import WorkflowFailed, create_worker, run, start
 from cadence.integrations.temporal._client import result
 from tests.temporal.conftest import TemporalServer
 from tests.temporal.serving import activity_events, serving
@@ -172,3 +173,62 @@ async def test_a_changed_definition_is_refused_naming_the_node(temporal_server: 
     assert "'r-changed/later' (note)" in str(failed.value)
     assert "'r-changed/renamed' (note)" in str(failed.value)
     assert await activity_events(handle) == []  # no note ran
+
+
+def sleepy(job: Job) -> None:
+    time.sleep(2.5)  # a plain def: it must run off the worker's event loop, which keeps heartbeating
+    job.done = "slept"
+
+
+async def test_a_sync_note_does_not_block_the_worker_heartbeats(temporal_server: TemporalServer) -> None:
+    """A blocking `def` note longer than the heartbeat timeout (1 s) is not taken for a lost worker:
+    one attempt, scheduled once."""
+    cadence = Cadence("r-sync-note", Job()).then("sleepy", sleepy)
+    client = await Client.connect(temporal_server.address)
+    queue = f"test-sync-{time.monotonic_ns()}"
+    async with create_worker(client, [cadence], task_queue=queue, heartbeat_timeout=1.0):
+        handle = await start(client, cadence, Job(), task_queue=queue)
+        final = await result(handle, cadence, Job())
+    assert final.done == "slept"
+    events = [e for e in await activity_events(handle) if e[1] == "r-sync-note/sleepy"]
+    assert [e[0] for e in events] == [
+        "ACTIVITY_TASK_SCHEDULED",
+        "ACTIVITY_TASK_STARTED",
+        "ACTIVITY_TASK_COMPLETED",
+    ]
+
+
+class Parent(CadenceHooks):
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def before_cadence(self, name: str, score: Any) -> None:
+        self.calls.append(f"before_cadence {name}")
+
+    def after_cadence(
+        self, name: str, score: Any, duration: float, error: BaseException | None = None
+    ) -> None:
+        self.calls.append(f"after_cadence {name}")
+
+    def before_note(self, name: str, score: Any) -> None:
+        self.calls.append(f"before_note {name}")
+
+
+def keep(parent: Job, child: Job) -> None:
+    parent.later = child.later
+
+
+async def test_a_parents_hooks_see_an_unobserved_child(temporal_server: TemporalServer) -> None:
+    local_hooks, remote_hooks = Parent(), Parent()
+
+    def make(hooks: Parent) -> Cadence[Job]:
+        child = Cadence("r-kid", Job()).then("later", later)
+        return Cadence("r-parent", Job()).child("kid", child, keep).with_hooks(hooks)
+
+    await make(local_hooks).run(Job())
+    cadence = make(remote_hooks)
+    client = await Client.connect(temporal_server.address)
+    async with serving(client, cadence) as queue:
+        await run(client, cadence, Job(), task_queue=queue)
+    assert remote_hooks.calls == local_hooks.calls
+    assert "before_cadence r-kid" in remote_hooks.calls
