@@ -35,10 +35,12 @@ from .messages import (
     RunEnded,
     ScoreChecked,
     SetBreakpoints,
+    SetWatches,
     Shutdown,
     Step,
     StepOver,
     Stop,
+    WatchFailed,
     WorkerError,
     WorkerExited,
     decode_command,
@@ -46,6 +48,7 @@ from .messages import (
     encode,
 )
 from .process import PARENT_ENV, WORKER_MODULE
+from .watches import Watch, WatchHit
 
 __all__ = [
     "PARENT_ENV",
@@ -74,10 +77,14 @@ __all__ = [
     "RunEnded",
     "ScoreChecked",
     "SetBreakpoints",
+    "SetWatches",
     "Shutdown",
     "Step",
     "StepOver",
     "Stop",
+    "Watch",
+    "WatchFailed",
+    "WatchHit",
     "WorkerError",
     "WorkerExited",
     "decode_command",

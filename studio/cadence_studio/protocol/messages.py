@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from .watches import Watch, WatchHit
+
 __all__ = [
     "CadenceEntry",
     "Catalog",
@@ -35,10 +37,12 @@ __all__ = [
     "RunEnded",
     "ScoreChecked",
     "SetBreakpoints",
+    "SetWatches",
     "Shutdown",
     "Step",
     "StepOver",
     "Stop",
+    "WatchFailed",
     "WorkerError",
     "WorkerExited",
     "decode_command",
@@ -83,6 +87,7 @@ class Run(_Wire):
     args: dict[str, Any] = Field(default_factory=dict)
     score: dict[str, Any] | None = None
     breakpoints: list[str] = Field(default_factory=list)
+    watches: list[Watch] = Field(default_factory=list)  # data breakpoints (see :mod:`.watches`)
     pause_at_start: bool = False
     durable: Durable | None = None
 
@@ -110,6 +115,13 @@ class SetBreakpoints(_Wire):
 
     type: Literal["breakpoints"] = "breakpoints"
     ids: list[str]
+
+
+class SetWatches(_Wire):
+    """Replace the data breakpoints of the current and later runs (a bad one is a ``worker_error``)."""
+
+    type: Literal["watches"] = "watches"
+    watches: list[Watch]
 
 
 class Stop(_Wire):
@@ -158,6 +170,7 @@ Command = Annotated[
     | StepOver
     | Continue
     | SetBreakpoints
+    | SetWatches
     | Stop
     | Expand
     | CheckScore
@@ -258,6 +271,7 @@ class Paused(_Wire):
     name: str
     held: list[str] = Field(default_factory=list)
     score: Any = None
+    watch: WatchHit | None = None  # held right after a note (kind "after") by a data breakpoint
 
 
 class RunBegan(_Wire):
@@ -328,6 +342,16 @@ class Log(_Wire):
     text: str
 
 
+class WatchFailed(_Wire):
+    """A watch expression raised when evaluated after ``node_id`` (said once a run; the run goes on)."""
+
+    type: Literal["watch_failed"] = "watch_failed"
+    run: int
+    watch: Watch
+    node_id: str
+    error: str
+
+
 class WorkerExited(_Wire):
     """Made by the client, never sent: the worker process ended (``returncode``, last stderr)."""
 
@@ -356,6 +380,7 @@ Message = Annotated[
     | ScoreChecked
     | RerunPlan
     | Log
+    | WatchFailed
     | WorkerError
     | WorkerExited,
     Field(discriminator="type"),
