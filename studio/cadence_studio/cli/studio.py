@@ -15,6 +15,7 @@ import typer
 
 from ..errors import StudioError
 from ..protocol.target import parse_target
+from ..protocol.watches import Watch, watch_problem
 from ..store.history import History
 from ._options import CwdOpt
 from .headless import RunOptions, export, list_cadences, run_cadence
@@ -127,6 +128,18 @@ def run_command(
     break_at: Annotated[
         list[str] | None, typer.Option("--break-at", help="Print the score before this note id, then go on.")
     ] = None,
+    watch: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--watch", metavar="FIELD", help="Print each note that changes this score field, old → new."
+        ),
+    ] = None,
+    break_when: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--break-when", metavar="EXPR", help="Print where this expression over `score` turns true."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Events as JSON lines, then the result.")] = False,
     metrics_port: Annotated[
         int | None,
@@ -201,7 +214,13 @@ def run_command(
     if initial is not None and not isinstance(initial, dict):
         raise typer.BadParameter("the score must be a JSON object of field values", param_hint="--score")
     options = RunOptions(
-        _parse_args(arg or []), initial, list(break_at or []), as_json, resume=resume, rerun=rerun
+        _parse_args(arg or []),
+        initial,
+        list(break_at or []),
+        as_json,
+        resume=resume,
+        rerun=rerun,
+        watches=_watches(watch or [], break_when or []),
     )
     target = target or ""
     history = None if no_history else History(cwd)
@@ -227,6 +246,20 @@ def run_command(
     finally:
         metrics.close()
     raise typer.Exit(code)
+
+
+def _watches(fields: list[str], expressions: list[str]) -> list[Watch]:
+    """``--watch`` and ``--break-when`` as watches; a broken one (exit 2) before any worker starts."""
+    watches = [Watch(kind="field", text=f) for f in fields] + [
+        Watch(kind="expr", text=e) for e in expressions
+    ]
+    for item in watches:
+        problem = watch_problem(item)
+        if problem is not None:
+            flag = "--watch" if item.kind == "field" else "--break-when"
+            print(f"error: {flag}: {problem}", file=sys.stderr)
+            raise typer.Exit(2)
+    return watches
 
 
 def _rerun_point(text: str | None) -> tuple[int, str] | None:

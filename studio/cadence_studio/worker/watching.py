@@ -127,7 +127,7 @@ class WatchingController(StepController):
     async def __call__(self, point: Waypoint) -> None:
         if self._watches and point.depth == 0:
             self._score = point.score
-            self._baseline(point.score, point.node_id)
+            self._baseline(point.score, "")
             if point.kind == "note":
                 self._before[point.node_id] = {
                     w.text: _kept(_read(point.score, w.text)) for w, code in self._watches if code is None
