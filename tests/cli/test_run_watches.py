@@ -22,10 +22,10 @@ def project(tmp_path: Path) -> Path:
 def test_watch_prints_every_write_with_the_note_and_old_new(project: Path) -> None:
     done = studio("run", "cart.py", "--watch", "total", cwd=project)
     assert done.returncode == 0, done.stderr
-    hits = [line for line in done.stdout.splitlines() if line.startswith("◉")]
+    hits = [line for line in done.stdout.splitlines() if line.startswith("◈")]
     assert [h.split(";")[0] for h in hits] == [
-        "◉ score.total: 0 → 12000 (written by cart/price)",
-        "◉ score.total: 12000 → 11500 (written by cart/discount)",
+        "◈ score.total: 0 → 12000 (written by cart/price)",
+        "◈ score.total: 12000 → 11500 (written by cart/discount)",
     ]
     assert "note=''" in hits[0]  # paused right after price: label has not run yet
 
@@ -41,8 +41,8 @@ def test_break_when_prints_where_it_turns_true_and_a_raising_one_once(project: P
         cwd=project,
     )
     assert done.returncode == 0, done.stderr
-    hits = [line.split(";")[0] for line in done.stdout.splitlines() if line.startswith("◉")]
-    assert hits == ["◉ score.total > 10000 became true after cart/price"]
+    hits = [line.split(";")[0] for line in done.stdout.splitlines() if line.startswith("◈")]
+    assert hits == ["◈ score.total > 10000 became true after cart/price"]
     warnings = [line for line in done.stderr.splitlines() if line.startswith("warning: watch")]
     assert len(warnings) == 1, done.stderr
     assert "'score.missing > 1' raised" in warnings[0]

@@ -12,6 +12,7 @@ from typing import Any
 from cadence.diagram import format_duration
 
 from . import messages as p
+from .watches import Watch, WatchHit
 
 __all__ = ["MergeView", "NodeState", "RunRecord", "Session", "default_choice", "status_style"]
 
@@ -75,6 +76,7 @@ class RunRecord:
     paused_at: str | None = None
     held: list[str] = dataclasses.field(default_factory=list)
     paused_score: Any = None
+    watch_hit: WatchHit | None = None  # paused right after a note by a data breakpoint
     score: Any = None  # the latest score seen
     error: p.ErrorInfo | None = None
     skip_reason: str | None = None  # why a note ended the run with Skip
@@ -117,6 +119,7 @@ class Session:
         self.entries: list[p.CadenceEntry] = []
         self.selected: str | None = None
         self.breakpoints: set[str] = set()
+        self.watches: list[Watch] = []  # data breakpoints, sent with every run
         self.run: RunRecord | None = None
         self.logs: list[tuple[str, str]] = []
         self.notice: str | None = None
@@ -159,6 +162,13 @@ class Session:
             case p.WorkerError():
                 self.notice = message.message
                 return {"status"}
+            case p.WatchFailed():
+                run = self._current(message.run)
+                if run is not None:
+                    run.timeline.append(
+                        ("yellow", f"! watch {message.watch.text!r} raised: {message.error}", "")
+                    )
+                return {"timeline"}
             case p.WorkerExited():
                 if self.run is not None and not self.run.finished:
                     self.run.status = "crashed"
@@ -251,7 +261,10 @@ class Session:
         run.paused_at = message.node_id
         run.held = list(message.held)
         run.paused_score = message.score
+        run.watch_hit = message.watch
         line = ("yellow", f"⏸ paused before {message.node_id}", message.node_id)
+        if message.watch is not None:
+            line = ("magenta", f"◈ {message.watch.line()}", message.node_id)
         if not run.timeline or run.timeline[-1] != line:
             run.timeline.append(line)
         return {"graph", "inspector", "timeline", "status"}
@@ -261,13 +274,14 @@ class Session:
             self.run.status = "running"
             self.run.paused_at = None
             self.run.held = []
+            self.run.watch_hit = None
 
     def _ended(self, message: p.RunEnded) -> set[str]:
         run = self._current(message.run)
         if run is None:
             return set()
         run.status = message.status
-        run.held, run.paused_at = [], None
+        run.held, run.paused_at, run.watch_hit = [], None, None
         run.error = message.error
         run.duration = message.duration
         if message.score is not None:

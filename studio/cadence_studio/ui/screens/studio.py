@@ -23,14 +23,14 @@ from ..widgets.measure_graph import MeasureGraph
 from ..widgets.score_tree import ScoreTree
 from .dialogs import ArgsDialog, CodeDialog, ExportDialog, NewNoteDialog, ScoreDialog
 from .history_dialog import HistoryDialog
-from .studio_durable import DurableControls
+from .studio_debug import DebugControls
 
 __all__ = ["StudioScreen"]
 
 CHECK_TIMEOUT = 3.0  # seconds to wait for the worker to check an edited score
 
 
-class StudioScreen(DurableControls):
+class StudioScreen(DebugControls):
     """Everything the studio shows for one TARGET."""
 
     CSS_PATH = "studio.tcss"
@@ -43,7 +43,7 @@ class StudioScreen(DurableControls):
         Binding("x", "stop", "Stop", tooltip="Stop the run"),
         Binding("i", "edit_input", "Input", tooltip="Edit the initial score (JSON)"),
         Binding("a", "edit_args", "Args", show=False, tooltip="Edit the factory's arguments"),
-        Binding("e", "export", "Export", tooltip="Export the diagram"),
+        Binding("E", "export", "Export", tooltip="Export the diagram"),
         Binding("h", "history", "History", tooltip="Open a past run of this project"),
         Binding(
             "R",
