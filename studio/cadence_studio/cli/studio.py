@@ -18,6 +18,7 @@ from ..protocol.target import parse_target
 from ..protocol.watches import Watch, watch_problem
 from ..store.history import History
 from ._options import CwdOpt
+from .debug_commands import freeze, print_source
 from .headless import RunOptions, export, list_cadences, run_cadence
 from .history_commands import list_history, show_history
 
@@ -346,6 +347,34 @@ def worker_command(
             sticky_timeout=sticky_timeout,
         )
     )
+@app.command("source")
+def source_command(
+    target: TargetArg,
+    node_id: Annotated[str, typer.Argument(help="The note's id, as `cadence-studio list` shows it.")],
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """Print a note's source, highlighted, its first line marked (the studio's Source pane).
+
+    Example: cadence-studio source examples/shop.py:checkout checkout/load_cart
+    """
+    raise typer.Exit(asyncio.run(print_source(target, node_id, cwd=cwd)))
+
+
+@app.command("freeze")
+def freeze_command(
+    run_id: Annotated[int, typer.Argument(help="A recorded run's number (`cadence-studio history`).")],
+    node_id: Annotated[str, typer.Argument(help="A top-level note of that run that finished.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Folder for the test (default: tests/).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite the test if it exists.")] = False,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """Write a pytest file that runs a note alone on its recorded input and checks its recorded output.
+
+    Example: cadence-studio freeze 12 checkout/price    (writes tests/test_checkout_price.py)
+    """
+    raise typer.Exit(freeze(run_id, node_id, cwd=cwd, directory=output, force=force))
 
 
 history_app = typer.Typer(
@@ -391,6 +420,7 @@ def _commands() -> set[str]:
     return names | {g.name or "" for g in app.registered_groups}
 
 
+_COMMANDS = {"open", "list", "run", "export", "history", "source", "freeze"}
 _OPEN_OPTIONS = {"--cwd"}  # the options of `open` that take a value
 
 
