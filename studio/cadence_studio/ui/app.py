@@ -98,6 +98,11 @@ class StudioApp(App[None]):
                     screen.action_watches,
                 ),
                 ("Edit note", "Open the selected note in $EDITOR at its line", screen.action_edit_source),
+                (
+                    "Freeze note as a test",
+                    "A pytest file: the note on its recorded input",
+                    screen.action_freeze_note,
+                ),
                 ("Stop", "Stop the run (replacing a hung worker)", screen.action_stop),
                 ("Edit input", "Edit the initial score as JSON", screen.action_edit_input),
                 ("Edit arguments", "The factory's arguments", screen.action_edit_args),

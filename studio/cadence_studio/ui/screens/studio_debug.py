@@ -12,12 +12,15 @@ import shlex
 import subprocess
 from typing import ClassVar
 
+from textual import work
 from textual.app import SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.widgets import TabbedContent
 
 from ... import protocol as p
+from ...errors import HistoryError, ScaffoldError
 from ...protocol.watches import normalised, watch_problem
+from ..freezing import freeze_recorded
 from ..source import SourceError, note_source
 from ..widgets.measure_graph import MeasureGraph
 from ..widgets.note_details import find_node
@@ -30,7 +33,8 @@ __all__ = ["DebugControls"]
 
 
 class DebugControls(DurableControls):
-    """w watches the selected score field, W lists and adds watches, e edits the selected note."""
+    """w watches the selected score field, W lists and adds watches, e edits the selected note, f
+    freezes it as a test."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -42,6 +46,9 @@ class DebugControls(DurableControls):
         ),
         Binding("W", "watches", "Watches", show=False, tooltip="Data breakpoints: add an expression, remove"),
         Binding("e", "edit_source", "Edit", show=False, tooltip="Open the selected note in $EDITOR"),
+        Binding(
+            "f", "freeze_note", "Freeze", show=False, tooltip="Write a test of the selected finished note"
+        ),
     ]
 
     def _apply(self, message: p.Message) -> set[str]:
@@ -139,3 +146,36 @@ class DebugControls(DurableControls):
         except OSError as error:
             self.notify(f"could not start $EDITOR ({editor!r}): {error}", title="Editor", severity="error")
         self._show_inspector()
+
+    def action_freeze_note(self) -> None:
+        """Write a pytest file running the selected note of the run on screen on its recorded input."""
+        node_id = self.focus_node
+        if node_id is None:
+            self.notify("select a finished note first (↑ ↓), then f", severity="warning")
+            return
+        number = self._history_run()
+        if number is not None and self.history is not None:
+            self.freeze(number, node_id)
+
+    @work(thread=True, group="freeze")
+    def freeze(self, number: int, node_id: str) -> None:
+        assert self.history is not None
+        try:
+            path = freeze_recorded(self.history, number, node_id, root=self.project)
+        except (HistoryError, ScaffoldError) as error:
+            hint = (
+                f" (`cadence-studio freeze {number} {node_id} --force` overwrites it)"
+                if "exist" in str(error)
+                else ""
+            )
+            self.app.call_from_thread(
+                self.notify, f"{error}{hint}", title="Freeze as a test", severity="error", timeout=10
+            )
+            return
+        shown = path.relative_to(self.project) if path.is_relative_to(self.project) else path
+        self.app.call_from_thread(
+            self.notify,
+            f"wrote {shown}: {node_id} on its input from run #{number}; run it with pytest",
+            title="Frozen as a test",
+            timeout=8,
+        )
