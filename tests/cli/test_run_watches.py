@@ -66,3 +66,14 @@ def test_a_broken_watch_exits_2_naming_it(project: Path, args: list[str], says: 
     assert done.returncode == 2, done.stdout
     assert says in done.stderr
     assert "✓" not in done.stdout  # no note ran
+
+
+def test_two_watches_hit_by_one_note_are_both_printed(project: Path) -> None:
+    done = studio("run", "cart.py", "--watch", "total", "--break-when", "score.total > 10000", cwd=project)
+    assert done.returncode == 0, done.stderr
+    hits = [line.split(";")[0] for line in done.stdout.splitlines() if line.startswith("◈")]
+    assert hits == [
+        "◈ score.total: 0 → 12000 (written by cart/price)",
+        "◈ score.total > 10000 became true after cart/price",
+        "◈ score.total: 12000 → 11500 (written by cart/discount)",
+    ]

@@ -81,7 +81,10 @@ def print_paused(message: p.Paused, as_json: bool, out: TextIO) -> None:
     if as_json:
         print(json.dumps(message.model_dump() | {"type": "paused"}, default=str), file=out)
     elif message.watch is not None:  # a data breakpoint: held right after the note that wrote
-        print(f"◈ {message.watch.line()}; score: {_short(message.score)}", file=out)
+        *first, last = [message.watch, *message.also]
+        for hit in first:
+            print(f"◈ {hit.line()}", file=out)
+        print(f"◈ {last.line()}; score: {_short(message.score)}", file=out)
     else:
         print(f"⏸ paused before {message.node_id} ({message.kind}); score: {_short(message.score)}", file=out)
 

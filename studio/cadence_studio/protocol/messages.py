@@ -272,6 +272,7 @@ class Paused(_Wire):
     held: list[str] = Field(default_factory=list)
     score: Any = None
     watch: WatchHit | None = None  # held right after a note (kind "after") by a data breakpoint
+    also: list[WatchHit] = Field(default_factory=list)  # more watches hit by that note
 
 
 class RunBegan(_Wire):

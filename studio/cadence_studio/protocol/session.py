@@ -77,6 +77,7 @@ class RunRecord:
     held: list[str] = dataclasses.field(default_factory=list)
     paused_score: Any = None
     watch_hit: WatchHit | None = None  # paused right after a note by a data breakpoint
+    also_hit: list[WatchHit] = dataclasses.field(default_factory=list)  # more watches that note hit
     score: Any = None  # the latest score seen
     error: p.ErrorInfo | None = None
     skip_reason: str | None = None  # why a note ended the run with Skip
@@ -261,10 +262,12 @@ class Session:
         run.paused_at = message.node_id
         run.held = list(message.held)
         run.paused_score = message.score
-        run.watch_hit = message.watch
+        run.watch_hit, run.also_hit = message.watch, list(message.also)
         line = ("yellow", f"⏸ paused before {message.node_id}", message.node_id)
         if message.watch is not None:
-            line = ("magenta", f"◈ {message.watch.line()}", message.node_id)
+            *first, last = [message.watch, *message.also]
+            run.timeline.extend(("magenta", f"◈ {hit.line()}", message.node_id) for hit in first)
+            line = ("magenta", f"◈ {last.line()}", message.node_id)
         if not run.timeline or run.timeline[-1] != line:
             run.timeline.append(line)
         return {"graph", "inspector", "timeline", "status"}

@@ -189,6 +189,9 @@ class Worker:
             return
         self._reported = ids
         self.live = first.score
+        hits = (
+            self.controller.hits.get(first.node_id, []) if self.controller and first.kind == "after" else []
+        )
         self.channel.send(
             p.Paused(
                 run=number,
@@ -197,9 +200,8 @@ class Worker:
                 name=first.name,
                 held=ids,
                 score=tree(first.score),
-                watch=self.controller.hits.get(first.node_id)
-                if self.controller and first.kind == "after"
-                else None,
+                watch=hits[0] if hits else None,
+                also=hits[1:],
             )
         )
 

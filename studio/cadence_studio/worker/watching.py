@@ -87,7 +87,7 @@ class WatchingController(StepController):
     ) -> None:
         super().__init__(breakpoints=breakpoints, pause_at_start=pause_at_start, on_pause=on_pause)
         self.on_failed = on_failed
-        self.hits: dict[str, WatchHit] = {}  # node id -> why the run is held after it
+        self.hits: dict[str, list[WatchHit]] = {}  # node id -> why the run is held after it
         self._watches: list[tuple[Watch, Any]] = []
         self._truth: dict[Watch, bool] = {}  # each expression's value after the last note
         self._failed: set[Watch] = set()
@@ -140,22 +140,24 @@ class WatchingController(StepController):
             return None
         self._score = score = point.score
         before = self._before.pop(point.node_id, {})
-        hit = None
+        hits: list[WatchHit] = []
         for watch, code in self._watches:
             if code is None:
                 old, new = before.get(watch.text, _MISSING), _read(score, watch.text)
                 if old is not _MISSING and _differs(old, new):
-                    hit = hit or WatchHit(
-                        watch=watch, node_id=point.node_id, old=_short.repr(old), new=_short.repr(new)
+                    hits.append(
+                        WatchHit(
+                            watch=watch, node_id=point.node_id, old=_short.repr(old), new=_short.repr(new)
+                        )
                     )
                 continue
             value = self._evaluate(watch, code, score, point.node_id)
             if value is None:
                 continue
             if value and not self._truth.get(watch, False):
-                hit = hit or WatchHit(watch=watch, node_id=point.node_id, old="False", new="True")
+                hits.append(WatchHit(watch=watch, node_id=point.node_id, old="False", new="True"))
             self._truth[watch] = value
-        if hit is None:
+        if not hits:
             return None
-        self.hits[point.node_id] = hit
+        self.hits[point.node_id] = hits
         return self.hold(point)

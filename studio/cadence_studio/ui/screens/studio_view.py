@@ -237,7 +237,8 @@ class StudioView(Screen[None]):
             other = f" · {run.entry} {run.status}" if run is not None and not run.finished else ""
             self._status(f"{entry.name}: ready — r run · n step · ? keys{other}", "dim")
         elif run.status == "paused" and run.watch_hit is not None:
-            self._status(f"◈ {run.watch_hit.line()}", "bold magenta")
+            more = f" (+{len(run.also_hit)} more: see the timeline)" if run.also_hit else ""
+            self._status(f"◈ {run.watch_hit.line()}{more}", "bold magenta")
         elif run.status == "paused":
             keys = "" if self.narrow else "   n next · o over · c continue · x stop"  # narrow: the footer's
             self._status(f"⏸ paused before {run.paused_at}{keys}", "bold yellow")
