@@ -40,6 +40,9 @@ async def test_w_on_a_score_field_pauses_after_the_note_that_changes_it(tmp_path
         assert run is not None
         assert run.paused_at == "cart/price"
         assert "cart/label" not in run.nodes  # held right after price: label has not started
+        assert (
+            screen(app).query_one(MeasureGraph).statuses["cart/price"]["status"] == "done"
+        )  # not ⏸ before it
         assert "score after cart/price ◈ score.total" in str(tree.root.label)
         row = next(n for n in tree.root.children if n.data is not None and n.data.path == ("total",))
         assert str(row.label).startswith("~ total"), row.label  # marked changed by the note

@@ -94,7 +94,8 @@ class RunRecord:
     def statuses(self) -> dict[str, dict[str, Any]]:
         out = {node: state.as_status() for node, state in self.nodes.items()}
         for node in self.held:
-            out[node] = {"status": "paused"}
+            if self.watch_hit is None or node != self.paused_at:  # held after a note: it is done
+                out[node] = {"status": "paused"}
         return out
 
     def mark_reused(self, node_ids: list[str] | tuple[str, ...]) -> None:

@@ -72,8 +72,8 @@ def _end(text: str, line: int) -> int:
     return line + FALLBACK_LINES - 1
 
 
-def syntax(source: NoteSource, *, theme: str = "monokai") -> Syntax:
-    """The note highlighted: line numbers, its first line marked."""
+def syntax(source: NoteSource, *, theme: str = "monokai", wrap: bool = False) -> Syntax:
+    """The note highlighted: line numbers, its first line marked (``wrap``: long lines wrap, not cut)."""
     return Syntax(
         source.text,
         "python",
@@ -81,6 +81,6 @@ def syntax(source: NoteSource, *, theme: str = "monokai") -> Syntax:
         line_numbers=True,
         line_range=(source.line, source.end),
         highlight_lines={source.line},
-        word_wrap=False,
+        word_wrap=wrap,
         indent_guides=True,
     )

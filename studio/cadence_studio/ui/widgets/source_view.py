@@ -42,4 +42,4 @@ class SourceView(Static):
         self.shown, self._key = source, key
         theme = "monokai" if self.app.current_theme.dark else "default"
         header = Text.assemble((f"{source.file}:{source.line}", "bold"), ("   e: open in $EDITOR\n", "dim"))
-        self.update(Group(header, syntax(source, theme=theme)))
+        self.update(Group(header, syntax(source, theme=theme, wrap=True)))
