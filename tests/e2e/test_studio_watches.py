@@ -46,9 +46,11 @@ async def test_w_on_a_score_field_pauses_after_the_note_that_changes_it(tmp_path
         assert "score after cart/price ◈ score.total" in str(tree.root.label)
         row = next(n for n in tree.root.children if n.data is not None and n.data.path == ("total",))
         assert str(row.label).startswith("~ total"), row.label  # marked changed by the note
+        tree.move_cursor(tree.root)  # elsewhere: the next hit brings the written field into view
         await pilot.press("c")
         await until(lambda: "cart/discount" in status(app), "the second write")
         assert "12000 → 11500" in status(app)
+        await until(lambda: tree.cursor_node is not None and tree.cursor_node.data == row.data, "the field")
         await pilot.press("c")
         await until(lambda: "done in" in status(app), "the end")
 

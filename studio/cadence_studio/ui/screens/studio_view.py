@@ -195,6 +195,8 @@ class StudioView(Screen[None]):
         ):  # held after its write
             title = f"score after {node_id} ◈ {run.watch_hit.watch.label()}"
             tree.show(run.paused_score, run.before.get(node_id), title=title, live=True)
+            if run.watch_hit.watch.kind == "field":  # the written field in view, small terminals too
+                tree.reveal(tuple(run.watch_hit.watch.text.split(".")))
         elif run.paused_at is not None and node_id in (run.paused_at, *run.held):
             tree.show(run.paused_score, title=f"score before {node_id}", live=node_id == run.paused_at)
         elif node_id in run.after:
