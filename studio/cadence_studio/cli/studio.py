@@ -347,6 +347,8 @@ def worker_command(
             sticky_timeout=sticky_timeout,
         )
     )
+
+
 @app.command("source")
 def source_command(
     target: TargetArg,
@@ -420,7 +422,6 @@ def _commands() -> set[str]:
     return names | {g.name or "" for g in app.registered_groups}
 
 
-_COMMANDS = {"open", "list", "run", "export", "history", "source", "freeze"}
 _OPEN_OPTIONS = {"--cwd"}  # the options of `open` that take a value
 
 
