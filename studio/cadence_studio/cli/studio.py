@@ -15,7 +15,7 @@ import typer
 
 from ..errors import StudioError
 from ..store.history import History
-from ._options import CwdOpt
+from ._options import CwdOpt, NamespaceOpt, TemporalOpt
 from .headless import RunOptions, export, list_cadences, run_cadence
 from .history_commands import list_history, show_history
 
@@ -252,27 +252,70 @@ def history_list(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs, newest first.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    temporal: TemporalOpt = None,
+    namespace: NamespaceOpt = None,
     cwd: CwdOpt = Path("."),
 ) -> None:
-    """List the newest recorded runs; `history show ID` prints one.
+    """List the newest recorded runs; `history show ID` prints one. With --temporal, the cadence runs
+    on that Temporal server instead.
 
     Example: cadence-studio history -n 5
+
+    Example: cadence-studio history --temporal localhost:7233
     """
     if ctx.invoked_subcommand is None:
+        if temporal is not None:
+            from .temporal_history import list_temporal
+
+            raise typer.Exit(
+                list_temporal(temporal, namespace or _namespace(cwd), limit=limit, as_json=as_json)
+            )
         raise typer.Exit(list_history(History(cwd), limit=limit, as_json=as_json))
 
 
 @history_app.command("show")
 def history_show(
-    run_id: Annotated[int, typer.Argument(help="The run's number, as `cadence-studio history` lists it.")],
+    run_id: Annotated[
+        str,
+        typer.Argument(
+            help="The run's number, as `cadence-studio history` lists it (with --temporal: its workflow id)."
+        ),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Events as JSON lines, then the result.")] = False,
+    temporal: TemporalOpt = None,
+    namespace: NamespaceOpt = None,
     cwd: CwdOpt = Path("."),
 ) -> None:
-    """Print a recorded run: its input, every event and how it ended.
+    """Print a recorded run: its input, every event and how it ended. With --temporal, a cadence run
+    of that Temporal server, read from its workflow history.
 
     Example: cadence-studio history show 12
+
+    Example: cadence-studio history show checkout-1a2b3c4d5e6f --temporal localhost:7233
     """
-    raise typer.Exit(show_history(History(cwd), run_id, as_json=as_json))
+    if temporal is not None:
+        from .temporal_history import show_temporal
+
+        raise typer.Exit(show_temporal(temporal, namespace or _namespace(cwd), run_id, as_json=as_json))
+    if not run_id.isdigit():
+        print(
+            f"error: {run_id!r} is not a run number (`cadence-studio history` lists them); "
+            "a Temporal workflow id needs --temporal HOST:PORT",
+            file=sys.stderr,
+        )
+        raise typer.Exit(2)
+    raise typer.Exit(show_history(History(cwd), int(run_id), as_json=as_json))
+
+
+def _namespace(cwd: Path) -> str:
+    """The project's Temporal namespace ([tool.cadence] namespace, CADENCE_NAMESPACE), or "default"."""
+    from ..protocol.config import ConfigError, load_config
+
+    try:
+        return load_config(cwd).namespace
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise typer.Exit(2) from None
 
 
 _COMMANDS = {"open", "list", "run", "export", "history"}
