@@ -318,7 +318,33 @@ def _namespace(cwd: Path) -> str:
         raise typer.Exit(2) from None
 
 
-_COMMANDS = {"open", "list", "run", "export", "history"}
+@app.command("replay")
+def replay_command(
+    history_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="HISTORY.json",
+            help="A workflow history: `temporal workflow show --workflow-id ID --output json`, or the "
+            "Temporal UI's download.",
+        ),
+    ],
+    target: TargetArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Events as JSON lines, then the result.")] = False,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """Print a cadence run from its exported Temporal history (offline), then replay the history
+    against the current code of TARGET and report any non-determinism, naming the note; exit 1 then.
+
+    TARGET's module is imported (in a process of its own) to build its cadences' plans; no note runs.
+
+    Example: cadence-studio replay checkout-run.json examples/shop.py
+    """
+    from .replay import replay_history
+
+    raise typer.Exit(replay_history(history_file, target, cwd=cwd, as_json=as_json))
+
+
+_COMMANDS = {"open", "list", "run", "export", "history", "replay"}
 _OPEN_OPTIONS = {"--cwd"}  # the options of `open` that take a value
 
 
