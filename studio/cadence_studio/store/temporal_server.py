@@ -11,15 +11,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime
+import gc
 import socket
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Coroutine, Mapping
+from typing import Any, TypeVar
 
 from cadence.integrations.temporal.history import WORKFLOW_TYPE, HistoryFormatError, RunHistory, read_history
 
 from ..errors import HistoryError
 
-__all__ = ["TemporalRun", "TemporalUnavailable", "fetch_run", "list_runs", "sync_groups"]
+T = TypeVar("T")
+
+__all__ = ["TemporalRun", "TemporalUnavailable", "fetch_run", "list_runs", "run_sync", "sync_groups"]
 
 CONNECT_TIMEOUT = 5.0
 
@@ -58,6 +61,15 @@ _STATUSES = {
     "CONTINUED_AS_NEW": "continued",
     "TIMED_OUT": "timed out",
 }
+
+
+def run_sync(work: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(work)``, then collect the client it made: a temporalio client left for the
+    interpreter's exit to free aborts Python now and then ("PyGILState_Release ... finalizing")."""
+    try:
+        return asyncio.run(work)
+    finally:
+        gc.collect()
 
 
 def _probe(address: str) -> None:

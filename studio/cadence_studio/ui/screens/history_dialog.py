@@ -11,7 +11,6 @@ full (a narrow terminal cuts the end of the list's lines).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -121,9 +120,9 @@ class HistoryDialog(ModalScreen[int | str | None]):
     def load_temporal(self, address: str, namespace: str) -> None:
         """The server's cadence runs, off the UI's thread (a slow or absent server never freezes it)."""
         try:
-            from ...store.temporal_server import list_runs
+            from ...store.temporal_server import list_runs, run_sync
 
-            runs = asyncio.run(list_runs(address, namespace, limit=_TEMPORAL_RUNS))
+            runs = run_sync(list_runs(address, namespace, limit=_TEMPORAL_RUNS))
         except ImportError:
             problem = "reading Temporal runs needs temporalio: pip install 'cadence-studio[temporal]'"
             self.app.call_from_thread(self._temporal_loaded, [], problem)

@@ -205,11 +205,11 @@ class StudioScreen(DurableControls):
         entries = self.session.entries
         try:
             from ...store.temporal_runs import run_record
-            from ...store.temporal_server import fetch_run, sync_groups
+            from ...store.temporal_server import fetch_run, run_sync, sync_groups
 
             graphs = [e.graph for e in entries if e.graph is not None]
             syncs = tuple(g for graph in graphs for g in sync_groups(graph))
-            run, children = asyncio.run(fetch_run(address, workflow_id, namespace, syncs=syncs))
+            run, children = run_sync(fetch_run(address, workflow_id, namespace, syncs=syncs))
         except (HistoryError, ImportError) as error:
             self.app.call_from_thread(self.notify, str(error), title="Temporal", severity="error", timeout=10)
             return
