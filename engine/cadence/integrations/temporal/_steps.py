@@ -271,7 +271,7 @@ class Steps:
                     score=score,
                     started=min((n.scheduled for n in notes if n.scheduled is not None), default=None),
                     ended=max((n.ended for n in notes if n.ended is not None), default=None),
-                    order=(min(n.order[0] for n in notes), last),
+                    order=(max(n.order[0] for n in notes), last),  # after its notes,
                 )
             )
         return out

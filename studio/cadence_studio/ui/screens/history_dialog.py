@@ -53,7 +53,7 @@ class HistoryDialog(ModalScreen[int | str | None]):
     HistoryDialog OptionList { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }
     HistoryDialog Label.hint { color: $text-muted; margin-top: 1; }
     HistoryDialog Label#lineage { color: $text-muted; text-style: italic; }
-    HistoryDialog Label#temporal { color: $text-muted; }
+    HistoryDialog Label#temporal { color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     HistoryDialog .buttons { height: auto; margin-top: 1; align-horizontal: right; }
     HistoryDialog Button { margin-left: 1; }
     """
@@ -73,6 +73,7 @@ class HistoryDialog(ModalScreen[int | str | None]):
         #: the Temporal server (address, namespace) whose cadence runs are listed too
         self.temporal = temporal
         self.temporal_runs: list[TemporalRun] = []
+        self._columns: tuple[tuple[int, int], int] = ((0, 0), 0)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -88,6 +89,7 @@ class HistoryDialog(ModalScreen[int | str | None]):
                 today = time.localtime()[:3]
                 rows = tree(self.runs)
                 indent = max((len(row.prefix) for row in rows), default=0)
+                self._columns = (widths, indent)  # the Temporal runs line up with these
                 yield OptionList(
                     *(Option(_prompt(row, widths, indent, today), id=str(row.run.id)) for row in rows),
                     id="runs",
@@ -97,7 +99,9 @@ class HistoryDialog(ModalScreen[int | str | None]):
                 if self.temporal is not None:
                     yield Label(f"Temporal {self.temporal[0]}: loading its cadence runs…", id="temporal")
                 yield Label(
-                    "Enter opens a run as it was: its graph, timeline and every score.", classes="hint"
+                    "Enter opens a run as it was: its graph, timeline and every score"
+                    + (" (T: a run on Temporal)." if self.temporal is not None else "."),
+                    classes="hint",
                 )
             else:
                 yield Label(self.problem or "No runs recorded yet: press r to run a cadence.")
@@ -136,16 +140,24 @@ class HistoryDialog(ModalScreen[int | str | None]):
         assert self.temporal is not None
         label = self.query_one("#temporal", Label)
         self.temporal_runs = runs
-        if problem is not None:
-            label.update(f"Temporal {self.temporal[0]}: {problem}")
+        if problem is not None:  # one line: what went wrong, not the whole fix (the CLI prints that)
+            label.update(f"Temporal: {problem.split('; ', 1)[0]}")
+            label.tooltip = problem
             return
         label.update(f"Temporal {self.temporal[0]}: {len(runs)} cadence run{'s' * (len(runs) != 1)}")
         if runs:
             options = self.query_one("#runs", OptionList)
-            width = max(len(run.cadence) for run in runs)
+            (cadence, status), indent = self._columns
+            widths = (
+                max(cadence, *(len(run.cadence) for run in runs)),
+                max(status, *(len(run.status) for run in runs)),
+            )
             today = time.localtime()[:3]
             extra: list[Option | None] = [None] if options.option_count else []
-            extra += [Option(_temporal_prompt(run, width, today), id=f"t:{run.workflow_id}") for run in runs]
+            extra += [
+                Option(_temporal_prompt(run, widths, indent, today), id=f"t:{run.workflow_id}")
+                for run in runs
+            ]
             options.add_options(extra)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -216,15 +228,15 @@ def _prompt(row: TreeRow[RunSummary], widths: tuple[int, int], indent: int, toda
     return text
 
 
-def _temporal_prompt(run: TemporalRun, width: int, today: tuple[int, ...]) -> Text:
-    """One line per Temporal run, in the local runs' columns: time, cadence, status, time taken, its id."""
+def _temporal_prompt(run: TemporalRun, widths: tuple[int, int], indent: int, today: tuple[int, ...]) -> Text:
+    """One line per Temporal run, in the local runs' columns ("T" for a number), its workflow id last."""
     text = Text(no_wrap=True, overflow="ellipsis")
     started = time.localtime(run.started or 0)
     when = time.strftime("%H:%M:%S" if started[:3] == today else "%m-%d %H:%M", started)
-    text.append("⧗ ", style="cyan")
+    text.append("T".ljust(5 + indent) + " ", style="bold cyan")
     text.append(f"{when}  ", style="dim")
-    text.append(f"{run.cadence:<{width}}  ")
-    text.append(run.status, style=status_style(run.status))
+    text.append(f"{run.cadence:<{widths[0]}}  ")
+    text.append(f"{run.status:<{widths[1]}}", style=status_style(run.status))
     text.append(f"{_took(run.duration):>9}")
     text.append(f"  {run.workflow_id}", style="dim")
     return text

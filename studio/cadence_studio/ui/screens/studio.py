@@ -214,7 +214,8 @@ class StudioScreen(DurableControls):
             self.app.call_from_thread(self.notify, str(error), title="Temporal", severity="error", timeout=10)
             return
         entry = next((e for e in entries if e.graph is not None and e.graph.get("name") == run.cadence), None)
-        record = run_record(run, graph=entry.graph if entry else None, children=children)
+        fields = [str(key) for key, _ in (entry.score or {}).get("c") or ()] if entry is not None else []
+        record = run_record(run, graph=entry.graph if entry else None, children=children, fields=fields)
         record.entry = entry.name if entry is not None else run.cadence
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started or 0))
         self.app.call_from_thread(self._show_past_run, record, workflow_id, when)
