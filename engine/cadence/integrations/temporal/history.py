@@ -38,13 +38,14 @@ from ._proto_json import (
 from ._records import WORKFLOW_TYPE, ChildRun, MergeStep, RunHistory, Step
 from ._steps import Activity, Child, Steps, as_dict, error_of
 
-__all__ = [
-    "WORKFLOW_TYPE",
+# Plain sorted order (tests/engine/test_exports.py), not ruff's constants-first one.
+__all__ = [  # noqa: RUF022
     "ChildRun",
     "HistoryFormatError",
     "MergeStep",
     "RunHistory",
     "Step",
+    "WORKFLOW_TYPE",
     "read_history",
 ]
 
