@@ -53,7 +53,7 @@ __all__ = [  # noqa: RUF022
 def _events(history: Any) -> list[Mapping[str, Any]]:
     """The list of events of any accepted form of a history."""
     if hasattr(history, "to_json_dict"):  # temporalio.client.WorkflowHistory
-        history = history.to_jsonas_dict()
+        history = history.to_json_dict()
     if isinstance(history, bytes | bytearray):
         history = history.decode("utf-8", "replace")
     if isinstance(history, str):
@@ -247,4 +247,4 @@ def _ending(
         error = {"type": "Timeout", "message": "the workflow ran past its execution timeout", "traceback": ""}
     elif kind == "WorkflowExecutionCanceled":
         error = {"type": "Cancelled", "message": "the workflow was cancelled", "traceback": ""}
-    return _ENDINGS.get(kind, "failed"), None, error_of(error), at, None
+    return _ENDINGS.get(kind, "failed"), None, error_of(error, run=True), at, None
