@@ -69,8 +69,21 @@ async def _local() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     return after, serialize_score(final)
 
 
+async def connect(address: str) -> Client:
+    """A client, once the dev server's frontend is healthy: it accepts connections a moment before
+    ("Frontend is not healthy yet"), which a loaded machine makes longer."""
+    for _ in range(300):  # up to 30 s
+        try:
+            return await Client.connect(address)
+        except RuntimeError as error:
+            if "not healthy" not in str(error):
+                raise
+            await asyncio.sleep(0.1)
+    return await Client.connect(address)
+
+
 async def _remote(address: str) -> tuple[str, str, dict[str, Any]]:
-    client = await Client.connect(address)
+    client = await connect(address)
     cadence = shop.create_checkout_cadence()
     queue = f"shop-read-{uuid.uuid4().hex[:8]}"
     async with create_worker(client, [cadence], task_queue=queue):

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from temporalio.client import Client
 
 from cadence import Cadence, Score, note, retry
 from cadence.integrations.temporal import WorkflowFailed, create_worker, run
 from cadence.integrations.temporal.history import RunHistory, Step, read_history
 from tests.temporal.conftest import TemporalServer
+from tests.temporal.read.conftest import connect
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -49,7 +49,7 @@ BROKEN = Cadence("broken", Ledger()).then("count", count).then("refuse", refuse)
 
 
 async def _failed_run(address: str) -> tuple[str, RunHistory]:
-    client = await Client.connect(address)
+    client = await connect(address)
     queue = f"broken-{uuid.uuid4().hex[:8]}"
     workflow_id = f"broken-{uuid.uuid4().hex[:12]}"
     async with create_worker(client, [BROKEN], task_queue=queue):

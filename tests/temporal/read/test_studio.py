@@ -37,9 +37,11 @@ async def until(pilot: Pilot[None], done: Callable[[], bool], what: str) -> None
     raise AssertionError(f"{what} never happened")
 
 
-def project(folder: Path, address: str) -> Path:
-    """A project naming the Temporal server, with one local run in its history."""
+def project(folder: Path, address: str, *, local: bool = True) -> Path:
+    """A project naming the Temporal server, with one local run in its history (unless not ``local``)."""
     (folder / "pyproject.toml").write_text(f'[tool.cadence]\ntemporal = "{address}"\n')
+    if not local:
+        return folder
     recorder = History(folder).recorder("examples/shop.py")
     recorder.observe(p.RunBegan(run=1, target="checkout", graph=shop.checkout.describe()))
     recorder.observe(p.RunEnded(run=1, status="done", duration=0.2))
@@ -158,3 +160,21 @@ async def test_a_down_server_is_one_line_and_local_runs_stay(tmp_path: Path) -> 
         )
         assert notice.region.height == 1
         assert ids(dialog) == ["1"]
+
+
+async def test_with_no_local_run_the_keys_work_on_the_temporal_runs(
+    shop_run: ShopRun, tmp_path: Path
+) -> None:
+    """No local run yet: the first Temporal run is highlighted and the list has focus, so Enter opens it."""
+    app = studio(project(tmp_path, shop_run.address, local=False))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("h")
+        await until(pilot, lambda: isinstance(app.screen, HistoryDialog), "the history dialog")
+        dialog = app.screen
+        assert isinstance(dialog, HistoryDialog)
+        await until(pilot, lambda: bool(dialog.temporal_runs), "the Temporal runs listed")
+        options = dialog.query_one("#runs", OptionList)
+        assert options.highlighted == 0
+        assert ids(dialog)[0] == f"t:{dialog.temporal_runs[0].workflow_id}"
+        assert options.has_focus

@@ -159,6 +159,9 @@ class HistoryDialog(ModalScreen[int | str | None]):
                 for run in runs
             ]
             options.add_options(extra)
+            if options.highlighted is None:  # no local run: the keys work on the Temporal ones
+                options.highlighted = len(extra) - len(runs)
+                options.focus()
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()

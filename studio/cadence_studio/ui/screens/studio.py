@@ -213,7 +213,8 @@ class StudioScreen(DurableControls):
         except (HistoryError, ImportError) as error:
             self.app.call_from_thread(self.notify, str(error), title="Temporal", severity="error", timeout=10)
             return
-        entry = next((e for e in entries if e.graph is not None and e.graph.get("name") == run.cadence), None)
+        same = [e for e in entries if e.graph is not None and e.graph.get("name") == run.cadence]
+        entry = min(same, key=lambda e: e.kind != "cadence", default=None)  # a Cadence object first
         fields = [str(key) for key, _ in (entry.score or {}).get("c") or ()] if entry is not None else []
         record = run_record(run, graph=entry.graph if entry else None, children=children, fields=fields)
         record.entry = entry.name if entry is not None else run.cadence
