@@ -114,6 +114,8 @@ async def list_runs(address: str, namespace: str = "default", *, limit: int = 50
     Raises:
         TemporalUnavailable: the server does not answer (or temporalio is missing).
     """
+    from temporalio.service import RPCError
+
     client = await _client(address, namespace)
     runs: list[TemporalRun] = []
     try:
@@ -136,7 +138,7 @@ async def list_runs(address: str, namespace: str = "default", *, limit: int = 50
             )
             if len(runs) >= limit:
                 break
-    except RuntimeError as error:  # an RPCError is a RuntimeError
+    except RPCError as error:
         msg = f"the Temporal server at {address} refused to list workflows: {error}"
         raise TemporalUnavailable(msg) from None
     runs.sort(key=lambda r: r.started or 0.0, reverse=True)
@@ -166,9 +168,11 @@ async def fetch_run(
 
 
 async def _history(client: Any, address: str, workflow_id: str, syncs: tuple[str, ...]) -> RunHistory:
+    from temporalio.service import RPCError
+
     try:
         history = await client.get_workflow_handle(workflow_id).fetch_history()
-    except RuntimeError as error:
+    except RPCError as error:
         msg = (
             f"no workflow {workflow_id!r} on the Temporal server at {address} ({error}); "
             f"`cadence-studio history --temporal {address}` lists the cadence runs"

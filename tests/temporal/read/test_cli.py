@@ -64,6 +64,17 @@ def test_an_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
         assert done.stdout == ""
 
 
+def test_an_unknown_workflow_is_a_clear_error(shop_run: ShopRun, tmp_path: Path) -> None:
+    """No such workflow on the server: one line naming it and how to list the runs, exit 2 (no traceback)."""
+    done = studio("history", "show", "checkout-nope", "--temporal", shop_run.address, "--cwd", str(tmp_path))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith(
+        f"error: no workflow 'checkout-nope' on the Temporal server at {shop_run.address}"
+    )
+    assert f"`cadence-studio history --temporal {shop_run.address}` lists the cadence runs" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_replay_of_an_unchanged_cadence_is_clean(shop_run: ShopRun) -> None:
     """The exported history opens offline and replays against examples/shop.py as it is: exit 0."""
     done = studio("replay", str(shop_run.exported), "examples/shop.py")

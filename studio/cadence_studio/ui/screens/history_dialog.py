@@ -134,6 +134,9 @@ class HistoryDialog(ModalScreen[int | str | None]):
         except HistoryError as error:
             self.app.call_from_thread(self._temporal_loaded, [], str(error))
             return
+        except Exception as error:  # anything else the client raises: a notice, never a crash
+            self.app.call_from_thread(self._temporal_loaded, [], f"{type(error).__name__}: {error}")
+            return
         self.app.call_from_thread(self._temporal_loaded, runs, None)
 
     def _temporal_loaded(self, runs: list[TemporalRun], problem: str | None) -> None:

@@ -213,6 +213,10 @@ class StudioScreen(DurableControls):
         except (HistoryError, ImportError) as error:
             self.app.call_from_thread(self.notify, str(error), title="Temporal", severity="error", timeout=10)
             return
+        except Exception as error:  # anything else the client raises: told, never a crash
+            text = f"reading {workflow_id} failed: {type(error).__name__}: {error}"
+            self.app.call_from_thread(self.notify, text, title="Temporal", severity="error", timeout=10)
+            return
         same = [e for e in entries if e.graph is not None and e.graph.get("name") == run.cadence]
         entry = min(same, key=lambda e: e.kind != "cadence", default=None)  # a Cadence object first
         fields = [str(key) for key, _ in (entry.score or {}).get("c") or ()] if entry is not None else []
