@@ -121,7 +121,7 @@ EXPORTS: dict[str, list[str]] = {
     ],
     "cadence.integrations.temporal": [
         "CadenceWorkflow", "DEFAULT_TASK_QUEUE", "WORKFLOW_TYPE", "WorkflowFailed", "create_worker", "plan",
-        "run", "start", "workflow_input",
+        "register", "run", "sandbox_runner", "start", "workflow_input",
     ],
     "cadence.integrations.temporal.history": [
         "ChildRun", "HistoryFormatError", "MergeStep", "RunHistory", "Step", "WORKFLOW_TYPE", "read_history",

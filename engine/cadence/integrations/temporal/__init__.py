@@ -31,7 +31,16 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess by 
     msg = f"cadence.integrations.temporal needs temporalio: pip install 'cadence-studio[temporal]' ({error})"
     raise ImportError(msg) from error
 
-from ._client import DEFAULT_TASK_QUEUE, WorkflowFailed, create_worker, run, start, workflow_input
+from ._client import (
+    DEFAULT_TASK_QUEUE,
+    WorkflowFailed,
+    create_worker,
+    register,
+    run,
+    sandbox_runner,
+    start,
+    workflow_input,
+)
 from ._plan import plan
 from ._workflow import WORKFLOW_TYPE, CadenceWorkflow
 
@@ -42,7 +51,9 @@ __all__ = [  # noqa: RUF022 - plain sorted order (tests/engine/test_exports.py)
     "WorkflowFailed",
     "create_worker",
     "plan",
+    "register",
     "run",
+    "sandbox_runner",
     "start",
     "workflow_input",
 ]

@@ -19,7 +19,16 @@ from ._activities import cadence_activity
 from ._plan import plan, type_ref
 from ._workflow import WORKFLOW_TYPE, CadenceWorkflow
 
-__all__ = ["DEFAULT_TASK_QUEUE", "WorkflowFailed", "create_worker", "run", "start", "workflow_input"]
+__all__ = [
+    "DEFAULT_TASK_QUEUE",
+    "WorkflowFailed",
+    "create_worker",
+    "register",
+    "run",
+    "sandbox_runner",
+    "start",
+    "workflow_input",
+]
 
 S = TypeVar("S")
 
@@ -155,6 +164,31 @@ async def run(
     return await result(handle, cadence, score)  # type: ignore[no-any-return]
 
 
+def register(cadences: Any | Iterable[Any], *, task_queue: str = DEFAULT_TASK_QUEUE) -> list[dict[str, Any]]:
+    """Make ``cadences`` (one or a list, their children too) known to the ``Cadence`` workflow in this
+    process for runs on ``task_queue``; returns their plans. :func:`create_worker` does it; a
+    ``temporalio.worker.Replayer`` of a history needs it too (with the history's task queue).
+
+    Raises:
+        DefinitionError: no cadence, or two different cadences with one name on the queue.
+    """
+    if isinstance(cadences, (list, tuple, set, frozenset)):
+        chosen = list(cadences)
+    else:
+        chosen = [cadences]
+    if not chosen:
+        msg = "no cadence to serve: pass one or a list of cadences"
+        raise DefinitionError(msg)
+    return [_registry.register(task_queue, cadence) for cadence in chosen]
+
+
+def sandbox_runner() -> SandboxedWorkflowRunner:
+    """The workflow sandbox the ``Cadence`` workflow runs in: the default one, with ``cadence``
+    passed through (the workflow reads the plans the worker registered). For a ``Replayer`` too."""
+    restrictions = SandboxRestrictions.default.with_passthrough_modules("cadence")
+    return SandboxedWorkflowRunner(restrictions=restrictions)
+
+
 def create_worker(
     client: Client,
     cadences: Any | Iterable[Any],
@@ -183,21 +217,12 @@ def create_worker(
         lost_worker_limit: how often a note is run again after its worker was lost before the run fails.
         worker_options: more ``temporalio.worker.Worker`` arguments (``max_concurrent_activities``...).
     """
-    if isinstance(cadences, (list, tuple, set, frozenset)):
-        chosen = list(cadences)
-    else:
-        chosen = [cadences]
-    if not chosen:
-        msg = "create_worker needs at least one cadence to serve"
-        raise DefinitionError(msg)
-    for cadence in chosen:
-        _registry.register(task_queue, cadence)
+    register(cadences, task_queue=task_queue)
     settings = _registry.settings
     settings.heartbeat_timeout = heartbeat_timeout
     settings.default_timeout = default_timeout
     settings.lost_worker_limit = lost_worker_limit
-    restrictions = SandboxRestrictions.default.with_passthrough_modules("cadence")
-    worker_options.setdefault("workflow_runner", SandboxedWorkflowRunner(restrictions=restrictions))
+    worker_options.setdefault("workflow_runner", sandbox_runner())
     return Worker(
         client,
         task_queue=task_queue,

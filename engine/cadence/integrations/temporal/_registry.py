@@ -56,8 +56,17 @@ def register(task_queue: str, cadence: Any) -> dict[str, Any]:
     return plans[cadence.name]
 
 
-def plan_of(task_queue: str, name: str) -> dict[str, Any] | None:
-    return _plans.get(task_queue, {}).get(name)
+def plan_of(task_queue: str, name: str, fingerprint: str | None = None) -> dict[str, Any] | None:
+    """The plan of cadence ``name`` served on ``task_queue``. On a queue this process does not serve
+    (a ``Replayer`` runs on a queue of its own): a plan of that name registered here, one with
+    ``fingerprint`` when given."""
+    plans = _plans.get(task_queue)
+    if plans is not None:
+        return plans.get(name)
+    candidates = [p[name] for p in _plans.values() if name in p]
+    matching = [p for p in candidates if fingerprint is None or p["fingerprint"] == fingerprint]
+    chosen = matching or candidates
+    return chosen[0] if chosen else None
 
 
 def cadence_of(task_queue: str, name: str) -> Any:
@@ -65,8 +74,10 @@ def cadence_of(task_queue: str, name: str) -> Any:
 
 
 def served(task_queue: str) -> list[str]:
-    """The names of the cadences served on ``task_queue``."""
-    return sorted(_cadences.get(task_queue, {}))
+    """The names of the cadences served on ``task_queue`` (every queue's when it is not served here)."""
+    if task_queue in _cadences:
+        return sorted(_cadences[task_queue])
+    return sorted({name for cadences in _cadences.values() for name in cadences})
 
 
 def clear() -> None:

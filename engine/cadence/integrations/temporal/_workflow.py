@@ -88,7 +88,7 @@ class CadenceWorkflow:
     async def run(self, data: dict[str, Any]) -> dict[str, Any]:
         info = workflow.info()
         name = data.get("cadence", "")
-        plan = _registry.plan_of(info.task_queue, name)
+        plan = _registry.plan_of(info.task_queue, name, data.get("fingerprint"))
         if plan is None:
             served = ", ".join(map(repr, _registry.served(info.task_queue))) or "none"
             msg = (
