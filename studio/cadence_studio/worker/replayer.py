@@ -32,9 +32,6 @@ _MISMATCH = re.compile(
 )
 
 
-_BUILD_ID = "cadence-replay"
-
-
 def _cadence(target: str, cwd: Path, name: str) -> tuple[Cadence[Any] | None, list[str]]:
     """The cadence named ``name`` in ``target``: a module-level one, else one a factory builds with its
     defaults (its notes do not run); and the names found, for the message when there is none."""
@@ -88,10 +85,8 @@ async def replay(text: str, target: str, cwd: Path) -> dict[str, Any]:
     """Replay the history ``text`` (JSON) against ``target``'s current code."""
     from temporalio.client import WorkflowHistory
     from temporalio.worker import Replayer
-    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-    from cadence.integrations.temporal import CadenceWorkflow, plan
-    from cadence.integrations.temporal import _registry as registry
+    from cadence.integrations.temporal import CadenceWorkflow, plan, register, sandbox_runner
     from cadence.integrations.temporal.history import read_history
 
     run = read_history(text)
@@ -105,18 +100,11 @@ async def replay(text: str, target: str, cwd: Path) -> dict[str, Any]:
             "message": f"{target} has no cadence named {run.cadence!r} (found: {names}); "
             "pass the module that defines it",
         }
-    # The workflow finds its plan by its task queue, which is the Replayer's own while it replays.
-    for served in (queue, f"replay-{_BUILD_ID}"):
-        registry.register(served, chosen)  # and its children, as a worker registers them
+    register(chosen, task_queue=queue)  # and its children, as a worker registers them
     current = plan(chosen)
     ran = [s.node for s in run.steps if getattr(s, "role", None) in ("note", "condition")]
     difference = _first_difference(ran, current)
-    restrictions = SandboxRestrictions.default.with_passthrough_modules("cadence")
-    replayer = Replayer(
-        workflows=[CadenceWorkflow],
-        workflow_runner=SandboxedWorkflowRunner(restrictions=restrictions),
-        build_id=_BUILD_ID,
-    )
+    replayer = Replayer(workflows=[CadenceWorkflow], workflow_runner=sandbox_runner())
     history = WorkflowHistory.from_json(run.workflow_id or "workflow", text)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     failure = result.replay_failure
