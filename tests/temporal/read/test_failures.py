@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cadence import Cadence, Score, note, retry
+from cadence import Cadence, Score, Skip, note, retry
 from cadence.integrations.temporal import WorkflowFailed, create_worker, run
 from cadence.integrations.temporal.history import RunHistory, Step, read_history
 from tests.temporal.conftest import TemporalServer
@@ -46,6 +46,15 @@ def refuse(ledger: Ledger) -> None:
 
 
 BROKEN = Cadence("broken", Ledger()).then("count", count).then("refuse", refuse).then("never", count)
+
+
+@note
+def closed(ledger: Ledger) -> None:
+    msg = f"the ledger is closed after {ledger.n}"
+    raise Skip(msg)
+
+
+SKIPPING = Cadence("skipping", Ledger()).then("count", count).then("closed", closed).then("never", count)
 
 
 async def _failed_run(address: str) -> tuple[str, RunHistory]:
@@ -119,3 +128,26 @@ def test_history_show_prints_the_failure(
     assert "RetryExhaustedError: [RETRY_EXHAUSTED] note 'refuse' failed 2 times" in done.stdout
     assert "run failed in" in done.stdout
     assert done.stderr.startswith("error: NoteError: note 'refuse' failed: RetryExhaustedError: ")
+
+
+async def _skipped_run(address: str) -> RunHistory:
+    client = await connect(address)
+    queue = f"skipping-{uuid.uuid4().hex[:8]}"
+    workflow_id = f"skipping-{uuid.uuid4().hex[:12]}"
+    async with create_worker(client, [SKIPPING], task_queue=queue):
+        await run(client, SKIPPING, task_queue=queue, workflow_id=workflow_id)
+    return read_history(await client.get_workflow_handle(workflow_id).fetch_history())
+
+
+def test_a_skip_ends_the_run_skipped_with_its_reason(temporal_server: TemporalServer) -> None:
+    """A note that raises Skip is "skipped" with its reason; the run ends "skipped", nothing after it ran."""
+    try:
+        history = asyncio.run(_skipped_run(temporal_server.address))
+    finally:
+        gc.collect()
+    notes = {s.node: s for s in history.steps if isinstance(s, Step)}
+    assert list(notes) == ["skipping/count", "skipping/closed"]
+    closed_step = notes["skipping/closed"]
+    assert (closed_step.status, closed_step.skip) == ("skipped", "the ledger is closed after 1")
+    assert (history.status, history.error) == ("skipped", None)
+    assert history.score == {"n": 1, "log": ["counted 1"]}
