@@ -13,7 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import StudioError
+from ..config import CadenceConfig, load_config
+from ..errors import ConfigError, StudioError
 from ..store.history import History
 from ._options import CwdOpt
 from .headless import RunOptions, export, list_cadences, run_cadence
@@ -34,6 +35,22 @@ TargetArg = Annotated[
 ]
 
 
+TemporalOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--temporal",
+        metavar="HOST:PORT",
+        help="Temporal's address (default: CADENCE_TEMPORAL, [tool.cadence] temporal, else localhost:7233).",
+    ),
+]
+NamespaceOpt = Annotated[
+    str | None, typer.Option("--namespace", help="Temporal namespace (default: default).")
+]
+TaskQueueOpt = Annotated[
+    str | None, typer.Option("--task-queue", help="Task queue the workers listen on (default: cadence).")
+]
+
+
 class Format(StrEnum):
     mermaid = "mermaid"
     dot = "dot"
@@ -48,13 +65,13 @@ def _parse_value(text: str) -> Any:
         return text
 
 
-def _parse_args(pairs: list[str]) -> dict[str, Any]:
+def _parse_args(pairs: list[str], flag: str = "--arg") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.isidentifier():
             raise typer.BadParameter(
-                f"{pair!r} is not NAME=VALUE (e.g. --arg user_id=u-42)", param_hint="--arg"
+                f"{pair!r} is not NAME=VALUE (e.g. {flag} user_id=u-42)", param_hint=flag
             )
         out[name] = _parse_value(value)
     return out
@@ -143,17 +160,42 @@ def run_command(
             help="Re-run from a note of a recorded run, reusing what came before it (with --score: edited).",
         ),
     ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend",
+            metavar="local|temporal",
+            help="Where the run goes (default: CADENCE_BACKEND, [tool.cadence] backend, else local).",
+        ),
+    ] = None,
+    temporal: TemporalOpt = None,
+    namespace: NamespaceOpt = None,
+    task_queue: TaskQueueOpt = None,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            min=0,
+            metavar="SECONDS",
+            help="On Temporal: give up (exit 1) if no worker takes the run within SECONDS; "
+            "default: keep waiting.",
+        ),
+    ] = None,
     cwd: CwdOpt = Path("."),
 ) -> None:
     """Run a cadence headlessly; exit code 0 only when it succeeds. The run is recorded in the
-    project's run history (.cadence/ in --cwd): see `cadence-studio history`.
+    project's run history (.cadence/ in --cwd): see `cadence-studio history`. With --backend temporal
+    it runs as a Temporal workflow (a `cadence-studio worker` runs the notes) and prints the same lines.
 
     Example: cadence-studio run examples/shop.py:create_checkout_cadence --arg user_id=u-1 --json
 
     Example: cadence-studio run examples/shop.py:checkout --metrics-port 9464 --metrics-linger 30
 
     Example: cadence-studio run --resume 12    (or: run examples/shop.py:checkout --from 12:checkout/charge)
+
+    Example: cadence-studio run examples/shop.py:checkout --backend temporal --temporal localhost:7233
     """
+    config = _config(cwd, backend=backend, temporal=temporal, namespace=namespace, task_queue=task_queue)
     rerun = _rerun_point(rerun_from)
     if resume is not None and (rerun is not None or score is not None or arg or break_at):
         print(
@@ -177,6 +219,14 @@ def run_command(
         _parse_args(arg or []), initial, list(break_at or []), as_json, resume=resume, rerun=rerun
     )
     target = target or ""
+    if config.backend == "temporal":
+        local_only = {
+            "--resume": resume is not None,
+            "--from": rerun is not None,
+            "--break-at": bool(break_at),
+            "--metrics-port": metrics_port is not None,
+        }
+        raise typer.Exit(_run_on_temporal(target, options, config, cwd, wait, local_only))
     history = None if no_history else History(cwd)
     if metrics_port is None:
         raise typer.Exit(asyncio.run(run_cadence(target, options, cwd=cwd, history=history)))
@@ -200,6 +250,40 @@ def run_command(
     finally:
         metrics.close()
     raise typer.Exit(code)
+
+
+def _config(cwd: Path, **flags: str | None) -> CadenceConfig:
+    """The project's settings (flags > environment > pyproject.toml); a bad one is exit 2."""
+    try:
+        return load_config(cwd, flags)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise typer.Exit(2) from None
+
+
+def _run_on_temporal(
+    target: str,
+    options: RunOptions,
+    config: CadenceConfig,
+    cwd: Path,
+    wait: float | None,
+    local_only: dict[str, bool],
+) -> int:
+    given = [flag for flag, used in local_only.items() if used]
+    if given:
+        print(
+            f"error: {', '.join(given)} only work on a local run (the backend is temporal, from "
+            f"{config.source('backend')}): drop them, or add --backend local",
+            file=sys.stderr,
+        )
+        return 2
+    from .temporal_common import has_temporalio
+
+    if not has_temporalio(sys.stderr):
+        return 2
+    from .temporal_run import run_on_temporal
+
+    return asyncio.run(run_on_temporal(target, options, config, cwd=cwd, wait=wait))
 
 
 def _rerun_point(text: str | None) -> tuple[int, str] | None:
@@ -275,7 +359,96 @@ def history_show(
     raise typer.Exit(show_history(History(cwd), run_id, as_json=as_json))
 
 
-_COMMANDS = {"open", "list", "run", "export", "history"}
+schedule_app = typer.Typer(
+    help="Start cadences on a timetable with Temporal Schedules (cron); a `cadence-studio worker` runs them.",
+    no_args_is_help=True,
+)
+app.add_typer(schedule_app, name="schedule")
+
+
+@schedule_app.command("create")
+def schedule_create(
+    target: TargetArg,
+    cron: Annotated[str, typer.Option("--cron", help='A cron expression, e.g. "*/5 * * * *".')],
+    schedule_id: Annotated[
+        str | None, typer.Option("--id", help="The schedule's id (default: the cadence's name and a suffix).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="A field of the score the runs start on, FIELD=VALUE (JSON or text)."),
+    ] = None,
+    arg: Annotated[
+        list[str] | None, typer.Option("--arg", help="Factory argument NAME=VALUE (JSON or text).")
+    ] = None,
+    now: Annotated[bool, typer.Option("--now", help="Also start one run right away.")] = False,
+    temporal: TemporalOpt = None,
+    namespace: NamespaceOpt = None,
+    task_queue: TaskQueueOpt = None,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """Create a schedule that runs TARGET's cadence on Temporal at every CRON time.
+
+    Example: cadence-studio schedule create examples/shop.py:checkout --cron "*/5 * * * *" --set cart_id=c-9
+    """
+    config = _config(cwd, temporal=temporal, namespace=namespace, task_queue=task_queue)
+    score = _parse_args(set_ or [], flag="--set") or None
+    options = RunOptions(_parse_args(arg or []), score, [], as_json=False)
+    if not _has_temporalio():
+        raise typer.Exit(2)
+    from .schedule_commands import create_schedule
+
+    raise typer.Exit(
+        asyncio.run(create_schedule(target, cron, options, config, cwd=cwd, schedule_id=schedule_id, now=now))
+    )
+
+
+@schedule_app.command("list")
+def schedule_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    temporal: TemporalOpt = None,
+    namespace: NamespaceOpt = None,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """List the schedules that run cadences: id, cadence, cron, next and last run.
+
+    Example: cadence-studio schedule list --temporal localhost:7233
+    """
+    config = _config(cwd, temporal=temporal, namespace=namespace)
+    if not _has_temporalio():
+        raise typer.Exit(2)
+    from .schedule_commands import list_schedules
+
+    raise typer.Exit(asyncio.run(list_schedules(config, as_json=as_json)))
+
+
+@schedule_app.command("delete")
+def schedule_delete(
+    schedule_id: Annotated[
+        str, typer.Argument(metavar="ID", help="The schedule's id, as `schedule list` shows.")
+    ],
+    temporal: TemporalOpt = None,
+    namespace: NamespaceOpt = None,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """Delete a schedule (runs it started go on).
+
+    Example: cadence-studio schedule delete checkout-nightly
+    """
+    config = _config(cwd, temporal=temporal, namespace=namespace)
+    if not _has_temporalio():
+        raise typer.Exit(2)
+    from .schedule_commands import delete_schedule
+
+    raise typer.Exit(asyncio.run(delete_schedule(config, schedule_id)))
+
+
+def _has_temporalio() -> bool:
+    from .temporal_common import has_temporalio
+
+    return has_temporalio(sys.stderr)
+
+
+_COMMANDS = {"open", "list", "run", "export", "history", "schedule"}
 _OPEN_OPTIONS = {"--cwd"}  # the options of `open` that take a value
 
 
