@@ -66,7 +66,9 @@ async def create_schedule(
     )
     schedule = Schedule(action=action, spec=ScheduleSpec(cron_expressions=[cron]))
     try:
-        await client.create_schedule(schedule_id, schedule, trigger_immediately=now, memo=memo(start))
+        await client.create_schedule(
+            schedule_id, schedule, trigger_immediately=now, memo=memo(start) | {"cron": cron}
+        )
     except ScheduleAlreadyRunningError:
         print(
             f"error: a schedule {schedule_id!r} already exists on {where_from(config)}: pick another --id, "
@@ -117,7 +119,7 @@ async def list_schedules(
     return 0
 
 
-_HEADER = {"id": "ID", "cadence": "CADENCE", "cron": "CRON", "next": "NEXT", "last": "LAST"}
+_HEADER = {"id": "ID", "cadence": "CADENCE", "cron": "CRON", "next": "NEXT (UTC)", "last": "LAST (UTC)"}
 
 
 async def _rows(client: Client) -> list[dict[str, Any]]:
@@ -134,7 +136,8 @@ async def _rows(client: Client) -> list[dict[str, Any]]:
             {
                 "id": entry.id,
                 "cadence": notes.get("cadence", "?"),
-                "cron": ", ".join(spec.cron_expressions) if spec and spec.cron_expressions else "-",
+                # Temporal keeps a cron as calendar specs: the text given is in the memo
+                "cron": notes.get("cron") or (", ".join(spec.cron_expressions) if spec else "") or "-",
                 "next": _when(info.next_action_times[0] if info and info.next_action_times else None),
                 "last": _when(recent[-1].started_at if recent else None),
             }

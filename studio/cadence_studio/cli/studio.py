@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import sys
 import threading
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -283,7 +284,7 @@ def _run_on_temporal(
         return 2
     from .temporal_run import run_on_temporal
 
-    return asyncio.run(run_on_temporal(target, options, config, cwd=cwd, wait=wait))
+    _leave(asyncio.run(run_on_temporal(target, options, config, cwd=cwd, wait=wait)))
 
 
 def _rerun_point(text: str | None) -> tuple[int, str] | None:
@@ -397,7 +398,7 @@ def schedule_create(
         raise typer.Exit(2)
     from .schedule_commands import create_schedule
 
-    raise typer.Exit(
+    _leave(
         asyncio.run(create_schedule(target, cron, options, config, cwd=cwd, schedule_id=schedule_id, now=now))
     )
 
@@ -418,7 +419,7 @@ def schedule_list(
         raise typer.Exit(2)
     from .schedule_commands import list_schedules
 
-    raise typer.Exit(asyncio.run(list_schedules(config, as_json=as_json)))
+    _leave(asyncio.run(list_schedules(config, as_json=as_json)))
 
 
 @schedule_app.command("delete")
@@ -439,7 +440,15 @@ def schedule_delete(
         raise typer.Exit(2)
     from .schedule_commands import delete_schedule
 
-    raise typer.Exit(asyncio.run(delete_schedule(config, schedule_id)))
+    _leave(asyncio.run(delete_schedule(config, schedule_id)))
+
+
+def _leave(code: int) -> NoReturn:
+    """End a command that used the Temporal client without the interpreter's teardown, where the
+    SDK's runtime threads can abort it ("PyGILState_Release ... finalizing", temporalio/sdk-python#300)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _has_temporalio() -> bool:

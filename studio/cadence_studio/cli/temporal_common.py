@@ -124,6 +124,7 @@ def workflow_input(start: p.StartPrepared, started_by: str) -> dict[str, Any]:
         "node": start.cadence,
         "score": start.score,
         "fingerprint": start.fingerprint,
+        "structure": start.structure,
         "run": {"started_by": started_by},
     }
 

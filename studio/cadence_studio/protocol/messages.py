@@ -348,14 +348,15 @@ class RerunPlan(_Wire):
 
 class StartPrepared(_Wire):
     """The answer to :class:`PrepareStart`: the cadence's name, its initial score serialised as the
-    checkpoints serialise it, its plan's fingerprint, its score type (``module:Qualname``) and graph;
-    or ``error`` (``refused``: bad input, else the user's code failed)."""
+    checkpoints serialise it, its plan's fingerprint and structure, its score type (``module:Qualname``)
+    and graph; or ``error`` (``refused``: bad input, else the user's code failed)."""
 
     type: Literal["start_prepared"] = "start_prepared"
     target: str
     cadence: str = ""
     score: dict[str, Any] = Field(default_factory=dict)
     fingerprint: str = ""
+    structure: list[list[str]] = Field(default_factory=list)
     score_type: str = ""
     graph: dict[str, Any] = Field(default_factory=dict)
     error: ErrorInfo | None = None

@@ -9,11 +9,10 @@ score to draw it as a local run's.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
-from cadence import Cadence, CheckpointError
+from cadence import Cadence, CheckpointError, _fingerprint
 from cadence.serialize import SerializationError, restore_score, serialize_score
 
 from .. import protocol as p
@@ -29,10 +28,12 @@ StartScore = Callable[[Cadence[Any], p.Run], Any]
 __all__ = ["fingerprint", "prepare_start", "render_score"]
 
 
-def fingerprint(cadence: Cadence[Any]) -> str:
-    """The fingerprint the Temporal workflow checks its plan against (``DefinitionChanged``)."""
-    temporal = importlib.import_module("cadence.integrations.temporal")  # the optional extra
-    return str(temporal.plan_fingerprint(cadence))
+def fingerprint(cadence: Cadence[Any]) -> tuple[str, list[list[str]]]:
+    """The fingerprint and structure the Temporal workflow checks its plan against (the plan's are
+    the checkpoints': ``cadence._fingerprint.shape``); a differing one fails it as ``DefinitionChanged``
+    naming the first differing node."""
+    shape = _fingerprint.shape(cadence)
+    return str(shape["fingerprint"]), [list(item) for item in shape["structure"]]
 
 
 def _qualified(score: Any) -> str:
@@ -48,15 +49,17 @@ def prepare_start(
         cadence = cadence_for(run)
         score = start_score(cadence, run)
         data = serialize_score(score)
+        print_, structure = fingerprint(cadence)
         return p.StartPrepared(
             target=command.target,
             cadence=cadence.name,
             score=data,
-            fingerprint=fingerprint(cadence),
+            fingerprint=print_,
+            structure=structure,
             score_type=_qualified(score),
             graph=cadence.describe(),
         )
-    except (StudioError, ScoreInputError, CheckpointError, SerializationError, ImportError) as error:
+    except (StudioError, ScoreInputError, CheckpointError, SerializationError) as error:
         return p.StartPrepared(target=command.target, error=error_info(error), refused=True)
     except USER_ERRORS as error:  # the user's factory or score raised
         return p.StartPrepared(target=command.target, error=error_info(error))
