@@ -80,6 +80,7 @@ class Prepared:
     worker: WorkerClient
     entry: p.CadenceEntry
     start: p.StartPrepared
+    entry_target: str  # TARGET as given (its module part names what a worker must load)
 
 
 async def prepare(target: str, options: RunOptions, cwd: Path, err: TextIO) -> Prepared | int:
@@ -101,7 +102,7 @@ async def prepare(target: str, options: RunOptions, cwd: Path, err: TextIO) -> P
     async for message in client.messages():
         if isinstance(message, p.StartPrepared):
             if message.error is None:
-                return Prepared(client, entry, message)
+                return Prepared(client, entry, message, target)
             await client.close()
             print(f"error: {message.error.message}{where(message.error)}", file=err)
             return 2 if message.refused else 1
@@ -121,7 +122,7 @@ def workflow_input(start: p.StartPrepared, started_by: str) -> dict[str, Any]:
     """The ``Cadence`` workflow's input (TEMPORAL.md "Workflow input / output")."""
     return {
         "cadence": start.cadence,
-        "node": start.cadence,
+        "node": start.graph.get("id") or start.cadence,
         "score": start.score,
         "fingerprint": start.fingerprint,
         "structure": start.structure,

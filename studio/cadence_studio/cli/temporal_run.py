@@ -15,13 +15,12 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from temporalio.api.enums.v1 import EventType, TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
 from .. import protocol as p
 from ..config import CadenceConfig
+from ..protocol.target import parse_target
 from .headless import OK_STATUSES, RunOptions
 from .run_output import print_end, print_event
 from .temporal_common import (
@@ -100,7 +99,8 @@ async def _follow_until_done(
 ) -> int:
     picked = asyncio.Event()
     follow = asyncio.create_task(_follow(client, handle, prepared, options, picked, out, err))
-    watch = asyncio.create_task(_watch(client, config, picked, wait, err))
+    spec = parse_target(prepared.entry_target).spec
+    watch = asyncio.create_task(_watch(spec, config, picked, wait, err))
     loop = asyncio.get_running_loop()
     interrupted = False
 
@@ -145,44 +145,29 @@ async def _follow_until_done(
 
 
 async def _watch(
-    client: Client, config: CadenceConfig, picked: asyncio.Event, wait: float | None, err: TextIO
+    spec: str, config: CadenceConfig, picked: asyncio.Event, wait: float | None, err: TextIO
 ) -> None:
     """Say so when no worker takes the workflow's first task; raise ``_NoWorker`` after ``wait``."""
     first = NOTICE_AFTER if wait is None else min(NOTICE_AFTER, wait)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(picked.wait(), first)
         return
-    if not await _pollers(client, config):
-        print(
-            f"no worker is polling task queue {config.task_queue!r} on {config.temporal}; start one: "
-            f"cadence-studio worker TARGET --temporal {config.temporal}"
-            + (f" --namespace {config.namespace}" if config.namespace != "default" else "")
-            + (f" --task-queue {config.task_queue}" if config.task_queue != "cadence" else "")
-            + (" (waiting for it; Ctrl-C stops waiting)" if wait is None else ""),
-            file=err,
-            flush=True,
-        )
+    # A polling worker takes a new workflow task at once: none took it, so none is polling.
+    print(
+        f"no worker is polling task queue {config.task_queue!r} on {config.temporal}; start one: "
+        f"cadence-studio worker {spec} --temporal {config.temporal}"
+        + (f" --namespace {config.namespace}" if config.namespace != "default" else "")
+        + (f" --task-queue {config.task_queue}" if config.task_queue != "cadence" else "")
+        + (" (waiting for it; Ctrl-C stops waiting)" if wait is None else f" (waiting {wait:g} s)"),
+        file=err,
+        flush=True,
+    )
     if wait is None:
         return
     try:
         await asyncio.wait_for(picked.wait(), max(0.0, wait - first))
     except TimeoutError:
         raise _NoWorker from None
-
-
-async def _pollers(client: Client, config: CadenceConfig) -> int:
-    """How many workers polled the task queue for workflow tasks lately (0 if it cannot be told)."""
-    try:
-        answer = await client.workflow_service.describe_task_queue(
-            DescribeTaskQueueRequest(
-                namespace=config.namespace,
-                task_queue=TaskQueue(name=config.task_queue),
-                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-            )
-        )
-    except Exception:
-        return 0
-    return len(answer.pollers)
 
 
 async def _follow(

@@ -89,7 +89,8 @@ class Story:
         self.scheduled: dict[int, tuple[str, float]] = {}  # scheduled event id → (activity type, when)
         self.started: dict[int, HistoryEvent] = {}  # scheduled event id → its (last) started event
         self.sync_changes: dict[str, dict[str, dict[str, Any]]] = {}  # sync id → member → changes
-        self.failed: dict[str, dict[str, str]] = {}  # note id → the error its fallback handler replaces
+        #: note id → the error its fallback handler replaces, and when the note was scheduled
+        self.failed: dict[str, tuple[dict[str, str], float]] = {}
         self.started_at: float | None = None
         self.ended_at: float | None = None
         self.child_workflows: list[str] = []
@@ -172,7 +173,9 @@ class Story:
         took = self._took(scheduled, result, event)
         out = self._retries(scheduled, node_id)
         if role == "fallback":
-            error = self.failed.pop(node_id, None)
+            error, since = self.failed.pop(node_id, (None, None))
+            if since is not None:  # a local run's note time: the failed note's and its handler's
+                took = max(took, _seconds(event) - since)
             out.append(self._event("fallback_used", node_id, error=error))
             out.append(self._event("note_finished", node_id, status="done", duration=took))
         elif role == "merge" and node.get("kind") == "sync":
@@ -244,7 +247,8 @@ class Story:
         catches = bool(failure_details(failure).get("fallback")) or (timed_out and fallback is not None)
         if fallback is not None and catches:
             if fallback.get("handler"):
-                self.failed[node_id] = error  # its #fallback activity comes next
+                since = self.scheduled.get(scheduled, ("", _seconds(event)))[1]
+                self.failed[node_id] = (error, since)  # its #fallback activity comes next
                 return out
             out.append(self._event("fallback_used", node_id, error=error))
             out.append(self._event("note_finished", node_id, status="done", duration=took))
