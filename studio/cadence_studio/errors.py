@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "HistoryError", "LoadError", "ScaffoldError", "StudioError", "TargetError"]
+__all__ = ["HistoryError", "LoadError", "ScaffoldError", "StudioError", "TargetError"]
 
 
 class StudioError(Exception):
@@ -27,7 +27,3 @@ class ScaffoldError(StudioError):
 
 class HistoryError(StudioError):
     """The run history cannot be read or written; the message says why and what to do."""
-
-
-class ConfigError(StudioError):
-    """A setting (flag, environment variable or ``[tool.cadence]``) has a value the studio cannot use."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cadence_studio.config import ConfigError, load_config
+from cadence_studio.protocol.config import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -28,21 +28,22 @@ def pyproject(folder: Path, table: str) -> Path:
 
 
 def test_the_default_is_a_local_run(tmp_path: Path) -> None:
-    config = load_config(tmp_path, {}, {})
-    assert (config.backend, config.temporal, config.namespace, config.task_queue) == (
+    config = load_config(tmp_path, {})
+    assert (config.backend, config.address, config.namespace, config.task_queue) == (
         "local",
         "localhost:7233",
         "default",
         "cadence",
     )
     assert config.source("backend") == "default"
+    assert config.temporal is None  # not configured: the studio lists no Temporal runs
 
 
 def test_pyproject_is_found_from_cwd_upwards(tmp_path: Path) -> None:
     path = pyproject(tmp_path, 'backend = "temporal"\ntemporal = "tmp.example:7000"\ntask_queue = "shop"')
     deep = tmp_path / "src" / "shop"
     deep.mkdir(parents=True)
-    config = load_config(deep, {}, {})
+    config = load_config(deep, {})
     assert (config.backend, config.temporal, config.task_queue) == ("temporal", "tmp.example:7000", "shop")
     assert config.source("backend") == f"{path} [tool.cadence]"
 
@@ -50,13 +51,13 @@ def test_pyproject_is_found_from_cwd_upwards(tmp_path: Path) -> None:
 def test_environment_beats_pyproject_and_flags_beat_both(tmp_path: Path) -> None:
     pyproject(tmp_path, 'backend = "local"\ntemporal = "from-file:1"')
     environ = {"CADENCE_BACKEND": "temporal", "CADENCE_TEMPORAL": "from-env:2"}
-    by_env = load_config(tmp_path, {}, environ)
+    by_env = load_config(tmp_path, environ)
     assert (by_env.backend, by_env.temporal) == ("temporal", "from-env:2")
     assert by_env.source("temporal") == "CADENCE_TEMPORAL"
-    by_flag = load_config(tmp_path, {"backend": "local", "temporal": "from-flag:3"}, environ)
+    by_flag = load_config(tmp_path, environ, flags={"backend": "local", "temporal": "from-flag:3"})
     assert (by_flag.backend, by_flag.temporal) == ("local", "from-flag:3")
     assert by_flag.source("backend") == "--backend"
-    unset = load_config(tmp_path, {"backend": None}, environ)  # a flag not given does not count
+    unset = load_config(tmp_path, environ, flags={"backend": None})  # a flag not given does not count
     assert unset.backend == "temporal"
 
 
@@ -73,17 +74,19 @@ def test_an_unknown_backend_names_the_accepted_ones_and_its_source(
 ) -> None:
     pyproject(tmp_path, table)
     with pytest.raises(ConfigError) as caught:
-        load_config(tmp_path, flags, environ)
+        load_config(tmp_path, environ, flags=flags)
     message = str(caught.value)
     assert "'kubernetes'" in message
     assert "local, temporal" in message
     assert source in message
 
 
-def test_an_unknown_setting_in_pyproject_is_named(tmp_path: Path) -> None:
-    pyproject(tmp_path, 'backend = "local"\ntemporal_host = "x:1"')
-    with pytest.raises(ConfigError, match=r"unknown setting 'temporal_host'.*backend, temporal"):
-        load_config(tmp_path, {}, {})
+def test_a_bad_address_names_where_it_came_from(tmp_path: Path) -> None:
+    pyproject(tmp_path, 'temporal = "localhost:7233"')
+    with pytest.raises(
+        ConfigError, match=r"temporal 'nohost' \(from CADENCE_TEMPORAL\): 'nohost' is not HOST:PORT"
+    ):
+        load_config(tmp_path, {"CADENCE_TEMPORAL": "nohost"})
 
 
 def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["CwdOpt", "existing_folder"]
+__all__ = ["CwdOpt", "NamespaceOpt", "TemporalOpt", "existing_folder"]
 
 
 def existing_folder(path: Path) -> Path:
@@ -25,5 +25,16 @@ CwdOpt = Annotated[
         "--cwd",
         callback=existing_folder,
         help="Folder to import from (your project's root); it must exist.",
+    ),
+]
+
+TemporalOpt = Annotated[
+    str | None,
+    typer.Option("--temporal", metavar="HOST:PORT", help="A Temporal server (its frontend address)."),
+]
+NamespaceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--namespace", help="The Temporal namespace (default: [tool.cadence] namespace, else 'default')."
     ),
 ]

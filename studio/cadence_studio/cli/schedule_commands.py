@@ -23,7 +23,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from ..config import CadenceConfig
+from ..protocol.config import ProjectConfig
 from .headless import RunOptions
 from .temporal_common import WORKFLOW, connect, memo, prepare, where_from, workflow_input
 from .terminal_text import escaped
@@ -35,7 +35,7 @@ async def create_schedule(
     target: str,
     cron: str,
     options: RunOptions,
-    config: CadenceConfig,
+    config: ProjectConfig,
     *,
     cwd: Path,
     schedule_id: str | None = None,
@@ -84,8 +84,8 @@ async def create_schedule(
     when = " (and once now)" if now else ""
     print(f"schedule {schedule_id} created: {start.cadence} on {cron!r}{when}", file=out)
     print(
-        f"task queue {config.task_queue!r} on {config.temporal}: a worker must listen there "
-        f"(cadence-studio worker TARGET --temporal {config.temporal})",
+        f"task queue {config.task_queue!r} on {config.address}: a worker must listen there "
+        f"(cadence-studio worker TARGET --temporal {config.address})",
         file=err,
     )
     return 0
@@ -96,7 +96,7 @@ def _when(moment: datetime | None) -> str:
 
 
 async def list_schedules(
-    config: CadenceConfig, *, as_json: bool = False, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    config: ProjectConfig, *, as_json: bool = False, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
     """Print the schedules that start cadences: id, cadence, cron, next and last firing."""
     out, err = escaped(out, json=as_json), escaped(err)
@@ -108,7 +108,7 @@ async def list_schedules(
         print(json.dumps(rows, indent=2, default=str), file=out)
         return 0
     if not rows:
-        print(f"no cadence schedules on {config.temporal} (namespace {config.namespace})", file=out)
+        print(f"no cadence schedules on {config.address} (namespace {config.namespace})", file=out)
         return 0
     widths = [max(len(str(r[key])) for r in [*rows, _HEADER]) for key in _HEADER]
     for row in [_HEADER, *rows]:
@@ -145,7 +145,7 @@ async def _rows(client: Client) -> list[dict[str, Any]]:
     return rows
 
 
-async def delete_schedule(config: CadenceConfig, schedule_id: str, *, err: TextIO = sys.stderr) -> int:
+async def delete_schedule(config: ProjectConfig, schedule_id: str, *, err: TextIO = sys.stderr) -> int:
     """Delete a schedule; 2 when there is none by that id."""
     err = escaped(err)
     client = await connect(config, err)

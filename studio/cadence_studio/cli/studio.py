@@ -14,10 +14,10 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from ..config import CadenceConfig, load_config
-from ..errors import ConfigError, StudioError
+from ..errors import StudioError
+from ..protocol.config import ConfigError, ProjectConfig, load_config
 from ..store.history import History
-from ._options import CwdOpt
+from ._options import CwdOpt, NamespaceOpt, TemporalOpt
 from .headless import RunOptions, export, list_cadences, run_cadence
 from .history_commands import list_history, show_history
 
@@ -36,17 +36,6 @@ TargetArg = Annotated[
 ]
 
 
-TemporalOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--temporal",
-        metavar="HOST:PORT",
-        help="Temporal's address (default: CADENCE_TEMPORAL, [tool.cadence] temporal, else localhost:7233).",
-    ),
-]
-NamespaceOpt = Annotated[
-    str | None, typer.Option("--namespace", help="Temporal namespace (default: default).")
-]
 TaskQueueOpt = Annotated[
     str | None, typer.Option("--task-queue", help="Task queue the workers listen on (default: cadence).")
 ]
@@ -253,10 +242,10 @@ def run_command(
     raise typer.Exit(code)
 
 
-def _config(cwd: Path, **flags: str | None) -> CadenceConfig:
+def _config(cwd: Path, **flags: str | None) -> ProjectConfig:
     """The project's settings (flags > environment > pyproject.toml); a bad one is exit 2."""
     try:
-        return load_config(cwd, flags)
+        return load_config(cwd, flags=flags)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         raise typer.Exit(2) from None
@@ -265,7 +254,7 @@ def _config(cwd: Path, **flags: str | None) -> CadenceConfig:
 def _run_on_temporal(
     target: str,
     options: RunOptions,
-    config: CadenceConfig,
+    config: ProjectConfig,
     cwd: Path,
     wait: float | None,
     local_only: dict[str, bool],
@@ -337,27 +326,96 @@ def history_list(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs, newest first.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    temporal: TemporalOpt = None,
+    namespace: NamespaceOpt = None,
     cwd: CwdOpt = Path("."),
 ) -> None:
-    """List the newest recorded runs; `history show ID` prints one.
+    """List the newest recorded runs; `history show ID` prints one. With --temporal, the cadence runs
+    on that Temporal server instead.
 
     Example: cadence-studio history -n 5
+
+    Example: cadence-studio history --temporal localhost:7233
     """
     if ctx.invoked_subcommand is None:
+        if temporal is not None:
+            from .temporal_history import list_temporal
+
+            raise typer.Exit(
+                list_temporal(temporal, namespace or _namespace(cwd), limit=limit, as_json=as_json)
+            )
         raise typer.Exit(list_history(History(cwd), limit=limit, as_json=as_json))
 
 
 @history_app.command("show")
 def history_show(
-    run_id: Annotated[int, typer.Argument(help="The run's number, as `cadence-studio history` lists it.")],
+    run_id: Annotated[
+        str,
+        typer.Argument(
+            help="The run's number, as `cadence-studio history` lists it (with --temporal: its workflow id)."
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Events as JSON lines, then the result.")] = False,
+    temporal: TemporalOpt = None,
+    namespace: NamespaceOpt = None,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """Print a recorded run: its input, every event and how it ended. With --temporal, a cadence run
+    of that Temporal server, read from its workflow history.
+
+    Example: cadence-studio history show 12
+
+    Example: cadence-studio history show checkout-1a2b3c4d5e6f --temporal localhost:7233
+    """
+    if temporal is not None:
+        from .temporal_history import show_temporal
+
+        raise typer.Exit(show_temporal(temporal, namespace or _namespace(cwd), run_id, as_json=as_json))
+    if not run_id.isdigit():
+        print(
+            f"error: {run_id!r} is not a run number (`cadence-studio history` lists them); "
+            "a Temporal workflow id needs --temporal HOST:PORT",
+            file=sys.stderr,
+        )
+        raise typer.Exit(2)
+    raise typer.Exit(show_history(History(cwd), int(run_id), as_json=as_json))
+
+
+def _namespace(cwd: Path) -> str:
+    """The project's Temporal namespace ([tool.cadence] namespace, CADENCE_NAMESPACE), or "default"."""
+    from ..protocol.config import ConfigError, load_config
+
+    try:
+        return load_config(cwd).namespace
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise typer.Exit(2) from None
+
+
+@app.command("replay")
+def replay_command(
+    history_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="HISTORY.json",
+            help="A workflow history: `temporal workflow show --workflow-id ID --output json`, or the "
+            "Temporal UI's download.",
+        ),
+    ],
+    target: TargetArg,
     as_json: Annotated[bool, typer.Option("--json", help="Events as JSON lines, then the result.")] = False,
     cwd: CwdOpt = Path("."),
 ) -> None:
-    """Print a recorded run: its input, every event and how it ended.
+    """Print a cadence run from its exported Temporal history (offline), then replay the history
+    against the current code of TARGET and report any non-determinism, naming the note; exit 1 then.
 
-    Example: cadence-studio history show 12
+    TARGET's module is imported (in a process of its own) to build its cadences' plans; no note runs.
+
+    Example: cadence-studio replay checkout-run.json examples/shop.py
     """
-    raise typer.Exit(show_history(History(cwd), run_id, as_json=as_json))
+    from .replay import replay_history
+
+    raise typer.Exit(replay_history(history_file, target, cwd=cwd, as_json=as_json))
 
 
 schedule_app = typer.Typer(
@@ -457,7 +515,7 @@ def _has_temporalio() -> bool:
     return has_temporalio(sys.stderr)
 
 
-_COMMANDS = {"open", "list", "run", "export", "history", "schedule"}
+_COMMANDS = {"open", "list", "run", "export", "history", "replay", "schedule"}
 _OPEN_OPTIONS = {"--cwd"}  # the options of `open` that take a value
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import protocol as p
-from ..config import CadenceConfig
+from ..protocol.config import ProjectConfig
 from ..ui.client import WorkerClient, exit_reason
 from .headless import RunOptions, _catalog, _pick, _refusal
 from .run_output import where
@@ -49,18 +49,18 @@ def has_temporalio(err: TextIO) -> bool:
     return False
 
 
-def where_from(config: CadenceConfig) -> str:
+def where_from(config: ProjectConfig) -> str:
     """`` (from …)`` naming where the Temporal address was set, for messages about it."""
-    return f"{config.temporal} (from {config.source('temporal')})"
+    return f"{config.address} (from {config.source('temporal')})"
 
 
-async def connect(config: CadenceConfig, err: TextIO) -> Client | None:
+async def connect(config: ProjectConfig, err: TextIO) -> Client | None:
     """A client of the configured Temporal, or None after saying why it cannot be reached."""
     from temporalio.client import Client
 
     try:
         return await asyncio.wait_for(
-            Client.connect(config.temporal, namespace=config.namespace), CONNECT_TIMEOUT
+            Client.connect(config.address, namespace=config.namespace), CONNECT_TIMEOUT
         )
     except (RuntimeError, OSError, TimeoutError, ValueError) as error:
         why = str(error).strip() or type(error).__name__

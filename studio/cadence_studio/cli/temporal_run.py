@@ -19,7 +19,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
 from .. import protocol as p
-from ..config import CadenceConfig
+from ..protocol.config import ProjectConfig
 from ..protocol.target import parse_target
 from .headless import OK_STATUSES, RunOptions
 from .run_output import print_end, print_event
@@ -50,7 +50,7 @@ class _NoWorker(Exception):
 async def run_on_temporal(
     target: str,
     options: RunOptions,
-    config: CadenceConfig,
+    config: ProjectConfig,
     *,
     cwd: Path,
     wait: float | None = None,
@@ -77,7 +77,7 @@ async def run_on_temporal(
             static_summary=start.cadence,
         )
         print(
-            f"workflow {workflow_id} started on {config.temporal} "
+            f"workflow {workflow_id} started on {config.address} "
             f"(namespace {config.namespace}, task queue {config.task_queue!r})",
             file=err,
             flush=True,
@@ -92,7 +92,7 @@ async def _follow_until_done(
     handle: WorkflowHandle[Any, Any],
     prepared: Prepared,
     options: RunOptions,
-    config: CadenceConfig,
+    config: ProjectConfig,
     wait: float | None,
     out: TextIO,
     err: TextIO,
@@ -112,8 +112,8 @@ async def _follow_until_done(
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
         loop.add_signal_handler(signal.SIGINT, stop_following)
     later = (
-        f"follow it later: cadence-studio history --temporal {config.temporal}, or "
-        f"temporal workflow show --workflow-id {handle.id} --address {config.temporal} "
+        f"follow it later: cadence-studio history --temporal {config.address}, or "
+        f"temporal workflow show --workflow-id {handle.id} --address {config.address} "
         f"--namespace {config.namespace}"
     )
     try:
@@ -132,7 +132,7 @@ async def _follow_until_done(
             raise
         print(
             f"\nstopped following (Ctrl-C); the workflow {handle.id} goes on ({later}; "
-            f"cancel it: temporal workflow cancel --workflow-id {handle.id} --address {config.temporal})",
+            f"cancel it: temporal workflow cancel --workflow-id {handle.id} --address {config.address})",
             file=err,
         )
         return INTERRUPTED
@@ -145,7 +145,7 @@ async def _follow_until_done(
 
 
 async def _watch(
-    spec: str, config: CadenceConfig, picked: asyncio.Event, wait: float | None, err: TextIO
+    spec: str, config: ProjectConfig, picked: asyncio.Event, wait: float | None, err: TextIO
 ) -> None:
     """Say so when no worker takes the workflow's first task; raise ``_NoWorker`` after ``wait``."""
     first = NOTICE_AFTER if wait is None else min(NOTICE_AFTER, wait)
@@ -154,8 +154,8 @@ async def _watch(
         return
     # A polling worker takes a new workflow task at once: none took it, so none is polling.
     print(
-        f"no worker is polling task queue {config.task_queue!r} on {config.temporal}; start one: "
-        f"cadence-studio worker {spec} --temporal {config.temporal}"
+        f"no worker is polling task queue {config.task_queue!r} on {config.address}; start one: "
+        f"cadence-studio worker {spec} --temporal {config.address}"
         + (f" --namespace {config.namespace}" if config.namespace != "default" else "")
         + (f" --task-queue {config.task_queue}" if config.task_queue != "cadence" else "")
         + (" (waiting for it; Ctrl-C stops waiting)" if wait is None else f" (waiting {wait:g} s)"),
