@@ -60,8 +60,6 @@ def print_event(message: p.EventMessage, as_json: bool, out: TextIO) -> None:
     elif kind == "skipped":
         reason = event.get("reason")
         print(f"{indent}· {node} skipped" + (f": {reason}" if reason else ""), file=out)
-    elif kind == "worker_lost":  # on Temporal: the note's worker stopped heartbeating
-        print(f"{indent}! worker lost at {node}: the note runs again on another worker", file=out)
     elif kind in ("timed_out", "fallback_used", "interrupted", "circuit_state_changed"):
         print(f"{indent}! {kind.replace('_', ' ')} at {node}", file=out)
     elif kind == "merged" and event.get("error"):

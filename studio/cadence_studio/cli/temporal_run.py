@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
+
+from cadence.integrations.temporal.history import RunHistory
 
 from .. import protocol as p
 from ..protocol.config import ProjectConfig
@@ -32,7 +33,7 @@ from .temporal_common import (
     prepare,
     workflow_input,
 )
-from .temporal_story import Story, decode_payloads, failure_details
+from .temporal_follow import follow_history
 from .terminal_text import escaped
 
 __all__ = ["NOTICE_AFTER", "run_on_temporal"]
@@ -179,68 +180,31 @@ async def _follow(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    story = Story(prepared.start.graph)
-    closing = await _tell(client, handle, story, options, picked, out)
-    return await _ending(closing, story, prepared, options, out, err)
-
-
-async def _tell(
-    client: Client,
-    handle: WorkflowHandle[Any, Any],
-    story: Story,
-    options: RunOptions,
-    picked: asyncio.Event,
-    out: TextIO,
-) -> Any:
-    """Print one workflow's history as it grows (a child workflow's inline, indented); its last event."""
-    closing = None
-    async for event in handle.fetch_history_events(wait_new_event=True):
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
-            picked.set()
-        for item in story.feed(event):
-            print_event(p.EventMessage(run=1, event=item), options.as_json, out)
+    def emit(message: p.EventMessage) -> None:
+        print_event(message, options.as_json, out)
         out.flush()
-        while story.child_workflows:
-            child = story.child_workflows.pop(0)
-            inner = story.child()
-            await _tell(client, client.get_workflow_handle(child), inner, options, picked, out)
-        if story.ended_at is not None:
-            closing = event
-            break
-    return closing
+
+    run = await follow_history(client, handle, prepared.start.graph, emit, picked)
+    return await _ending(run, prepared, options, out, err)
 
 
-async def _ending(
-    closing: Any, story: Story, prepared: Prepared, options: RunOptions, out: TextIO, err: TextIO
-) -> int:
-    """Print how the workflow ended, as a local run's end; the exit code."""
-    if closing is None:
-        print("error: the workflow's history ended before the workflow did", file=err)
-        return 1
-    kind = closing.event_type
-    duration = story.duration()
-    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
-        values = decode_payloads(closing.workflow_execution_completed_event_attributes.result)
-        result = values[0] if values and isinstance(values[0], dict) else {}
-        status = str(result.get("status") or "done")
-        tree = await _render(prepared, options.args, result.get("score"), err)
-        print_end(p.RunEnded(run=1, status=status, score=tree, duration=duration), options.as_json, out, err)
-        return 0 if status in OK_STATUSES else 1
-    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
-        failure = closing.workflow_execution_failed_event_attributes.failure
-        details = failure_details(failure)
-        kind_name = str(details.get("error_type") or failure.application_failure_info.type or "Error")
-        error = p.ErrorInfo(
-            type=kind_name.rsplit(":", 1)[-1].rsplit(".", 1)[-1],
-            message=str(details.get("message") or failure.message),
-            traceback=str(details.get("traceback") or ""),
-        )
+async def _ending(run: RunHistory, prepared: Prepared, options: RunOptions, out: TextIO, err: TextIO) -> int:
+    """Print how the workflow ended, as a local run's end (the final score drawn by the studio's
+    worker, from the user's own classes); the exit code."""
+    duration = run.duration or 0.0
+    if run.error is None and run.status in (*OK_STATUSES, "handled"):
+        tree = await _render(prepared, options.args, run.score, err)
         print_end(
-            p.RunEnded(run=1, status="failed", error=error, duration=duration), options.as_json, out, err
+            p.RunEnded(run=1, status=run.status, score=tree, duration=duration), options.as_json, out, err
         )
-        return 1
-    status = EventType.Name(kind).removeprefix("EVENT_TYPE_WORKFLOW_EXECUTION_").lower()
-    error = p.ErrorInfo(type="Workflow", message=f"the workflow {status.replace('_', ' ')} on Temporal")
+        return 0 if run.status in OK_STATUSES else 1
+    info = run.error or {}
+    error = p.ErrorInfo(
+        type=str(info.get("type") or "Error"),
+        message=str(info.get("message") or f"the workflow {run.status} on Temporal"),
+        traceback=str(info.get("traceback") or ""),
+    )
+    status = "failed" if run.status in ("timed out", "terminated") else run.status
     print_end(p.RunEnded(run=1, status=status, error=error, duration=duration), options.as_json, out, err)
     return 1
 
