@@ -187,9 +187,10 @@ async def main(args: argparse.Namespace) -> int:
     for r in [head, *rows]:
         print(" | ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
     extra = max(0.0, note - base - serial)
+    trips = min(1.0, base / note)
     print(
         f"on Temporal a note costs {note / here:,.0f}x a local one; what dominates: server round trips "
-        f"(the hand-written activity) {min(1.0, base / note):.0%}, the cadence's own extra {extra / note:.0%}, "
+        f"(the hand-written activity) {trips:.0%}, the cadence's own extra {extra / note:.0%}, "
         f"serialisation {serial / note:.1%}"
     )
     return 1 if ok == "MISS" and args.strict else 0
