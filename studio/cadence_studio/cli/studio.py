@@ -312,6 +312,56 @@ def export_command(
     )
 
 
+@app.command("worker")
+def worker_command(
+    target: TargetArg,
+    temporal: Annotated[
+        str, typer.Option("--temporal", metavar="HOST:PORT", help="The Temporal server's frontend address.")
+    ],
+    namespace: Annotated[str, typer.Option("--namespace", help="The Temporal namespace.")] = "default",
+    task_queue: Annotated[str, typer.Option("--task-queue", help="The task queue to poll.")] = "cadence",
+    heartbeat_timeout: Annotated[
+        float,
+        typer.Option(
+            "--heartbeat-timeout",
+            min=0.1,
+            help="Seconds without a heartbeat after which a note's worker is lost.",
+        ),
+    ] = 2.0,
+    sticky_timeout: Annotated[
+        float,
+        typer.Option(
+            "--sticky-timeout",
+            min=0.1,
+            help="Seconds a run waits for this worker before another may take it.",
+        ),
+    ] = 1.0,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """Serve TARGET's cadences (and their child cadences) on Temporal until Ctrl-C or SIGTERM.
+
+    This process imports TARGET and runs its notes as Temporal activities (needs
+    pip install 'cadence-studio[temporal]').
+
+    Example: cadence-studio worker examples/shop.py --temporal localhost:7233
+    """
+    # This command's process is a worker by design (it imports the user's module), not the UI's:
+    # pyproject's import contract lets this one import through.
+    from .temporal_worker import serve
+
+    raise typer.Exit(
+        serve(
+            target,
+            temporal,
+            namespace=namespace,
+            task_queue=task_queue,
+            cwd=cwd,
+            heartbeat_timeout=heartbeat_timeout,
+            sticky_timeout=sticky_timeout,
+        )
+    )
+
+
 history_app = typer.Typer(
     help="The project's run history: every run of the studio and of `cadence-studio run`, kept in "
     ".cadence/history.sqlite3.",
@@ -515,7 +565,7 @@ def _has_temporalio() -> bool:
     return has_temporalio(sys.stderr)
 
 
-_COMMANDS = {"open", "list", "run", "export", "history", "replay", "schedule"}
+_COMMANDS = {"open", "list", "run", "export", "history", "replay", "schedule", "worker"}
 _OPEN_OPTIONS = {"--cwd"}  # the options of `open` that take a value
 
 

@@ -18,13 +18,14 @@ from typing import Any
 
 from temporalio import activity
 from temporalio.common import RawValue
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from ... import events as ev
 from ..._runtime import Stop, call_task, carry, is_awaitable
 from ..._scope import emit_in_scope
 from ...exceptions import Skip
 from ...exceptions import TimeoutError as CadenceTimeoutError
+from ...serialize import SerializationError, serialize_value
 from . import _helpers
 from ._entries import Entry, changes_of, entry_for, restore
 from ._plan import TIMEOUT_GRACE, type_ref
@@ -82,7 +83,11 @@ def decide(entry: Entry, error: BaseException, attempt: int) -> _Decision:
     return _Decision(error, fallback=fb is not None and fb.catches(error))
 
 
-def application_error(entry: Entry, decision: _Decision) -> ApplicationError:
+def application_error(
+    entry: Entry, decision: _Decision, changes: dict[str, Any] | None = None
+) -> ApplicationError:
+    """The note's failure for Temporal; ``changes`` are what it changed in the score before failing
+    (a local run's handler and fallback see them: the score is changed in place)."""
     error = decision.error
     record = {
         "node": entry.node_id,
@@ -91,6 +96,8 @@ def application_error(entry: Entry, decision: _Decision) -> ApplicationError:
         "message": str(error),
         "traceback": "".join(traceback.format_exception(error)),
         "fallback": decision.fallback,
+        "changes": changes or {},
+        "args": _args(error),
     }
     return ApplicationError(
         str(error),
@@ -98,7 +105,19 @@ def application_error(entry: Entry, decision: _Decision) -> ApplicationError:
         type=type(error).__name__,
         non_retryable=not decision.retry,
         next_retry_delay=timedelta(seconds=decision.delay) if decision.retry and decision.delay > 0 else None,
+        # A failure that is retried or replaced by the fallback is part of the plan: logged at debug level.
+        category=ApplicationErrorCategory.BENIGN
+        if decision.retry or decision.fallback
+        else ApplicationErrorCategory.UNSPECIFIED,
     )
+
+
+def _args(error: BaseException) -> Any:
+    """The exception's ``args`` as JSON (to build it again in another process), or None."""
+    try:
+        return serialize_value(list(error.args))
+    except SerializationError:
+        return None
 
 
 class _Filter:
@@ -179,17 +198,18 @@ async def _note(entry: Entry, data: dict[str, Any], beat: list[Any]) -> dict[str
         return {"changes": changes_of(data["score"], stop.score), "result": None, "skip": stop.reason}
     except TimeoutError as error:
         if timeout is None or not window.expired():
-            raise application_error(
-                entry, decided[-1] if decided else decide(entry, error, attempt)
-            ) from None
+            decision = decided[-1] if decided else decide(entry, error, attempt)
+            raise application_error(entry, decision, changes_of(data["score"], score)) from None
         msg = (
             f"note {entry.name!r} did not finish within {timeout['seconds']}s; "
             "raise the timeout or speed the note up"
         )
         expired = CadenceTimeoutError(msg, seconds=timeout["seconds"], note_name=entry.name)
-        raise application_error(entry, decide(entry, expired, attempt)) from None
+        decision = decide(entry, expired, attempt)
+        raise application_error(entry, decision, changes_of(data["score"], score)) from None
     except Exception as error:
-        raise application_error(entry, decided[-1] if decided else decide(entry, error, attempt)) from None
+        decision = decided[-1] if decided else decide(entry, error, attempt)
+        raise application_error(entry, decision, changes_of(data["score"], score)) from None
     after = carry(score, result)
     return {
         "changes": changes_of(data["score"], after),

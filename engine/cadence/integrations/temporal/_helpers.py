@@ -14,7 +14,13 @@ from ..._scope import NoteScope, current_scope
 from ...exceptions import CadenceError, NoteError, ParallelNoteError
 from ...merge import Snapshot, apply_fields
 from ...resilience import _wants_score
-from ...serialize import SerializationError, restore_score, serialize_score, serialize_value
+from ...serialize import (
+    SerializationError,
+    restore_score,
+    restore_value,
+    serialize_score,
+    serialize_value,
+)
 from ._entries import Entry, changes_of, import_type, restore
 from ._plan import type_ref
 
@@ -55,8 +61,9 @@ def rebuild_error(error: dict[str, Any] | None) -> BaseException | None:
             if not hasattr(made, attr):
                 setattr(made, attr, None)
         return made
+    args = error.get("args")
     try:
-        made = cls(message)
+        made = cls(*restore_value(args)) if isinstance(args, list) else cls(message)
     except Exception:
         return Exception(message)
     return made if isinstance(made, BaseException) else Exception(message)
@@ -66,7 +73,9 @@ def _failure(error: dict[str, Any] | None) -> BaseException | None:
     """The error a cadence's handler (or ``after_cadence``) sees: the NoteError a local run raises."""
     if not error:
         return None
-    original = rebuild_error({"type": error.get("type"), "message": error.get("error_message")})
+    original = rebuild_error(
+        {"type": error.get("type"), "message": error.get("error_message"), "args": error.get("args")}
+    )
     kind = error.get("kind")
     if kind == "NoteError":
         return NoteError(error["message"], note_name=error.get("name") or "", original_error=original)

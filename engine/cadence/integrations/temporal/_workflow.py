@@ -44,11 +44,15 @@ class _Stop(Exception):
 class _Failed(Exception):
     """A measure failed: ``kind`` is the failure's type (``NoteError``...), ``record`` its details[0]."""
 
-    def __init__(self, kind: str, message: str, record: dict[str, Any]) -> None:
+    def __init__(
+        self, kind: str, message: str, record: dict[str, Any], partial: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
-        self.record = record
+        #: What the failed note had changed in the score (a handler sees it, as in a local run).
+        self.partial = partial or {}
+        self.record = {k: v for k, v in record.items() if k != "changes"}
 
     def application_error(self) -> ApplicationError:
         return ApplicationError(self.message, self.record, type=self.kind, non_retryable=True)
@@ -60,7 +64,8 @@ def _short(error_type: str) -> str:
 
 def _note_failed(node: dict[str, Any], record: dict[str, Any]) -> _Failed:
     message = f"note {node['name']!r} failed: {_short(record['error_type'])}: {record['message']}"
-    return _Failed("NoteError", message, {**record, "node": node["id"], "name": node["name"]})
+    partial = record.get("changes") or {}
+    return _Failed("NoteError", message, {**record, "node": node["id"], "name": node["name"]}, partial)
 
 
 def _secs(seconds: float) -> timedelta:
@@ -214,7 +219,9 @@ class CadenceWorkflow:
                 record = self._record(node, cause, lost)
                 fallback = policies["fallback"]
                 if fallback is not None and record.pop("fallback", False):
-                    return await self._fallback(node, score, record)
+                    partial = record.pop("changes", None) or {}
+                    out = await self._fallback(node, {**score, **partial}, record)
+                    return {**out, "changes": {**partial, **(out.get("changes") or {})}}
                 raise _note_failed(node, record) from None
 
     def _record(self, node: dict[str, Any], cause: BaseException | None, lost: int) -> dict[str, Any]:
@@ -255,7 +262,7 @@ class CadenceWorkflow:
         default = fallback["default"]
         if default is not None and not self.observed:
             return {"changes": {fallback["field"]: default["value"]}, "result": None, "skip": None}
-        error = {"type": record["error_type"], "message": record["message"]}
+        error = {"type": record["error_type"], "message": record["message"], "args": record.get("args")}
         arg = self._input(node["id"], score, error=error)
         return await self._helper(f"{node['id']}#fallback", f"{node['name']} (fallback)", node, arg)
 
@@ -286,6 +293,7 @@ class CadenceWorkflow:
                     handler = cadence["on_error"]
                     if handler is None:
                         raise
+                    score.update(failed.partial)
                     arg = self._input(cadence["id"], score, error=self._error_of(failed))
                     out = await self._helper(
                         f"{cadence['id']}#on_error", f"{cadence['name']} on_error", cadence, arg
@@ -326,6 +334,7 @@ class CadenceWorkflow:
             "type": record.get("error_type"),
             "error_message": record.get("message"),
             "group": record.get("group"),
+            "args": record.get("args"),
         }
 
     async def _measure(self, measure: dict[str, Any], score: dict[str, Any]) -> None:
