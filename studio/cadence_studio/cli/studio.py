@@ -5,21 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
 import sys
 import threading
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
 
 from ..errors import StudioError
-from ..protocol.config import ConfigError, ProjectConfig, load_config
+from ..protocol.config import ConfigError, load_config
 from ..store.history import History
-from ._options import CwdOpt, NamespaceOpt, TemporalOpt
+from ._options import CwdOpt, NamespaceOpt, TemporalOpt, parse_pairs
 from .headless import RunOptions, export, list_cadences, run_cadence
 from .history_commands import list_history, show_history
+from .temporal_commands import TaskQueueOpt, project_config, run_on_backend, schedule_app
 
 __all__ = ["app", "main"]
 
@@ -36,35 +36,11 @@ TargetArg = Annotated[
 ]
 
 
-TaskQueueOpt = Annotated[
-    str | None, typer.Option("--task-queue", help="Task queue the workers listen on (default: cadence).")
-]
-
-
 class Format(StrEnum):
     mermaid = "mermaid"
     dot = "dot"
     svg = "svg"
     png = "png"
-
-
-def _parse_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
-def _parse_args(pairs: list[str], flag: str = "--arg") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.isidentifier():
-            raise typer.BadParameter(
-                f"{pair!r} is not NAME=VALUE (e.g. {flag} user_id=u-42)", param_hint=flag
-            )
-        out[name] = _parse_value(value)
-    return out
 
 
 @app.command("open")
@@ -185,7 +161,9 @@ def run_command(
 
     Example: cadence-studio run examples/shop.py:checkout --backend temporal --temporal localhost:7233
     """
-    config = _config(cwd, backend=backend, temporal=temporal, namespace=namespace, task_queue=task_queue)
+    config = project_config(
+        cwd, backend=backend, temporal=temporal, namespace=namespace, task_queue=task_queue
+    )
     rerun = _rerun_point(rerun_from)
     if resume is not None and (rerun is not None or score is not None or arg or break_at):
         print(
@@ -206,7 +184,7 @@ def run_command(
     if initial is not None and not isinstance(initial, dict):
         raise typer.BadParameter("the score must be a JSON object of field values", param_hint="--score")
     options = RunOptions(
-        _parse_args(arg or []), initial, list(break_at or []), as_json, resume=resume, rerun=rerun
+        parse_pairs(arg or []), initial, list(break_at or []), as_json, resume=resume, rerun=rerun
     )
     target = target or ""
     if config.backend == "temporal":
@@ -216,7 +194,7 @@ def run_command(
             "--break-at": bool(break_at),
             "--metrics-port": metrics_port is not None,
         }
-        raise typer.Exit(_run_on_temporal(target, options, config, cwd, wait, local_only))
+        raise typer.Exit(run_on_backend(target, options, config, cwd, wait, local_only))
     history = None if no_history else History(cwd)
     if metrics_port is None:
         raise typer.Exit(asyncio.run(run_cadence(target, options, cwd=cwd, history=history)))
@@ -240,40 +218,6 @@ def run_command(
     finally:
         metrics.close()
     raise typer.Exit(code)
-
-
-def _config(cwd: Path, **flags: str | None) -> ProjectConfig:
-    """The project's settings (flags > environment > pyproject.toml); a bad one is exit 2."""
-    try:
-        return load_config(cwd, flags=flags)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise typer.Exit(2) from None
-
-
-def _run_on_temporal(
-    target: str,
-    options: RunOptions,
-    config: ProjectConfig,
-    cwd: Path,
-    wait: float | None,
-    local_only: dict[str, bool],
-) -> int:
-    given = [flag for flag, used in local_only.items() if used]
-    if given:
-        print(
-            f"error: {', '.join(given)} only work on a local run (the backend is temporal, from "
-            f"{config.source('backend')}): drop them, or add --backend local",
-            file=sys.stderr,
-        )
-        return 2
-    from .temporal_common import has_temporalio
-
-    if not has_temporalio(sys.stderr):
-        return 2
-    from .temporal_run import run_on_temporal
-
-    _leave(asyncio.run(run_on_temporal(target, options, config, cwd=cwd, wait=wait)))
 
 
 def _rerun_point(text: str | None) -> tuple[int, str] | None:
@@ -433,7 +377,6 @@ def history_show(
 
 def _namespace(cwd: Path) -> str:
     """The project's Temporal namespace ([tool.cadence] namespace, CADENCE_NAMESPACE), or "default"."""
-    from ..protocol.config import ConfigError, load_config
 
     try:
         return load_config(cwd).namespace
@@ -468,101 +411,7 @@ def replay_command(
     raise typer.Exit(replay_history(history_file, target, cwd=cwd, as_json=as_json))
 
 
-schedule_app = typer.Typer(
-    help="Start cadences on a timetable with Temporal Schedules (cron); a `cadence-studio worker` runs them.",
-    no_args_is_help=True,
-)
 app.add_typer(schedule_app, name="schedule")
-
-
-@schedule_app.command("create")
-def schedule_create(
-    target: TargetArg,
-    cron: Annotated[str, typer.Option("--cron", help='A cron expression, e.g. "*/5 * * * *".')],
-    schedule_id: Annotated[
-        str | None, typer.Option("--id", help="The schedule's id (default: the cadence's name and a suffix).")
-    ] = None,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="A field of the score the runs start on, FIELD=VALUE (JSON or text)."),
-    ] = None,
-    arg: Annotated[
-        list[str] | None, typer.Option("--arg", help="Factory argument NAME=VALUE (JSON or text).")
-    ] = None,
-    now: Annotated[bool, typer.Option("--now", help="Also start one run right away.")] = False,
-    temporal: TemporalOpt = None,
-    namespace: NamespaceOpt = None,
-    task_queue: TaskQueueOpt = None,
-    cwd: CwdOpt = Path("."),
-) -> None:
-    """Create a schedule that runs TARGET's cadence on Temporal at every CRON time.
-
-    Example: cadence-studio schedule create examples/shop.py:checkout --cron "*/5 * * * *" --set cart_id=c-9
-    """
-    config = _config(cwd, temporal=temporal, namespace=namespace, task_queue=task_queue)
-    score = _parse_args(set_ or [], flag="--set") or None
-    options = RunOptions(_parse_args(arg or []), score, [], as_json=False)
-    if not _has_temporalio():
-        raise typer.Exit(2)
-    from .schedule_commands import create_schedule
-
-    _leave(
-        asyncio.run(create_schedule(target, cron, options, config, cwd=cwd, schedule_id=schedule_id, now=now))
-    )
-
-
-@schedule_app.command("list")
-def schedule_list(
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    temporal: TemporalOpt = None,
-    namespace: NamespaceOpt = None,
-    cwd: CwdOpt = Path("."),
-) -> None:
-    """List the schedules that run cadences: id, cadence, cron, next and last run.
-
-    Example: cadence-studio schedule list --temporal localhost:7233
-    """
-    config = _config(cwd, temporal=temporal, namespace=namespace)
-    if not _has_temporalio():
-        raise typer.Exit(2)
-    from .schedule_commands import list_schedules
-
-    _leave(asyncio.run(list_schedules(config, as_json=as_json)))
-
-
-@schedule_app.command("delete")
-def schedule_delete(
-    schedule_id: Annotated[
-        str, typer.Argument(metavar="ID", help="The schedule's id, as `schedule list` shows.")
-    ],
-    temporal: TemporalOpt = None,
-    namespace: NamespaceOpt = None,
-    cwd: CwdOpt = Path("."),
-) -> None:
-    """Delete a schedule (runs it started go on).
-
-    Example: cadence-studio schedule delete checkout-nightly
-    """
-    config = _config(cwd, temporal=temporal, namespace=namespace)
-    if not _has_temporalio():
-        raise typer.Exit(2)
-    from .schedule_commands import delete_schedule
-
-    _leave(asyncio.run(delete_schedule(config, schedule_id)))
-
-
-def _leave(code: int) -> NoReturn:
-    """End a command that used the Temporal client without the interpreter's teardown, where the
-    SDK's runtime threads can abort it ("PyGILState_Release ... finalizing", temporalio/sdk-python#300)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
-def _has_temporalio() -> bool:
-    from .temporal_common import has_temporalio
-
-    return has_temporalio(sys.stderr)
 
 
 _COMMANDS = {"open", "list", "run", "export", "history", "replay", "schedule", "worker"}
