@@ -24,6 +24,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from ..protocol.config import ProjectConfig
+from ..protocol.target import parse_target
 from .headless import RunOptions
 from .temporal_common import WORKFLOW, connect, memo, prepare, where_from, workflow_input
 from .terminal_text import escaped
@@ -85,7 +86,7 @@ async def create_schedule(
     print(f"schedule {schedule_id} created: {start.cadence} on {cron!r}{when}", file=out)
     print(
         f"task queue {config.task_queue!r} on {config.address}: a worker must listen there "
-        f"(cadence-studio worker TARGET --temporal {config.address})",
+        f"(cadence-studio worker {parse_target(target).spec} --temporal {config.address})",
         file=err,
     )
     return 0
