@@ -7,7 +7,7 @@ Settings come from :mod:`cadence_studio.protocol.config` (flags > ``CADENCE_*`` 
 from __future__ import annotations
 
 import asyncio
-import os
+import gc
 import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -147,11 +147,11 @@ def schedule_delete(
 
 
 def _leave(code: int) -> NoReturn:
-    """End a command that used the Temporal client without the interpreter's teardown, where the
-    SDK's runtime threads can abort it ("PyGILState_Release ... finalizing", temporalio/sdk-python#300)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    """End a command that used a Temporal client: free the client now, not during the interpreter's
+    teardown, where the SDK's runtime aborts Python ("PyGILState_Release ... finalizing",
+    temporalio/sdk-python#300; every time here without this)."""
+    gc.collect()
+    raise typer.Exit(code)
 
 
 def _has_temporalio() -> bool:
