@@ -4,9 +4,15 @@ a clear word when no worker listens."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import subprocess
+import time
 from pathlib import Path
 
-from tests.temporal.cli_tools import SHOP, ending, note_lines, studio, worker
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from tests.temporal.cli_tools import BIN, SHOP, ending, note_lines, studio, worker
 from tests.temporal.conftest import TemporalServer
 
 FAILING = """
@@ -47,6 +53,11 @@ def test_shop_on_temporal_prints_what_a_local_run_prints(
     assert remote.returncode == 0, (remote.stdout, remote.stderr)
     assert note_lines(remote.stdout) == note_lines(local.stdout)
     assert ending(remote.stdout) == ending(local.stdout)
+    lines = remote.stdout.splitlines()
+    members = [i for i, line in enumerate(lines) if line.startswith("✓ checkout/enrich/")]
+    merged = lines.index("⇉ checkout/enrich combined log (smart_merge)")
+    assert len(members) == 3
+    assert max(members) < merged < lines.index("◇ checkout/risk_review → false (condition: False)")
     assert "  ↻ checkout/payment/authorize_payment attempt 1/3 failed: gateway dropped" in remote.stdout
     assert "! fallback used at checkout/pricing/quote_shipping" in remote.stdout
     assert f"started on {address} (namespace default, task queue '{queue}')" in remote.stderr
@@ -142,3 +153,41 @@ def test_bad_input_is_refused_before_a_workflow_starts(
     for done in (not_a_factory, bad_score):
         assert "workflow" not in done.stderr
         assert "Traceback" not in done.stderr
+
+
+async def _status(address: str, workflow_id: str) -> WorkflowExecutionStatus | None:
+    client = await Client.connect(address)
+    return (await client.get_workflow_handle(workflow_id).describe()).status
+
+
+def test_ctrl_c_stops_following_and_the_workflow_goes_on(
+    temporal_server: TemporalServer, tmp_path: Path
+) -> None:
+    """SIGINT (Ctrl-C) while it waits for a worker: the command says the workflow goes on and how to
+    follow or cancel it, exits 130, and the workflow is still running on the server."""
+    out, err = tmp_path / "out.txt", tmp_path / "err.txt"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        process = subprocess.Popen(
+            [str(BIN / "cadence-studio"), "run", SHOP + ":checkout", "--backend", "temporal", "--temporal",
+             temporal_server.address, "--task-queue", "nobody-here", "--cwd", str(tmp_path)],
+            cwd=tmp_path, stdout=stdout, stderr=stderr, text=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60  # generous for a loaded machine; not a bound under test
+        while "no worker is polling" not in err.read_text():
+            assert process.poll() is None, err.read_text()
+            assert time.monotonic() < deadline, err.read_text()
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    text = err.read_text()
+    workflow_id = text.split("workflow ", 1)[1].split(" ", 1)[0]
+    assert f"stopped following (Ctrl-C); the workflow {workflow_id} goes on" in text
+    assert f"temporal workflow cancel --workflow-id {workflow_id}" in text
+    assert "Traceback" not in text
+    status = asyncio.run(_status(temporal_server.address, workflow_id))
+    assert status == WorkflowExecutionStatus.RUNNING
