@@ -291,9 +291,9 @@ def worker_command(
     """
     # This command's process is a worker by design (it imports the user's module), not the UI's:
     # pyproject's import contract lets this one import through.
-    from .temporal_worker import serve
+    from .temporal_worker import exit_process, serve
 
-    raise typer.Exit(
+    exit_process(
         serve(
             target,
             temporal,

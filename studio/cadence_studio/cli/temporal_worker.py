@@ -7,10 +7,12 @@ notes as Temporal activities until SIGINT or SIGTERM. The terminal UI is not inv
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from cadence import Cadence
 
@@ -19,7 +21,7 @@ from ..protocol.target import parse_target
 from ..worker.loader import Found, find_cadences, import_target
 from ..worker.tracebacks import error_info
 
-__all__ = ["parse_address", "serve"]
+__all__ = ["exit_process", "parse_address", "serve"]
 
 
 def _fail(message: str, hint: str = "") -> int:
@@ -176,3 +178,18 @@ def serve(
             "define one at module level (checkout = Cadence(...)), or name a factory: TARGET:make_cadence",
         )
     return asyncio.run(_run(chosen, address, namespace, task_queue, heartbeat_timeout, sticky_timeout))
+
+
+def exit_process(code: int) -> NoReturn:
+    """End the worker process with ``code``.
+
+    Once temporalio's runtime (Rust threads) has started, the interpreter's own shutdown can abort
+    while those threads still call into Python (seen here as exit codes 134 and -11 instead of 2),
+    so the process flushes its output and logs and ends at once.
+    """
+    if "temporalio" not in sys.modules:
+        sys.exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)

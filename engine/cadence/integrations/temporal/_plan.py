@@ -129,7 +129,7 @@ def _notes(parent_id: str, tasks: tuple[Task, ...]) -> list[dict[str, Any]]:
     return [_note(f"{parent_id}/{t.seg}", t, t.name) for t in tasks]
 
 
-def _measure(m: Measure, parent_id: str) -> dict[str, Any]:
+def _measure(m: Measure, parent_id: str, observed: bool) -> dict[str, Any]:
     nid = f"{parent_id}/{m.seg}"
     if isinstance(m, NoteMeasure):
         return _note(nid, m.task, m.name, can_interrupt=m.can_interrupt)
@@ -164,7 +164,7 @@ def _measure(m: Measure, parent_id: str) -> dict[str, Any]:
             "kind": "child",
             "id": nid,
             "name": m.name,
-            "cadence": _cadence(child, nid),
+            "cadence": _cadence(child, nid, observed),
             "score_factory": m.score_factory is not None,
             "score": score,
         }
@@ -178,17 +178,20 @@ def _observed(cadence: Any) -> bool:
     return any(isinstance(m, ChildMeasure) and _observed(m.child) for m in cadence.measures)
 
 
-def _cadence(cadence: Any, node_id: str) -> dict[str, Any]:
+def _cadence(cadence: Any, node_id: str, observed_above: bool = False) -> dict[str, Any]:
+    """A cadence node; ``observed`` when it, a child, or a cadence around it has hooks or reporters
+    (a parent's hooks see a child's start and end too)."""
     handler = cadence._error_handler
+    observed = observed_above or _observed(cadence)
     t = type(cadence.get_score()) if cadence.get_score() is not None else None
     return {
         "kind": "cadence",
         "id": node_id,
         "name": cadence.name,
         "score_type": type_ref(t) if t is not None else None,
-        "observed": _observed(cadence),
+        "observed": observed,
         "on_error": None if handler is None else {"stop": bool(handler[1])},
-        "measures": [_measure(m, node_id) for m in cadence.measures],
+        "measures": [_measure(m, node_id, observed) for m in cadence.measures],
     }
 
 

@@ -237,7 +237,7 @@ class CadenceWorkflow:
         if isinstance(cause, TemporalTimeoutError) and cause.type == TimeoutType.HEARTBEAT:
             record["error_type"] = "cadence.integrations.temporal:WorkerLost"
             record["message"] = (
-                f"the worker running it was lost {lost} times (no heartbeat for "
+                f"the worker running it was lost {lost} time{'s' if lost != 1 else ''} (no heartbeat for "
                 f"{_registry.settings.heartbeat_timeout}s); check that workers stay up"
             )
         elif isinstance(cause, TemporalTimeoutError):
