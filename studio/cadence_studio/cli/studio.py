@@ -9,18 +9,20 @@ import sys
 import threading
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from ..errors import StudioError
+from ..protocol.config import ConfigError, load_config
 from ..protocol.target import parse_target
 from ..protocol.watches import Watch, watch_problem
 from ..store.history import History
-from ._options import CwdOpt, NamespaceOpt, TemporalOpt
+from ._options import CwdOpt, NamespaceOpt, TemporalOpt, parse_pairs
 from .debug_commands import freeze, print_source
 from .headless import RunOptions, export, list_cadences, run_cadence
 from .history_commands import list_history, show_history
+from .temporal_commands import TaskQueueOpt, project_config, run_on_backend, schedule_app
 
 __all__ = ["app", "main"]
 
@@ -42,25 +44,6 @@ class Format(StrEnum):
     dot = "dot"
     svg = "svg"
     png = "png"
-
-
-def _parse_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
-def _parse_args(pairs: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.isidentifier():
-            raise typer.BadParameter(
-                f"{pair!r} is not NAME=VALUE (e.g. --arg user_id=u-42)", param_hint="--arg"
-            )
-        out[name] = _parse_value(value)
-    return out
 
 
 @app.command("open")
@@ -184,17 +167,44 @@ def run_command(
             help="Re-run from a note of a recorded run, reusing what came before it (with --score: edited).",
         ),
     ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend",
+            metavar="local|temporal",
+            help="Where the run goes (default: CADENCE_BACKEND, [tool.cadence] backend, else local).",
+        ),
+    ] = None,
+    temporal: TemporalOpt = None,
+    namespace: NamespaceOpt = None,
+    task_queue: TaskQueueOpt = None,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            min=0,
+            metavar="SECONDS",
+            help="On Temporal: give up (exit 1) if no worker takes the run within SECONDS; "
+            "default: keep waiting.",
+        ),
+    ] = None,
     cwd: CwdOpt = Path("."),
 ) -> None:
     """Run a cadence headlessly; exit code 0 only when it succeeds. The run is recorded in the
-    project's run history (.cadence/ in --cwd): see `cadence-studio history`.
+    project's run history (.cadence/ in --cwd): see `cadence-studio history`. With --backend temporal
+    it runs as a Temporal workflow (a `cadence-studio worker` runs the notes) and prints the same lines.
 
     Example: cadence-studio run examples/shop.py:create_checkout_cadence --arg user_id=u-1 --json
 
     Example: cadence-studio run examples/shop.py:checkout --metrics-port 9464 --metrics-linger 30
 
     Example: cadence-studio run --resume 12    (or: run examples/shop.py:checkout --from 12:checkout/charge)
+
+    Example: cadence-studio run examples/shop.py:checkout --backend temporal --temporal localhost:7233
     """
+    config = project_config(
+        cwd, backend=backend, temporal=temporal, namespace=namespace, task_queue=task_queue
+    )
     rerun = _rerun_point(rerun_from)
     if resume is not None and (rerun is not None or score is not None or arg or break_at):
         print(
@@ -215,7 +225,7 @@ def run_command(
     if initial is not None and not isinstance(initial, dict):
         raise typer.BadParameter("the score must be a JSON object of field values", param_hint="--score")
     options = RunOptions(
-        _parse_args(arg or []),
+        parse_pairs(arg or []),
         initial,
         list(break_at or []),
         as_json,
@@ -224,6 +234,16 @@ def run_command(
         watches=_watches(watch or [], break_when or []),
     )
     target = target or ""
+    if config.backend == "temporal":
+        local_only = {
+            "--resume": resume is not None,
+            "--from": rerun is not None,
+            "--break-at": bool(break_at),
+            "--metrics-port": metrics_port is not None,
+            "--watch": bool(watch),
+            "--break-when": bool(break_when),
+        }
+        raise typer.Exit(run_on_backend(target, options, config, cwd, wait, local_only))
     history = None if no_history else History(cwd)
     if metrics_port is None:
         raise typer.Exit(asyncio.run(run_cadence(target, options, cwd=cwd, history=history)))
@@ -450,7 +470,6 @@ def history_show(
 
 def _namespace(cwd: Path) -> str:
     """The project's Temporal namespace ([tool.cadence] namespace, CADENCE_NAMESPACE), or "default"."""
-    from ..protocol.config import ConfigError, load_config
 
     try:
         return load_config(cwd).namespace
@@ -483,6 +502,9 @@ def replay_command(
     from .replay import replay_history
 
     raise typer.Exit(replay_history(history_file, target, cwd=cwd, as_json=as_json))
+
+
+app.add_typer(schedule_app, name="schedule")
 
 
 def _commands() -> set[str]:
