@@ -22,7 +22,7 @@ from ._options import CwdOpt, NamespaceOpt, TemporalOpt, parse_pairs
 from .debug_commands import freeze, print_source
 from .headless import RunOptions, export, list_cadences, run_cadence
 from .history_commands import list_history, show_history
-from .temporal_commands import TaskQueueOpt, project_config, run_on_backend, schedule_app
+from .temporal_commands import TaskQueueOpt, project_config, run_on_backend, schedule_app, worker_command
 
 __all__ = ["app", "main"]
 
@@ -319,56 +319,6 @@ def export_command(
     )
 
 
-@app.command("worker")
-def worker_command(
-    target: TargetArg,
-    temporal: Annotated[
-        str, typer.Option("--temporal", metavar="HOST:PORT", help="The Temporal server's frontend address.")
-    ],
-    namespace: Annotated[str, typer.Option("--namespace", help="The Temporal namespace.")] = "default",
-    task_queue: Annotated[str, typer.Option("--task-queue", help="The task queue to poll.")] = "cadence",
-    heartbeat_timeout: Annotated[
-        float,
-        typer.Option(
-            "--heartbeat-timeout",
-            min=0.1,
-            help="Seconds without a heartbeat after which a note's worker is lost.",
-        ),
-    ] = 2.0,
-    sticky_timeout: Annotated[
-        float,
-        typer.Option(
-            "--sticky-timeout",
-            min=0.1,
-            help="Seconds a run waits for this worker before another may take it.",
-        ),
-    ] = 1.0,
-    cwd: CwdOpt = Path("."),
-) -> None:
-    """Serve TARGET's cadences (and their child cadences) on Temporal until Ctrl-C or SIGTERM.
-
-    This process imports TARGET and runs its notes as Temporal activities (needs
-    pip install 'cadence-studio[temporal]').
-
-    Example: cadence-studio worker examples/shop.py --temporal localhost:7233
-    """
-    # This command's process is a worker by design (it imports the user's module), not the UI's:
-    # pyproject's import contract lets this one import through.
-    from .temporal_worker import exit_process, serve
-
-    exit_process(
-        serve(
-            target,
-            temporal,
-            namespace=namespace,
-            task_queue=task_queue,
-            cwd=cwd,
-            heartbeat_timeout=heartbeat_timeout,
-            sticky_timeout=sticky_timeout,
-        )
-    )
-
-
 @app.command("source")
 def source_command(
     target: TargetArg,
@@ -504,6 +454,7 @@ def replay_command(
     raise typer.Exit(replay_history(history_file, target, cwd=cwd, as_json=as_json))
 
 
+app.command("worker")(worker_command)
 app.add_typer(schedule_app, name="schedule")
 
 
