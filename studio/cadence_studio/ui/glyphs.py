@@ -61,6 +61,7 @@ LEGEND: list[tuple[str, list[tuple[str, str]]]] = [
             ("↳ ↲", "child in, out"),
             ("◷", "timed out"),
             ("■", "run ended"),
+            ("◈", "a data breakpoint held the run right after a note (w: a field, W: an expression)"),
         ],
     ),
     (

@@ -19,12 +19,12 @@ from ..widgets.measure_graph import MeasureGraph
 from ..widgets.score_tree import ScoreTree
 from .field_provenance import FieldProvenanceDialog
 from .run_comparison import RunComparisonScreen
-from .studio_durable import DurableControls
+from .studio_debug import DebugControls
 
 __all__ = ["RunInsight"]
 
 
-class RunInsight(DurableControls):
+class RunInsight(DebugControls):
     """Compare two runs and trace a field's writers."""
 
     @work(thread=True, exclusive=True, group="compare")

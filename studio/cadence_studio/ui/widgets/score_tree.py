@@ -196,6 +196,19 @@ class ScoreTree(Tree[Row]):
             event.stop()
             self.post_message(self.MoreRequested(list(row.path), row.more))
 
+    def reveal(self, path: tuple[str, ...]) -> None:
+        """Put the cursor on the row of ``path`` (or its nearest shown parent) and scroll it into view."""
+        node = self.root
+        for depth in range(1, len(path) + 1):
+            child = next(
+                (c for c in node.children if c.data is not None and c.data.path == path[:depth]), None
+            )
+            if child is None:
+                break
+            node = child
+        if node is not self.root:
+            self.move_cursor(node, animate=False)
+
     def add_more(self, path: list[str], offset: int, tree: dict[str, Any]) -> None:
         """Put the loaded part where its "more" row (or its unloaded value) was."""
         target = self._find(self.root, Row(tuple(path), offset))
