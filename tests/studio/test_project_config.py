@@ -23,7 +23,8 @@ def test_the_file_then_the_environment(tmp_path: Path) -> None:
     )
     config = load_config(tmp_path, {})
     assert (config.temporal, config.namespace) == ("localhost:7233", "shop")
-    assert config.model_extra == {"backend": "temporal"}
+    assert config.backend == "temporal"
+    assert config.source("backend").endswith("pyproject.toml [tool.cadence]")
     overridden = load_config(tmp_path, {"CADENCE_TEMPORAL": "temporal.internal:7233"})
     assert (overridden.temporal, overridden.namespace) == ("temporal.internal:7233", "shop")
 
@@ -31,8 +32,8 @@ def test_the_file_then_the_environment(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "environ", "says"),
     [
-        ('[tool.cadence]\ntemporal = "localhost"\n', {}, "[tool.cadence] temporal in "),
-        ("", {"CADENCE_TEMPORAL": "7233"}, "$CADENCE_TEMPORAL: Value error, '7233' is not HOST:PORT"),
+        ('[tool.cadence]\ntemporal = "localhost"\n', {}, "pyproject.toml [tool.cadence]): 'localhost' is not"),
+        ("", {"CADENCE_TEMPORAL": "7233"}, "temporal '7233' (from CADENCE_TEMPORAL): '7233' is not HOST:PORT"),
         ("[tool.cadence\n", {}, "cannot read "),
         ('[tool]\ncadence = "x"\n', {}, "[tool.cadence] in "),
     ],
