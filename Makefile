@@ -50,7 +50,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/serialize.py
 	$(BIN)/python bench/durable.py
 	$(BIN)/python bench/studio.py
+	$(BIN)/python bench/field_writes.py
 	$(BIN)/python bench/http.py
+	$(BIN)/python bench/temporal.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -119,6 +119,13 @@ EXPORTS: dict[str, list[str]] = {
         "CadenceBlueprint", "CadenceExtension", "ErrorHandler", "ResponseMapper", "cadence_route",
         "error_response", "register_cadence", "score_to_jsonable", "with_cadence",
     ],
+    "cadence.integrations.temporal": [
+        "CadenceWorkflow", "DEFAULT_TASK_QUEUE", "WORKFLOW_TYPE", "WorkflowFailed", "create_worker", "plan",
+        "register", "run", "sandbox_runner", "start", "workflow_input",
+    ],
+    "cadence.integrations.temporal.history": [
+        "ChildRun", "HistoryFormatError", "MergeStep", "RunHistory", "Step", "WORKFLOW_TYPE", "read_history",
+    ],
     "cadence.merge": ["MergeFn", "MergeStrategy", "Snapshot", "apply_fields", "merge_snapshots", "overlaps"],
     "cadence.note": ["Note", "Policy", "beat", "callable_name", "is_async_callable", "note"],
     "cadence.recorder": ["RunRecorder"],

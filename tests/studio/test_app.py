@@ -283,13 +283,13 @@ async def test_factory_arguments_are_asked_for() -> None:
 
 
 async def test_export_dialog_writes_the_diagram(tmp_path: Path) -> None:
-    """e asks for a format and a file and writes the diagram there."""
+    """E asks for a format and a file and writes the diagram there."""
     client = ScriptedClient()
     app = app_with(client)
     target = tmp_path / "order.mmd"
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("e")
+        await pilot.press("E")
         await pilot.pause()
         app.screen.query_one("#format").value = "mermaid"  # type: ignore[attr-defined]
         await pilot.pause()

@@ -83,7 +83,7 @@ async def test_wide_the_footer_shows_every_key_and_t_hides_the_timeline() -> Non
     async with app.run_test(size=(160, 48)) as pilot:
         await footer_drawn(pilot)
         text = footer_text(app)
-        for shown in ("i Input", "e Export", "h History", "t Timeline", "q Quit", "? Keys", "^p palette"):
+        for shown in ("i Input", "E Export", "h History", "t Timeline", "q Quit", "? Keys", "^p palette"):
             assert shown in text
         assert all(key.region.right <= 160 for key in footer_keys(app))
         timeline = app.screen.query_one("#timeline")

@@ -14,7 +14,15 @@ from cadence.diagram import format_duration
 
 from .. import protocol as p
 
-__all__ = ["print_end", "print_event", "print_paused", "print_reused", "stall_warning", "where"]
+__all__ = [
+    "print_end",
+    "print_event",
+    "print_paused",
+    "print_reused",
+    "stall_warning",
+    "watch_failed_text",
+    "where",
+]
 
 _STUDIO = Path(__file__).resolve().parents[1]  # all of cadence_studio
 
@@ -93,8 +101,22 @@ def print_reused(node_ids: list[str], as_json: bool, out: TextIO) -> None:
 def print_paused(message: p.Paused, as_json: bool, out: TextIO) -> None:
     if as_json:
         print(json.dumps(message.model_dump() | {"type": "paused"}, default=str), file=out)
+    elif message.watch is not None:  # a data breakpoint: held right after the note that wrote
+        *first, last = [message.watch, *message.also]
+        for hit in first:
+            print(f"◈ {hit.line()}", file=out)
+        print(f"◈ {last.line()}; score: {_short(message.score)}", file=out)
     else:
         print(f"⏸ paused before {message.node_id} ({message.kind}); score: {_short(message.score)}", file=out)
+
+
+def watch_failed_text(message: p.WatchFailed) -> str:
+    """A watch expression that raised: said once a run, the run goes on."""
+    after = f" after {message.node_id}" if message.node_id else " on the score before the first note"
+    return (
+        f"watch {message.watch.text!r} raised{after}: {message.error} "
+        "(said once; it does not stop the run, fix the expression)"
+    )
 
 
 def print_end(message: p.RunEnded, as_json: bool, out: TextIO, err: TextIO) -> None:

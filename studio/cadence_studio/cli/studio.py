@@ -9,15 +9,22 @@ import sys
 import threading
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ..errors import StudioError
+from ..protocol.config import ConfigError, load_config
+from ..protocol.target import parse_target
+from ..protocol.watches import Watch, watch_problem
 from ..store.history import History
-from ._options import CwdOpt
+from ._options import CwdOpt, NamespaceOpt, TemporalOpt, parse_pairs
+from .debug_commands import freeze, print_source
 from .headless import RunOptions, export, list_cadences, run_cadence
 from .history_commands import list_history, show_history
+from .insight_commands import DIFF_JSON, PROVENANCE_JSON, diff_history, provenance_history
+from .temporal_commands import TaskQueueOpt, project_config, run_on_backend, schedule_app, worker_command
 
 __all__ = ["app", "main"]
 
@@ -41,25 +48,6 @@ class Format(StrEnum):
     png = "png"
 
 
-def _parse_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
-def _parse_args(pairs: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.isidentifier():
-            raise typer.BadParameter(
-                f"{pair!r} is not NAME=VALUE (e.g. --arg user_id=u-42)", param_hint="--arg"
-            )
-        out[name] = _parse_value(value)
-    return out
-
-
 @app.command("open")
 def open_studio(target: TargetArg, cwd: CwdOpt = Path(".")) -> None:
     """Open the terminal studio on TARGET (the same as `cadence-studio TARGET`).
@@ -69,6 +57,32 @@ def open_studio(target: TargetArg, cwd: CwdOpt = Path(".")) -> None:
     from ..ui.app import make_app
 
     make_app(target, cwd=cwd).run()
+
+
+@app.command("serve")
+def serve_command(
+    target: TargetArg,
+    cwd: CwdOpt = Path("."),
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; the default lets only this machine connect.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the studio on TARGET in a web browser (textual-serve): one studio per browser tab.
+
+    Example: cadence-studio serve examples/shop.py --port 8000, then open http://127.0.0.1:8000
+    """
+    from .serve import port_free, serve
+
+    try:
+        parse_target(target)
+    except StudioError as error:
+        raise typer.BadParameter(str(error), param_hint="TARGET") from None
+    why = port_free(host, port)
+    if why is not None:
+        print(f"error: cannot serve: {why}", file=sys.stderr)
+        raise typer.Exit(2)
+    serve(target, cwd=cwd, host=host, port=port)
 
 
 @app.command("list")
@@ -99,6 +113,18 @@ def run_command(
     score: Annotated[str | None, typer.Option("--score", help="The initial score as a JSON object.")] = None,
     break_at: Annotated[
         list[str] | None, typer.Option("--break-at", help="Print the score before this note id, then go on.")
+    ] = None,
+    watch: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--watch", metavar="FIELD", help="Print each note that changes this score field, old → new."
+        ),
+    ] = None,
+    break_when: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--break-when", metavar="EXPR", help="Print where this expression over `score` turns true."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Events as JSON lines, then the result.")] = False,
     metrics_port: Annotated[
@@ -151,17 +177,44 @@ def run_command(
             help="Warn about an async def note that blocks the event loop this long (ms); 0: never.",
         ),
     ] = 50.0,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend",
+            metavar="local|temporal",
+            help="Where the run goes (default: CADENCE_BACKEND, [tool.cadence] backend, else local).",
+        ),
+    ] = None,
+    temporal: TemporalOpt = None,
+    namespace: NamespaceOpt = None,
+    task_queue: TaskQueueOpt = None,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            min=0,
+            metavar="SECONDS",
+            help="On Temporal: give up (exit 1) if no worker takes the run within SECONDS; "
+            "default: keep waiting.",
+        ),
+    ] = None,
     cwd: CwdOpt = Path("."),
 ) -> None:
     """Run a cadence headlessly; exit code 0 only when it succeeds. The run is recorded in the
-    project's run history (.cadence/ in --cwd): see `cadence-studio history`.
+    project's run history (.cadence/ in --cwd): see `cadence-studio history`. With --backend temporal
+    it runs as a Temporal workflow (a `cadence-studio worker` runs the notes) and prints the same lines.
 
     Example: cadence-studio run examples/shop.py:create_checkout_cadence --arg user_id=u-1 --json
 
     Example: cadence-studio run examples/shop.py:checkout --metrics-port 9464 --metrics-linger 30
 
     Example: cadence-studio run --resume 12    (or: run examples/shop.py:checkout --from 12:checkout/charge)
+
+    Example: cadence-studio run examples/shop.py:checkout --backend temporal --temporal localhost:7233
     """
+    config = project_config(
+        cwd, backend=backend, temporal=temporal, namespace=namespace, task_queue=task_queue
+    )
     rerun = _rerun_point(rerun_from)
     if resume is not None and (rerun is not None or score is not None or arg or break_at):
         print(
@@ -182,15 +235,26 @@ def run_command(
     if initial is not None and not isinstance(initial, dict):
         raise typer.BadParameter("the score must be a JSON object of field values", param_hint="--score")
     options = RunOptions(
-        _parse_args(arg or []),
+        parse_pairs(arg or []),
         initial,
         list(break_at or []),
         as_json,
         resume=resume,
         rerun=rerun,
+        watches=_watches(watch or [], break_when or []),
         stall_ms=stall_ms,
     )
     target = target or ""
+    if config.backend == "temporal":
+        local_only = {
+            "--resume": resume is not None,
+            "--from": rerun is not None,
+            "--break-at": bool(break_at),
+            "--metrics-port": metrics_port is not None,
+            "--watch": bool(watch),
+            "--break-when": bool(break_when),
+        }
+        raise typer.Exit(run_on_backend(target, options, config, cwd, wait, local_only))
     history = None if no_history else History(cwd)
     if metrics_port is None:
         raise typer.Exit(asyncio.run(run_cadence(target, options, cwd=cwd, history=history)))
@@ -214,6 +278,20 @@ def run_command(
     finally:
         metrics.close()
     raise typer.Exit(code)
+
+
+def _watches(fields: list[str], expressions: list[str]) -> list[Watch]:
+    """``--watch`` and ``--break-when`` as watches; a broken one (exit 2) before any worker starts."""
+    watches = [Watch(kind="field", text=f) for f in fields] + [
+        Watch(kind="expr", text=e) for e in expressions
+    ]
+    for item in watches:
+        problem = watch_problem(item)
+        if problem is not None:
+            flag = "--watch" if item.kind == "field" else "--break-when"
+            print(f"error: {flag}: {problem}", file=sys.stderr)
+            raise typer.Exit(2)
+    return watches
 
 
 def _rerun_point(text: str | None) -> tuple[int, str] | None:
@@ -252,6 +330,36 @@ def export_command(
     )
 
 
+@app.command("source")
+def source_command(
+    target: TargetArg,
+    node_id: Annotated[str, typer.Argument(help="The note's id, as `cadence-studio list` shows it.")],
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """Print a note's source, highlighted, its first line marked (the studio's Source pane).
+
+    Example: cadence-studio source examples/shop.py:checkout checkout/load_cart
+    """
+    raise typer.Exit(asyncio.run(print_source(target, node_id, cwd=cwd)))
+
+
+@app.command("freeze")
+def freeze_command(
+    run_id: Annotated[int, typer.Argument(help="A recorded run's number (`cadence-studio history`).")],
+    node_id: Annotated[str, typer.Argument(help="A top-level note of that run that finished.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Folder for the test (default: tests/).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite the test if it exists.")] = False,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """Write a pytest file that runs a note alone on its recorded input and checks its recorded output.
+
+    Example: cadence-studio freeze 12 checkout/price    (writes tests/test_checkout_price.py)
+    """
+    raise typer.Exit(freeze(run_id, node_id, cwd=cwd, directory=output, force=force))
+
+
 history_app = typer.Typer(
     help="The project's run history: every run of the studio and of `cadence-studio run`, kept in "
     ".cadence/history.sqlite3.",
@@ -266,30 +374,144 @@ def history_list(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs, newest first.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    temporal: TemporalOpt = None,
+    namespace: NamespaceOpt = None,
     cwd: CwdOpt = Path("."),
 ) -> None:
-    """List the newest recorded runs; `history show ID` prints one.
+    """List the newest recorded runs; `history show ID` prints one. With --temporal, the cadence runs
+    on that Temporal server instead.
 
     Example: cadence-studio history -n 5
+
+    Example: cadence-studio history --temporal localhost:7233
     """
     if ctx.invoked_subcommand is None:
+        if temporal is not None:
+            from .temporal_history import list_temporal
+
+            raise typer.Exit(
+                list_temporal(temporal, namespace or _namespace(cwd), limit=limit, as_json=as_json)
+            )
         raise typer.Exit(list_history(History(cwd), limit=limit, as_json=as_json))
 
 
 @history_app.command("show")
 def history_show(
-    run_id: Annotated[int, typer.Argument(help="The run's number, as `cadence-studio history` lists it.")],
+    run_id: Annotated[
+        str,
+        typer.Argument(
+            help="The run's number, as `cadence-studio history` lists it (with --temporal: its workflow id)."
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Events as JSON lines, then the result.")] = False,
+    temporal: TemporalOpt = None,
+    namespace: NamespaceOpt = None,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """Print a recorded run: its input, every event and how it ended. With --temporal, a cadence run
+    of that Temporal server, read from its workflow history.
+
+    Example: cadence-studio history show 12
+
+    Example: cadence-studio history show checkout-1a2b3c4d5e6f --temporal localhost:7233
+    """
+    if temporal is not None:
+        from .temporal_history import show_temporal
+
+        raise typer.Exit(show_temporal(temporal, namespace or _namespace(cwd), run_id, as_json=as_json))
+    if not run_id.isdigit():
+        print(
+            f"error: {run_id!r} is not a run number (`cadence-studio history` lists them); "
+            "a Temporal workflow id needs --temporal HOST:PORT",
+            file=sys.stderr,
+        )
+        raise typer.Exit(2)
+    raise typer.Exit(show_history(History(cwd), int(run_id), as_json=as_json))
+
+
+def _namespace(cwd: Path) -> str:
+    """The project's Temporal namespace ([tool.cadence] namespace, CADENCE_NAMESPACE), or "default"."""
+
+    try:
+        return load_config(cwd).namespace
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise typer.Exit(2) from None
+
+
+@app.command("replay")
+def replay_command(
+    history_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="HISTORY.json",
+            help="A workflow history: `temporal workflow show --workflow-id ID --output json`, or the "
+            "Temporal UI's download.",
+        ),
+    ],
+    target: TargetArg,
     as_json: Annotated[bool, typer.Option("--json", help="Events as JSON lines, then the result.")] = False,
     cwd: CwdOpt = Path("."),
 ) -> None:
-    """Print a recorded run: its input, every event and how it ended.
+    """Print a cadence run from its exported Temporal history (offline), then replay the history
+    against the current code of TARGET and report any non-determinism, naming the note; exit 1 then.
 
-    Example: cadence-studio history show 12
+    TARGET's module is imported (in a process of its own) to build its cadences' plans; no note runs.
+
+    Example: cadence-studio replay checkout-run.json examples/shop.py
     """
-    raise typer.Exit(show_history(History(cwd), run_id, as_json=as_json))
+    from .replay import replay_history
+
+    raise typer.Exit(replay_history(history_file, target, cwd=cwd, as_json=as_json))
 
 
-_COMMANDS = {"open", "list", "run", "export", "history"}
+app.command("worker")(worker_command)
+app.add_typer(schedule_app, name="schedule")
+
+
+def _commands() -> set[str]:
+    """The names of the commands and command groups (anything else first is a TARGET)."""
+    names = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
+    return names | {g.name or "" for g in app.registered_groups}
+
+
+@history_app.command(
+    "diff",
+    help="Compare two recorded runs: per note, in graph order, each run's status, time and the score "
+    "fields it wrote (old → new); what differs is highlighted.\n\n"
+    "Example: cadence-studio history diff 11 12\n\n"
+    f"--json prints one object: {escape(' '.join(DIFF_JSON.split()))}",
+)
+def history_diff(
+    a: Annotated[int, typer.Argument(help="The first run's number, as `cadence-studio history` lists it.")],
+    b: Annotated[int, typer.Argument(help="The second run's number.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object (its shape: above).")] = False,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    raise typer.Exit(diff_history(History(cwd), a, b, as_json=as_json))
+
+
+@history_app.command(
+    "provenance",
+    help="Which notes wrote a score field in a recorded run, in order, old → new (a .sync group's "
+    "merge and a .child's merge are listed when they set it).\n\n"
+    "Example: cadence-studio history provenance 12 total\n\n"
+    f"--json prints one object: {escape(' '.join(PROVENANCE_JSON.split()))}",
+)
+def history_provenance(
+    run_id: Annotated[int, typer.Argument(help="The run's number, as `cadence-studio history` lists it.")],
+    field: Annotated[
+        str, typer.Argument(help="A field of the score (total), or a path into one (items.0, address.city).")
+    ],
+    scope: Annotated[
+        str, typer.Option("--in", help="A .child's node id: the field of that child's own score.")
+    ] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object (its shape: above).")] = False,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    raise typer.Exit(provenance_history(History(cwd), run_id, field, scope=scope, as_json=as_json))
+
+
 _OPEN_OPTIONS = {"--cwd"}  # the options of `open` that take a value
 
 
@@ -300,7 +522,7 @@ def _opens_a_target(args: list[str]) -> bool:
         if arg in _OPEN_OPTIONS:
             next(rest, None)
         elif not arg.startswith("-"):
-            return arg not in _COMMANDS
+            return arg not in _commands()
         elif not arg.startswith("--cwd="):
             return False
     return False

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from .watches import Watch, WatchHit
+
 __all__ = [
     "CadenceEntry",
     "Catalog",
@@ -28,17 +30,23 @@ __all__ = [
     "Param",
     "Paused",
     "PlanRerun",
+    "PrepareStart",
     "Ready",
+    "RenderScore",
     "RerunPlan",
     "Run",
     "RunBegan",
     "RunEnded",
     "ScoreChecked",
+    "ScoreRendered",
     "SetBreakpoints",
+    "SetWatches",
     "Shutdown",
+    "StartPrepared",
     "Step",
     "StepOver",
     "Stop",
+    "WatchFailed",
     "WorkerError",
     "WorkerExited",
     "decode_command",
@@ -83,6 +91,7 @@ class Run(_Wire):
     args: dict[str, Any] = Field(default_factory=dict)
     score: dict[str, Any] | None = None
     breakpoints: list[str] = Field(default_factory=list)
+    watches: list[Watch] = Field(default_factory=list)  # data breakpoints (see :mod:`.watches`)
     pause_at_start: bool = False
     durable: Durable | None = None
     #: an ``async def`` note that holds the event loop this long (ms) or longer is flagged (0: never)
@@ -112,6 +121,13 @@ class SetBreakpoints(_Wire):
 
     type: Literal["breakpoints"] = "breakpoints"
     ids: list[str]
+
+
+class SetWatches(_Wire):
+    """Replace the data breakpoints of the current and later runs (a bad one is a ``worker_error``)."""
+
+    type: Literal["watches"] = "watches"
+    watches: list[Watch]
 
 
 class Stop(_Wire):
@@ -147,6 +163,26 @@ class PlanRerun(_Wire):
     node_id: str
 
 
+class PrepareStart(_Wire):
+    """What a run of ``target`` on another engine (Temporal) starts from, built as :class:`Run` builds it
+    (``args`` for a factory, ``score`` as the input) but not run: answered by :class:`StartPrepared`."""
+
+    type: Literal["prepare_start"] = "prepare_start"
+    target: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    score: dict[str, Any] | None = None
+
+
+class RenderScore(_Wire):
+    """Restore ``score`` (``cadence.serialize_score`` data) to ``target``'s score type and draw it:
+    answered by :class:`ScoreRendered`."""
+
+    type: Literal["render_score"] = "render_score"
+    target: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    score: dict[str, Any]
+
+
 class Shutdown(_Wire):
     """End the worker."""
 
@@ -160,10 +196,13 @@ Command = Annotated[
     | StepOver
     | Continue
     | SetBreakpoints
+    | SetWatches
     | Stop
     | Expand
     | CheckScore
     | PlanRerun
+    | PrepareStart
+    | RenderScore
     | Shutdown,
     Field(discriminator="type"),
 ]
@@ -266,6 +305,8 @@ class Paused(_Wire):
     name: str
     held: list[str] = Field(default_factory=list)
     score: Any = None
+    watch: WatchHit | None = None  # held right after a note (kind "after") by a data breakpoint
+    also: list[WatchHit] = Field(default_factory=list)  # more watches hit by that note
 
 
 class RunBegan(_Wire):
@@ -328,12 +369,47 @@ class RerunPlan(_Wire):
     error: str | None = None
 
 
+class StartPrepared(_Wire):
+    """The answer to :class:`PrepareStart`: the cadence's name, its initial score serialised as the
+    checkpoints serialise it, its plan's fingerprint and structure, its score type (``module:Qualname``)
+    and graph; or ``error`` (``refused``: bad input, else the user's code failed)."""
+
+    type: Literal["start_prepared"] = "start_prepared"
+    target: str
+    cadence: str = ""
+    score: dict[str, Any] = Field(default_factory=dict)
+    fingerprint: str = ""
+    structure: list[list[str]] = Field(default_factory=list)
+    score_type: str = ""
+    graph: dict[str, Any] = Field(default_factory=dict)
+    error: ErrorInfo | None = None
+    refused: bool = False
+
+
+class ScoreRendered(_Wire):
+    """The answer to :class:`RenderScore`: the score as a value tree, or ``error``."""
+
+    type: Literal["score_rendered"] = "score_rendered"
+    tree: Any = None
+    error: str | None = None
+
+
 class Log(_Wire):
     """Text the user's code printed (its stdout and stderr go here, never into the protocol)."""
 
     type: Literal["log"] = "log"
     stream: str
     text: str
+
+
+class WatchFailed(_Wire):
+    """A watch expression raised when evaluated after ``node_id`` (said once a run; the run goes on)."""
+
+    type: Literal["watch_failed"] = "watch_failed"
+    run: int
+    watch: Watch
+    node_id: str
+    error: str
 
 
 class WorkerExited(_Wire):
@@ -363,7 +439,10 @@ Message = Annotated[
     | Expanded
     | ScoreChecked
     | RerunPlan
+    | StartPrepared
+    | ScoreRendered
     | Log
+    | WatchFailed
     | WorkerError
     | WorkerExited,
     Field(discriminator="type"),

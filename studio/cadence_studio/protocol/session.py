@@ -12,7 +12,9 @@ from typing import Any
 from cadence.diagram import format_duration
 
 from . import messages as p
+from .field_writes import FieldWrites
 from .spans import Spans
+from .watches import Watch, WatchHit
 
 __all__ = ["MergeView", "NodeState", "RunRecord", "Session", "default_choice", "status_style"]
 
@@ -80,12 +82,15 @@ class RunRecord:
     paused_at: str | None = None
     held: list[str] = dataclasses.field(default_factory=list)
     paused_score: Any = None
+    watch_hit: WatchHit | None = None  # paused right after a note by a data breakpoint
+    also_hit: list[WatchHit] = dataclasses.field(default_factory=list)  # more watches that note hit
     score: Any = None  # the latest score seen
     error: p.ErrorInfo | None = None
     skip_reason: str | None = None  # why a note ended the run with Skip
     duration: float = 0.0
     graph: dict[str, Any] | None = None  # the graph it ran on, for a run opened from history
     recorded: str | None = None  # "history #12 (11-22 17:13:05)" for a run opened from history
+    writes: FieldWrites = dataclasses.field(default_factory=FieldWrites)  # which note wrote which field
 
     def node(self, node_id: str) -> NodeState:
         state = self.nodes.get(node_id)
@@ -96,7 +101,8 @@ class RunRecord:
     def statuses(self) -> dict[str, dict[str, Any]]:
         out = {node: state.as_status() for node, state in self.nodes.items()}
         for node in self.held:
-            out[node] = {"status": "paused"}
+            if self.watch_hit is None or node != self.paused_at:  # held after a note: it is done
+                out[node] = {"status": "paused"}
         return out
 
     def mark_reused(self, node_ids: list[str] | tuple[str, ...]) -> None:
@@ -122,6 +128,7 @@ class Session:
         self.entries: list[p.CadenceEntry] = []
         self.selected: str | None = None
         self.breakpoints: set[str] = set()
+        self.watches: list[Watch] = []  # data breakpoints, sent with every run
         self.run: RunRecord | None = None
         self.logs: list[tuple[str, str]] = []
         self.notice: str | None = None
@@ -164,6 +171,13 @@ class Session:
             case p.WorkerError():
                 self.notice = message.message
                 return {"status"}
+            case p.WatchFailed():
+                run = self._current(message.run)
+                if run is not None:
+                    run.timeline.append(
+                        ("yellow", f"! watch {message.watch.text!r} raised: {message.error}", "")
+                    )
+                return {"timeline"}
             case p.WorkerExited():
                 if self.run is not None and not self.run.finished:
                     self.run.status = "crashed"
@@ -189,6 +203,7 @@ class Session:
         node = event.get("node_id", "")
         if message.score is not None:
             run.score = message.score
+        run.writes.feed(event, message.score)
         changed = {"graph", "timeline"}
         run.spans.apply(event, message.clock)
         state = run.node(node) if node else None
@@ -260,7 +275,12 @@ class Session:
         run.paused_at = message.node_id
         run.held = list(message.held)
         run.paused_score = message.score
+        run.watch_hit, run.also_hit = message.watch, list(message.also)
         line = ("yellow", f"⏸ paused before {message.node_id}", message.node_id)
+        if message.watch is not None:
+            *first, last = [message.watch, *message.also]
+            run.timeline.extend(("magenta", f"◈ {hit.line()}", message.node_id) for hit in first)
+            line = ("magenta", f"◈ {last.line()}", message.node_id)
         if not run.timeline or run.timeline[-1] != line:
             run.timeline.append(line)
         return {"graph", "inspector", "timeline", "status"}
@@ -270,13 +290,14 @@ class Session:
             self.run.status = "running"
             self.run.paused_at = None
             self.run.held = []
+            self.run.watch_hit = None
 
     def _ended(self, message: p.RunEnded) -> set[str]:
         run = self._current(message.run)
         if run is None:
             return set()
         run.status = message.status
-        run.held, run.paused_at = [], None
+        run.held, run.paused_at, run.watch_hit = [], None, None
         run.error = message.error
         run.duration = message.duration
         run.spans.close()

@@ -79,6 +79,15 @@ LEGEND: list[tuple[str, list[tuple[str, str]]]] = [
             ("↳ ↲", "child in, out"),
             ("◷", "timed out"),
             ("■", "run ended"),
+            ("◈", "a data breakpoint held the run right after a note (w: a field, W: an expression)"),
+        ],
+    ),
+    (
+        "Across runs",
+        [
+            ("m =", "in the history (h): mark two runs, compare them note by note"),
+            ("≠", "a note that differs between the two runs (d: only those)"),
+            ("p", "on a score field: the notes that wrote it, in order (Enter jumps to one)"),
         ],
     ),
 ]

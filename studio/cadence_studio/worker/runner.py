@@ -24,12 +24,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cadence import Cadence, CheckpointError, StepController, Waypoint
+from cadence import Cadence, CheckpointError, Waypoint
 from cadence.events import Event, RunFinished
 
 from .. import protocol as p
 from ..errors import LoadError, StudioError, TargetError
 from ..protocol.target import parse_target
+from . import remote
 from ._io import Channel, guard_parent, isolate_stdio, read_commands, serve_loop
 from .catalog import catalog_entry, display, factory_args, tree
 from .durable import plan_rerun, score_before, store_for, top_measure
@@ -39,6 +40,7 @@ from .score_copy import fresh_score
 from .score_input import ScoreInputError, input_json, kept_fields, refuse_kept, validate_score
 from .tracebacks import USER_ERRORS, error_info
 from .values import expand
+from .watching import WatchingController, check_watches
 
 __all__ = ["Worker", "main"]
 
@@ -53,8 +55,9 @@ class Worker:
         self.found: dict[str, Found] = {}
         self.run_no = 0
         self.task: asyncio.Task[None] | None = None
-        self.controller: StepController | None = None
+        self.controller: WatchingController | None = None
         self.breakpoints: set[str] = set()
+        self.watches: list[p.Watch] = []  # data breakpoints, kept for later runs like breakpoints
         self.live: Any = None  # the score "more" is loaded from: the paused one, or the last result
         self._reported: list[str] = []  # the held waypoints the UI was last told about
         self.events: EventSender | None = None  # the current run's listener
@@ -115,6 +118,7 @@ class Worker:
             cadence = self._cadence_for(run)
             score = self._start_score(cadence, run)
             reused = _reused(cadence, durable)
+            watches = check_watches(run.watches, score)
         except (StudioError, ScoreInputError, CheckpointError) as error:
             self.channel.send(p.WorkerError(message=str(error)))
             self.channel.send(p.RunEnded(run=number, status="refused", error=error_info(error)))
@@ -137,9 +141,14 @@ class Worker:
         if durable is None:
             self.channel.send(began)
         self.breakpoints = set(run.breakpoints)
+        self.watches = watches
         self._reported = []
-        self.controller = StepController(
-            breakpoints=self.breakpoints, pause_at_start=run.pause_at_start, on_pause=self._paused(number)
+        self.controller = WatchingController(
+            breakpoints=self.breakpoints,
+            pause_at_start=run.pause_at_start,
+            on_pause=self._paused(number),
+            watches=watches,
+            on_failed=self._watch_failed(number),
         )
         events = self.events = EventSender(number, self.channel.send, stall_ms=run.stall_ms)
         began_later = None if durable is None else began
@@ -170,6 +179,12 @@ class Worker:
 
         return on_pause
 
+    def _watch_failed(self, number: int) -> Any:
+        def failed(watch: p.Watch, node_id: str, error: str) -> None:
+            self.channel.send(p.WatchFailed(run=number, watch=watch, node_id=node_id, error=error))
+
+        return failed
+
     def _report_pause(self, number: int, held: list[Waypoint]) -> None:
         """Tell the UI where the run is held: the oldest held waypoint is the one a step releases."""
         if not held:
@@ -180,6 +195,9 @@ class Worker:
             return
         self._reported = ids
         self.live = first.score
+        hits = (
+            self.controller.hits.get(first.node_id, []) if self.controller and first.kind == "after" else []
+        )
         self.channel.send(
             p.Paused(
                 run=number,
@@ -188,6 +206,8 @@ class Worker:
                 name=first.name,
                 held=ids,
                 score=tree(first.score),
+                watch=hits[0] if hits else None,
+                also=hits[1:],
             )
         )
 
@@ -208,7 +228,7 @@ class Worker:
         number: int,
         cadence: Cadence[Any],
         score: Any,
-        controller: StepController,
+        controller: WatchingController,
         events: EventSender,
         durable: p.Durable | None = None,
         began: p.RunBegan | None = None,
@@ -283,7 +303,12 @@ class Worker:
         )
 
     async def _durable_run(
-        self, cadence: Cadence[Any], score: Any, controller: StepController, listener: Any, durable: p.Durable
+        self,
+        cadence: Cadence[Any],
+        score: Any,
+        controller: WatchingController,
+        listener: Any,
+        durable: p.Durable,
     ) -> Any:
         store = store_for(durable.store)
         if durable.resume:
@@ -352,6 +377,17 @@ class Worker:
             return p.Expanded(path=command.path, offset=command.offset, error=str(error.args[0]))
         return p.Expanded(path=command.path, offset=command.offset, tree=part)
 
+    def _set_watches(self, watches: list[p.Watch]) -> None:
+        ctl = self.controller
+        running = ctl is not None and self.task is not None and not self.task.done()
+        try:
+            self.watches = check_watches(watches, self.live if running else None)
+        except StudioError as error:
+            self.channel.send(p.WorkerError(message=str(error)))
+            return
+        if ctl is not None:
+            ctl.watches = self.watches
+
     async def stop(self) -> None:
         task, self.task = self.task, None
         if task is not None and not task.done():
@@ -385,6 +421,8 @@ class Worker:
                 self.breakpoints = set(command.ids)
                 if ctl:
                     ctl.breakpoints = set(command.ids)
+            case p.SetWatches():
+                self._set_watches(command.watches)
             case p.Stop():
                 await self.stop()
             case p.Describe():
@@ -395,6 +433,10 @@ class Worker:
                 self.channel.send(self._check_score(command))
             case p.PlanRerun():
                 self.channel.send(self._plan(command))
+            case p.PrepareStart():
+                self.channel.send(remote.prepare_start(command, self._cadence_for, self._start_score))
+            case p.RenderScore():
+                self.channel.send(remote.render_score(command, self._cadence_for))
             case p.Shutdown():
                 await self.stop()
                 return False

@@ -23,6 +23,7 @@ from ..widgets.measure_graph import MeasureGraph
 from ..widgets.merge_view import MergePanel
 from ..widgets.note_details import NoteDetails, find_node
 from ..widgets.score_tree import ScoreTree
+from ..widgets.source_view import SourceView
 from ..widgets.timeline import Timeline
 
 __all__ = ["StudioView"]
@@ -59,6 +60,8 @@ class StudioView(Screen[None]):
                     yield MergePanel(id="merge")
                 with TabPane("Note", id="tab-note"), VerticalScroll():
                     yield NoteDetails(id="note")
+                with TabPane("Source", id="tab-source"), VerticalScroll():
+                    yield SourceView(id="source")
                 with TabPane("Log", id="tab-log"):
                     yield Timeline(id="log")
                 with TabPane("Events", id="tab-events"):
@@ -180,6 +183,9 @@ class StudioView(Screen[None]):
             branch = run.branches.get(node_id) if run and node_id else None
             self.query_one("#note", NoteDetails).show(node, state, branch)
             return
+        if active == "tab-source":
+            self.query_one("#source", SourceView).show(find_node(graph_tree, node_id), node_id)
+            return
         if active == "tab-parallel":
             group = self._group_of(node_id, graph_tree)
             self.query_one("#merge", MergePanel).show(group, run.merges.get(group) if run and group else None)
@@ -187,6 +193,13 @@ class StudioView(Screen[None]):
         tree = self.query_one("#score-tree", ScoreTree)
         if run is None:
             tree.show(entry.score if entry else None, title="initial score")
+        elif (
+            run.watch_hit is not None and node_id is not None and node_id == run.paused_at
+        ):  # held after its write
+            title = f"score after {node_id} ◈ {run.watch_hit.watch.label()}"
+            tree.show(run.paused_score, run.before.get(node_id), title=title, live=True)
+            if run.watch_hit.watch.kind == "field":  # the written field in view, small terminals too
+                tree.reveal(tuple(run.watch_hit.watch.text.split(".")))
         elif run.paused_at is not None and node_id in (run.paused_at, *run.held):
             tree.show(run.paused_score, title=f"score before {node_id}", live=node_id == run.paused_at)
         elif node_id in run.after:
@@ -233,6 +246,9 @@ class StudioView(Screen[None]):
         if run is None or run.entry != entry.name:
             other = f" · {run.entry} {run.status}" if run is not None and not run.finished else ""
             self._status(f"{entry.name}: ready — r run · n step · ? keys{other}", "dim")
+        elif run.status == "paused" and run.watch_hit is not None:
+            more = f" (+{len(run.also_hit)} more: see the timeline)" if run.also_hit else ""
+            self._status(f"◈ {run.watch_hit.line()}{more}", "bold magenta")
         elif run.status == "paused":
             keys = "" if self.narrow else "   n next · o over · c continue · x stop"  # narrow: the footer's
             self._status(f"⏸ paused before {run.paused_at}{keys}", "bold yellow")
