@@ -79,7 +79,9 @@ def test_a_failing_note_fails_the_run_as_locally(temporal_server: TemporalServer
     assert "✗ checkout/charge  " in remote.stdout
     assert "ValueError: card declined for 10" in remote.stdout
     assert "run failed" in remote.stdout
-    assert "error: ValueError: card declined for 10" in remote.stderr
+    said = "note 'charge' failed: ValueError: card declined for 10"
+    assert said in local.stderr
+    assert f"error: NoteError: {said}" in remote.stderr.replace("[NOTE_ERROR] ", "")
 
 
 def test_the_backend_comes_from_flag_then_environment_then_pyproject(
