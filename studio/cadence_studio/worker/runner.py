@@ -29,6 +29,7 @@ from cadence.events import Event, RunFinished
 from .. import protocol as p
 from ..errors import LoadError, StudioError, TargetError
 from ..protocol.target import parse_target
+from . import remote
 from ._io import Channel, guard_parent, isolate_stdio, read_commands, serve_loop
 from .catalog import catalog_entry, display, factory_args, tree
 from .durable import plan_rerun, score_before, store_for, top_measure
@@ -389,6 +390,10 @@ class Worker:
                 self.channel.send(self._check_score(command))
             case p.PlanRerun():
                 self.channel.send(self._plan(command))
+            case p.PrepareStart():
+                self.channel.send(remote.prepare_start(command, self._cadence_for, self._start_score))
+            case p.RenderScore():
+                self.channel.send(remote.render_score(command, self._cadence_for))
             case p.Shutdown():
                 await self.stop()
                 return False
