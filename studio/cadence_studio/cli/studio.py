@@ -20,6 +20,7 @@ from ..store.history import History
 from ._options import CwdOpt, NamespaceOpt, TemporalOpt, parse_pairs
 from .headless import RunOptions, export, list_cadences, run_cadence
 from .history_commands import list_history, show_history
+from .plugin_commands import PluginsTargetArg, add_plugin_commands, no_target_args
 from .temporal_commands import TaskQueueOpt, project_config, run_on_backend, schedule_app
 
 __all__ = ["app", "main"]
@@ -33,7 +34,11 @@ app = typer.Typer(
 )
 
 TargetArg = Annotated[
-    str, typer.Argument(help="A module (myapp.cadences) or file (examples/shop.py), optionally with :name.")
+    str,
+    typer.Argument(
+        help="A module (myapp.cadences) or file (examples/shop.py), optionally with :name; "
+        "@ for the installed plugins, @NAME for one of them."
+    ),
 ]
 
 
@@ -45,8 +50,9 @@ class Format(StrEnum):
 
 
 @app.command("open")
-def open_studio(target: TargetArg, cwd: CwdOpt = Path(".")) -> None:
-    """Open the terminal studio on TARGET (the same as `cadence-studio TARGET`).
+def open_studio(target: PluginsTargetArg = "@", cwd: CwdOpt = Path(".")) -> None:
+    """Open the terminal studio on TARGET (the same as `cadence-studio TARGET`); `cadence-studio` alone
+    opens it on the installed plugins.
 
     Example: cadence-studio examples/shop.py
     """
@@ -83,15 +89,35 @@ def serve_command(
 
 @app.command("list")
 def list_command(
-    target: TargetArg,
+    target: Annotated[str | None, typer.Argument(help=TargetArg.__metadata__[0].help)] = None,
+    installed: Annotated[
+        bool,
+        typer.Option(
+            "--installed",
+            help="The installed plugins instead (entry points of `cadence.cadences`): name, package, "
+            "value, kind, cadences, errors; exit 1 when one is broken.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     cwd: CwdOpt = Path("."),
 ) -> None:
-    """List the cadences of TARGET and their measures.
+    """List the cadences of TARGET and their measures, or (--installed, or no TARGET) the installed plugins.
 
     Example: cadence-studio list examples/shop.py
+
+    Example: cadence-studio list --installed
     """
+    if target is not None and installed:
+        print(f"error: give a TARGET ({target!r}) or --installed, not both", file=sys.stderr)
+        raise typer.Exit(2)
+    if target is None:
+        from .plugin_commands import list_installed
+
+        raise typer.Exit(asyncio.run(list_installed(cwd=cwd, as_json=as_json)))
     raise typer.Exit(asyncio.run(list_cadences(target, cwd=cwd, as_json=as_json)))
+
+
+add_plugin_commands(app)
 
 
 @app.command("run")
@@ -285,10 +311,10 @@ def export_command(
 
 @app.command("worker")
 def worker_command(
-    target: TargetArg,
     temporal: Annotated[
         str, typer.Option("--temporal", metavar="HOST:PORT", help="The Temporal server's frontend address.")
     ],
+    target: PluginsTargetArg = "@",
     namespace: Annotated[str, typer.Option("--namespace", help="The Temporal namespace.")] = "default",
     task_queue: Annotated[str, typer.Option("--task-queue", help="The task queue to poll.")] = "cadence",
     heartbeat_timeout: Annotated[
@@ -464,8 +490,11 @@ def _opens_a_target(args: list[str]) -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: `cadence-studio TARGET` means `cadence-studio open TARGET`."""
+    """Entry point: `cadence-studio TARGET` means `cadence-studio open TARGET`; `cadence-studio` alone
+    opens the installed plugins (or prints the help when there are none)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        args = no_target_args()
     if _opens_a_target(args):
         args.insert(0, "open")
     app(args=args, prog_name="cadence-studio")
