@@ -63,7 +63,9 @@ NOT_A_CADENCE = 42
 '''
 
 
-def _package(root: Path, dist: str, version: str, package: str, modules: dict[str, str], points: dict[str, str]) -> Path:
+def _package(
+    root: Path, dist: str, version: str, package: str, modules: dict[str, str], points: dict[str, str]
+) -> Path:
     folder = root / dist
     (folder / package).mkdir(parents=True)
     (folder / package / "__init__.py").write_text("")

@@ -27,7 +27,7 @@ from cadence import Cadence
 from .. import protocol as p
 from ..errors import LoadError, StudioError, TargetError
 from ..protocol.config import ConfigError, settings_file
-from ..protocol.plugins import Plugin, disabled_names, installed_plugins
+from ..protocol.plugins import ALL, Plugin, disabled_names, installed_plugins
 from ..protocol.target import Target
 from .loader import Found, find_cadences, import_target
 from .tracebacks import USER_ERRORS, error_info
@@ -187,17 +187,10 @@ def load_plugins(target: Target, *, cwd: Path) -> Loaded:
             msg = f"no installed plugin {selector!r} (installed: {_listing(installed)})"
             hint = "pip install the package that declares it; cadence-studio list --installed shows the names"
             raise LoadError(msg, hint=hint)
-        if plugin.name in disabled:
-            raise _disabled_error(plugin, cwd)
-        status, found, broken = _load(plugin, qualified=False)
-        if broken is not None:
-            msg = f"plugin {plugin.name!r} ({plugin.origin}) cannot be loaded: {broken}"
-            raise LoadError(msg, hint=f"fix {plugin.value!r} in {plugin.origin}") from broken.__cause__
-        return Loaded(plugin.target, _pick(found, target), [status])
-    if target.name is not None:
-        owner = _owner(target.name, installed)
-        if owner is not None and owner.name in disabled:
-            raise _disabled_error(owner, cwd)
+        return _load_alone(plugin, target, disabled, cwd, qualified=False)
+    owner = _owner(target.name, installed) if target.name is not None else None
+    if owner is not None:  # `@:shop.checkout`: only its plugin is imported
+        return _load_alone(owner, target, disabled, cwd, qualified=True)
     statuses: list[p.PluginStatus] = []
     everything: list[Found] = []
     for plugin in installed:
@@ -215,6 +208,17 @@ def load_plugins(target: Target, *, cwd: Path) -> Loaded:
         statuses.append(status)
         everything.extend(found)
     return Loaded("@", _pick(everything, target), statuses)
+
+
+def _load_alone(plugin: Plugin, target: Target, disabled: set[str], cwd: Path, *, qualified: bool) -> Loaded:
+    """One plugin (``@NAME``, or the one an ``@:NAME`` cadence comes from): disabled or broken, it fails."""
+    if plugin.name in disabled:
+        raise _disabled_error(plugin, cwd)
+    status, found, broken = _load(plugin, qualified=qualified)
+    if broken is not None:
+        msg = f"plugin {plugin.name!r} ({plugin.origin}) cannot be loaded: {broken}"
+        raise LoadError(msg, hint=f"fix {plugin.value!r} in {plugin.origin}") from broken.__cause__
+    return Loaded(ALL if qualified else plugin.target, _pick(found, target), [status])
 
 
 def _pick(found: list[Found], target: Target) -> list[Found]:
