@@ -12,7 +12,6 @@ import subprocess
 import sys
 import sysconfig
 import textwrap
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,7 +118,7 @@ class PluginEnv:
 
 
 @pytest.fixture(scope="session")
-def plugin_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PluginEnv]:
+def plugin_env(tmp_path_factory: pytest.TempPathFactory) -> PluginEnv:
     """One venv for the session, with two real plugin packages pip-installed: a working shop plugin
     (a cadence, a module and a factory entry point) and a broken one (an import error, a missing
     attribute, a value that is no cadence)."""
@@ -175,4 +174,4 @@ def plugin_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PluginEnv]:
         f"#!{python}\nimport sys\nfrom cadence_studio.cli.studio import main\nsys.exit(main())\n"
     )
     studio.chmod(0o755)
-    yield PluginEnv(root=root, python=python, studio=studio, site=site)
+    return PluginEnv(root=root, python=python, studio=studio, site=site)

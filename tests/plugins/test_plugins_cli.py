@@ -108,8 +108,9 @@ def test_disable_and_enable_round_trip_in_pyproject_keeps_the_file(
     assert pyproject.read_text() == edited
 
     listed = plugin_env.run("list", "--installed", cwd=tmp_path)
+    state = "disabled (cadence-studio enable orders)"
     assert (
-        "orders  cadence-shop-plugin 1.2.0  shopplug.cadences:checkout  disabled (cadence-studio enable orders)"
+        f"orders  cadence-shop-plugin 1.2.0  shopplug.cadences:checkout  {state}"
         in listed.stdout.splitlines()
     )
     assert "6 installed, 1 disabled, 3 broken" in listed.stdout

@@ -55,7 +55,7 @@ async def test_no_target_shows_the_plugins_and_a_notice_for_the_broken(
         await until(lambda: bool(app.screen.query("Toast")), "the notice's toast")
         await pilot.pause(0.3)  # drawn
         shot = app.save_screenshot(filename="plugins-160x48.svg", path=str(tmp_path))
-        svg = Path(shot).read_text().replace("&#160;", " ")
+        svg = (await asyncio.to_thread(Path(shot).read_text)).replace("&#160;", " ")
         assert "installed plugins" in svg
         assert "could not be loaded" in svg
         print(f"screenshot: {shot}")

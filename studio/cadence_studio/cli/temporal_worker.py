@@ -68,7 +68,8 @@ def _cadences(
             if not isinstance(made, Cadence):
                 return f"{item.name}() returned {made!r}, not a Cadence"
             out.append(made)
-    return out
+    unique = {id(cadence): cadence for cadence in out}  # two plugins may name the same cadence
+    return list(unique.values())
 
 
 def _children(cadence: Cadence[Any]) -> list[str]:

@@ -98,10 +98,10 @@ def _same_but(
 def set_list(path: Path, table: tuple[str, ...], key: str, values: list[str]) -> None:
     """Set ``table.key = values`` in the TOML file ``path`` (created if missing); an empty list removes
     the key. Raises :class:`TomlEditError` when the file's layout does not allow a safe line edit."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
     try:
+        text = path.read_bytes().decode("utf-8") if path.exists() else ""  # CRLF kept as it is
         before = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         msg = f"cannot read {path}: {error}; fix the file first"
         raise TomlEditError(msg) from None
     newline = "\r\n" if "\r\n" in text else "\n"
