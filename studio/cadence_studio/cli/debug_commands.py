@@ -3,10 +3,12 @@ note as a test" (f), on a terminal."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Annotated, TextIO
 
+import typer
 from rich.console import Console
 
 from ..errors import HistoryError, ScaffoldError
@@ -14,10 +16,11 @@ from ..store.history import History
 from ..ui.freezing import freeze_recorded
 from ..ui.source import SourceError, note_source, syntax
 from ..ui.widgets.note_details import find_node
+from ._options import CwdOpt
 from .headless import _catalog, _pick
 from .terminal_text import escaped
 
-__all__ = ["freeze", "print_source"]
+__all__ = ["freeze", "freeze_command", "print_source", "source_command"]
 
 
 async def print_source(
@@ -81,3 +84,31 @@ def freeze(
         return 2
     print(f"wrote {written}", file=out)
     return 0
+
+
+def source_command(
+    target: Annotated[str, typer.Argument(help="A module or file, with :name if it has several cadences.")],
+    node_id: Annotated[str, typer.Argument(help="The note's id, as `cadence-studio list` shows it.")],
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """Print a note's source, highlighted, its first line marked (the studio's Source pane).
+
+    Example: cadence-studio source examples/shop.py:checkout checkout/load_cart
+    """
+    raise typer.Exit(asyncio.run(print_source(target, node_id, cwd=cwd)))
+
+
+def freeze_command(
+    run_id: Annotated[int, typer.Argument(help="A recorded run's number (`cadence-studio history`).")],
+    node_id: Annotated[str, typer.Argument(help="A top-level note of that run that finished.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Folder for the test (default: tests/).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite the test if it exists.")] = False,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """Write a pytest file that runs a note alone on its recorded input and checks its recorded output.
+
+    Example: cadence-studio freeze 12 checkout/price    (writes tests/test_checkout_price.py)
+    """
+    raise typer.Exit(freeze(run_id, node_id, cwd=cwd, directory=output, force=force))

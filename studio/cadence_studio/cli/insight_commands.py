@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, TextIO
+from pathlib import Path
+from typing import Annotated, Any, TextIO
 
+import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..protocol.field_writes import value_at
 from ..protocol.session import RunRecord
@@ -15,9 +18,10 @@ from ..protocol.value_trees import join_path, split_path
 from ..render.run_tables import comparison_table, provenance_table
 from ..store.compare import compare_runs
 from ..store.history import History, HistoryError
+from ._options import CwdOpt
 from .terminal_text import escaped
 
-__all__ = ["DIFF_JSON", "PROVENANCE_JSON", "diff_history", "provenance_history"]
+__all__ = ["DIFF_JSON", "PROVENANCE_JSON", "add_insight_commands", "diff_history", "provenance_history"]
 
 DIFF_JSON = """\
 {"a": RUN, "b": RUN, "differences": N, "notes": [NOTE, ...]} where RUN is {"id", "entry", "status",
@@ -139,3 +143,47 @@ def _repr(node: dict[str, Any] | None) -> str | None:
 
 def _console(out: TextIO) -> Console:
     return Console(file=out, highlight=False, soft_wrap=False)
+
+
+def add_insight_commands(history_app: typer.Typer) -> None:
+    """``history diff`` and ``history provenance``, on the ``history`` command group."""
+
+    @history_app.command(
+        "diff",
+        help="Compare two recorded runs: per note, in graph order, each run's status, time and the score "
+        "fields it wrote (old → new); what differs is highlighted.\n\n"
+        "Example: cadence-studio history diff 11 12\n\n"
+        f"--json prints one object: {escape(' '.join(DIFF_JSON.split()))}",
+    )
+    def history_diff(
+        a: Annotated[
+            int, typer.Argument(help="The first run's number, as `cadence-studio history` lists it.")
+        ],
+        b: Annotated[int, typer.Argument(help="The second run's number.")],
+        as_json: Annotated[bool, typer.Option("--json", help="One JSON object (its shape: above).")] = False,
+        cwd: CwdOpt = Path("."),
+    ) -> None:
+        raise typer.Exit(diff_history(History(cwd), a, b, as_json=as_json))
+
+    @history_app.command(
+        "provenance",
+        help="Which notes wrote a score field in a recorded run, in order, old → new (a .sync group's "
+        "merge and a .child's merge are listed when they set it).\n\n"
+        "Example: cadence-studio history provenance 12 total\n\n"
+        f"--json prints one object: {escape(' '.join(PROVENANCE_JSON.split()))}",
+    )
+    def history_provenance(
+        run_id: Annotated[
+            int, typer.Argument(help="The run's number, as `cadence-studio history` lists it.")
+        ],
+        field: Annotated[
+            str,
+            typer.Argument(help="A field of the score (total), or a path into one (items.0, address.city)."),
+        ],
+        scope: Annotated[
+            str, typer.Option("--in", help="A .child's node id: the field of that child's own score.")
+        ] = "",
+        as_json: Annotated[bool, typer.Option("--json", help="One JSON object (its shape: above).")] = False,
+        cwd: CwdOpt = Path("."),
+    ) -> None:
+        raise typer.Exit(provenance_history(History(cwd), run_id, field, scope=scope, as_json=as_json))

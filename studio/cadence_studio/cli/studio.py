@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from ..errors import StudioError
 from ..protocol.config import ConfigError, load_config
@@ -20,10 +19,11 @@ from ..protocol.target import parse_target
 from ..protocol.watches import Watch, watch_problem
 from ..store.history import History
 from ._options import CwdOpt, NamespaceOpt, TemporalOpt, parse_pairs
-from .debug_commands import freeze, print_source
+from .debug_commands import freeze_command, source_command
 from .headless import RunOptions, export, list_cadences, run_cadence
 from .history_commands import list_history, show_history
-from .insight_commands import DIFF_JSON, PROVENANCE_JSON, diff_history, provenance_history
+from .insight_commands import add_insight_commands
+from .plugin_commands import PluginsTargetArg, add_plugin_commands, no_target_args
 from .temporal_commands import TaskQueueOpt, project_config, run_on_backend, schedule_app, worker_command
 
 __all__ = ["app", "main"]
@@ -37,7 +37,11 @@ app = typer.Typer(
 )
 
 TargetArg = Annotated[
-    str, typer.Argument(help="A module (myapp.cadences) or file (examples/shop.py), optionally with :name.")
+    str,
+    typer.Argument(
+        help="A module (myapp.cadences) or file (examples/shop.py), optionally with :name; "
+        "@ for the installed plugins, @NAME for one of them."
+    ),
 ]
 
 
@@ -49,8 +53,9 @@ class Format(StrEnum):
 
 
 @app.command("open")
-def open_studio(target: TargetArg, cwd: CwdOpt = Path(".")) -> None:
-    """Open the terminal studio on TARGET (the same as `cadence-studio TARGET`).
+def open_studio(target: PluginsTargetArg = "@", cwd: CwdOpt = Path(".")) -> None:
+    """Open the terminal studio on TARGET (the same as `cadence-studio TARGET`); `cadence-studio` alone
+    opens it on the installed plugins.
 
     Example: cadence-studio examples/shop.py
     """
@@ -87,15 +92,35 @@ def serve_command(
 
 @app.command("list")
 def list_command(
-    target: TargetArg,
+    target: Annotated[str | None, typer.Argument(help=TargetArg.__metadata__[0].help)] = None,
+    installed: Annotated[
+        bool,
+        typer.Option(
+            "--installed",
+            help="The installed plugins instead (entry points of `cadence.cadences`): name, package, "
+            "value, kind, cadences, errors; exit 1 when one is broken.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     cwd: CwdOpt = Path("."),
 ) -> None:
-    """List the cadences of TARGET and their measures.
+    """List the cadences of TARGET and their measures, or (--installed, or no TARGET) the installed plugins.
 
     Example: cadence-studio list examples/shop.py
+
+    Example: cadence-studio list --installed
     """
+    if target is not None and installed:
+        print(f"error: give a TARGET ({target!r}) or --installed, not both", file=sys.stderr)
+        raise typer.Exit(2)
+    if target is None:
+        from .plugin_commands import list_installed
+
+        raise typer.Exit(asyncio.run(list_installed(cwd=cwd, as_json=as_json)))
     raise typer.Exit(asyncio.run(list_cadences(target, cwd=cwd, as_json=as_json)))
+
+
+add_plugin_commands(app)
 
 
 @app.command("run")
@@ -330,36 +355,6 @@ def export_command(
     )
 
 
-@app.command("source")
-def source_command(
-    target: TargetArg,
-    node_id: Annotated[str, typer.Argument(help="The note's id, as `cadence-studio list` shows it.")],
-    cwd: CwdOpt = Path("."),
-) -> None:
-    """Print a note's source, highlighted, its first line marked (the studio's Source pane).
-
-    Example: cadence-studio source examples/shop.py:checkout checkout/load_cart
-    """
-    raise typer.Exit(asyncio.run(print_source(target, node_id, cwd=cwd)))
-
-
-@app.command("freeze")
-def freeze_command(
-    run_id: Annotated[int, typer.Argument(help="A recorded run's number (`cadence-studio history`).")],
-    node_id: Annotated[str, typer.Argument(help="A top-level note of that run that finished.")],
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Folder for the test (default: tests/).")
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite the test if it exists.")] = False,
-    cwd: CwdOpt = Path("."),
-) -> None:
-    """Write a pytest file that runs a note alone on its recorded input and checks its recorded output.
-
-    Example: cadence-studio freeze 12 checkout/price    (writes tests/test_checkout_price.py)
-    """
-    raise typer.Exit(freeze(run_id, node_id, cwd=cwd, directory=output, force=force))
-
-
 history_app = typer.Typer(
     help="The project's run history: every run of the studio and of `cadence-studio run`, kept in "
     ".cadence/history.sqlite3.",
@@ -367,6 +362,7 @@ history_app = typer.Typer(
     invoke_without_command=True,
 )
 app.add_typer(history_app, name="history")
+add_insight_commands(history_app)
 
 
 @history_app.callback()
@@ -466,6 +462,8 @@ def replay_command(
 
 
 app.command("worker")(worker_command)
+app.command("source")(source_command)
+app.command("freeze")(freeze_command)
 app.add_typer(schedule_app, name="schedule")
 
 
@@ -473,43 +471,6 @@ def _commands() -> set[str]:
     """The names of the commands and command groups (anything else first is a TARGET)."""
     names = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
     return names | {g.name or "" for g in app.registered_groups}
-
-
-@history_app.command(
-    "diff",
-    help="Compare two recorded runs: per note, in graph order, each run's status, time and the score "
-    "fields it wrote (old → new); what differs is highlighted.\n\n"
-    "Example: cadence-studio history diff 11 12\n\n"
-    f"--json prints one object: {escape(' '.join(DIFF_JSON.split()))}",
-)
-def history_diff(
-    a: Annotated[int, typer.Argument(help="The first run's number, as `cadence-studio history` lists it.")],
-    b: Annotated[int, typer.Argument(help="The second run's number.")],
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object (its shape: above).")] = False,
-    cwd: CwdOpt = Path("."),
-) -> None:
-    raise typer.Exit(diff_history(History(cwd), a, b, as_json=as_json))
-
-
-@history_app.command(
-    "provenance",
-    help="Which notes wrote a score field in a recorded run, in order, old → new (a .sync group's "
-    "merge and a .child's merge are listed when they set it).\n\n"
-    "Example: cadence-studio history provenance 12 total\n\n"
-    f"--json prints one object: {escape(' '.join(PROVENANCE_JSON.split()))}",
-)
-def history_provenance(
-    run_id: Annotated[int, typer.Argument(help="The run's number, as `cadence-studio history` lists it.")],
-    field: Annotated[
-        str, typer.Argument(help="A field of the score (total), or a path into one (items.0, address.city).")
-    ],
-    scope: Annotated[
-        str, typer.Option("--in", help="A .child's node id: the field of that child's own score.")
-    ] = "",
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object (its shape: above).")] = False,
-    cwd: CwdOpt = Path("."),
-) -> None:
-    raise typer.Exit(provenance_history(History(cwd), run_id, field, scope=scope, as_json=as_json))
 
 
 _OPEN_OPTIONS = {"--cwd"}  # the options of `open` that take a value
@@ -529,8 +490,11 @@ def _opens_a_target(args: list[str]) -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: `cadence-studio TARGET` means `cadence-studio open TARGET`."""
+    """Entry point: `cadence-studio TARGET` means `cadence-studio open TARGET`; `cadence-studio` alone
+    opens the installed plugins (or prints the help when there are none)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        args = no_target_args()
     if _opens_a_target(args):
         args.insert(0, "open")
     app(args=args, prog_name="cadence-studio")

@@ -17,6 +17,7 @@ import typer
 from ..protocol.config import ConfigError, ProjectConfig, load_config
 from ._options import CwdOpt, NamespaceOpt, TemporalOpt, parse_pairs
 from .headless import RunOptions
+from .plugin_commands import PluginsTargetArg
 
 __all__ = ["TaskQueueOpt", "project_config", "run_on_backend", "schedule_app", "worker_command"]
 
@@ -65,7 +66,7 @@ def run_on_backend(
 
 
 def worker_command(
-    target: TargetArg,
+    target: PluginsTargetArg = "@",
     temporal: TemporalOpt = None,
     namespace: NamespaceOpt = None,
     task_queue: TaskQueueOpt = None,
@@ -87,7 +88,8 @@ def worker_command(
     ] = 1.0,
     cwd: CwdOpt = Path("."),
 ) -> None:
-    """Serve TARGET's cadences (and their child cadences) on Temporal until Ctrl-C or SIGTERM.
+    """Serve TARGET's cadences (and their child cadences) on Temporal until Ctrl-C or SIGTERM; without
+    TARGET, the enabled installed plugins' (`cadence-studio list --installed`).
 
     This process imports TARGET and runs its notes as Temporal activities (needs
     pip install 'cadence-studio[temporal]'). The server, namespace and task queue come from the flags,

@@ -11,7 +11,11 @@ backend = "temporal"          # where `cadence-studio run` runs: "local" (defaul
 temporal = "localhost:7233"   # the Temporal frontend (HOST:PORT); the studio lists its runs too
 namespace = "default"
 task_queue = "cadence"        # the queue `cadence-studio worker` serves and runs are started on
+disabled = ["orders"]         # installed plugins (entry-point names) this project does not load
 ```
+
+A project without a ``pyproject.toml`` keeps the same settings, as top-level keys, in
+``.cadence/settings.toml`` of its folder (see :func:`settings_file`).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ __all__ = [
     "ProjectConfig",
     "find_pyproject",
     "load_config",
+    "settings_file",
 ]
 
 BACKENDS = ("local", "temporal")
@@ -76,6 +81,8 @@ class ProjectConfig(BaseModel):
     namespace: str = Field("default", min_length=1)
     #: the task queue workers serve and runs are started on
     task_queue: str = Field("cadence", min_length=1)
+    #: entry-point names of installed plugins (group ``cadence.cadences``) this project does not load
+    disabled: list[str] = Field(default_factory=list)
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     @field_validator("temporal")
@@ -109,7 +116,18 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
-def _table(path: Path) -> Mapping[str, object]:
+#: where a project without a pyproject.toml keeps its settings (top-level keys), relative to its folder
+SETTINGS_TOML = Path(".cadence") / "settings.toml"
+
+
+def settings_file(project: Path) -> tuple[Path, bool]:
+    """The file holding the project's settings and whether it is a pyproject.toml (``[tool.cadence]``)
+    rather than ``.cadence/settings.toml`` (top-level keys; it may not exist yet)."""
+    path = find_pyproject(project)
+    return (path, True) if path is not None else (project.resolve() / SETTINGS_TOML, False)
+
+
+def _table(path: Path, *, top_level: bool = False) -> Mapping[str, object]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -117,6 +135,8 @@ def _table(path: Path) -> Mapping[str, object]:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         msg = f"cannot read {path}: {error}; fix the file ([tool.cadence] there holds the studio's settings)"
         raise ConfigError(msg) from None
+    if top_level:
+        return data
     table = data.get("tool", {}).get("cadence", {}) if isinstance(data.get("tool"), dict) else {}
     if not isinstance(table, dict):
         msg = f"[tool.cadence] in {path} must be a table, not {type(table).__name__}"
@@ -139,9 +159,10 @@ def load_config(
             values it accepts when they are few, and where it came from).
     """
     environ = os.environ if environ is None else environ
-    path = find_pyproject(project)
-    values: dict[str, Any] = dict(_table(path)) if path is not None else {}
-    sources = {name: f"{path} [tool.cadence]" for name in values if name in ENV}
+    path, is_pyproject = settings_file(project)
+    values: dict[str, Any] = dict(_table(path, top_level=not is_pyproject))
+    where = f"{path} [tool.cadence]" if is_pyproject else str(path)
+    sources = {name: where for name in values if name in ENV or name == "disabled"}
     for name, variable in ENV.items():
         if environ.get(variable):
             values[name], sources[name] = environ[variable], variable
@@ -155,11 +176,12 @@ def load_config(
     except ValidationError as error:
         first = error.errors()[0]
         name = ".".join(str(part) for part in first["loc"])
-        where = sources.get(name, f"{path} [tool.cadence]")
+        where = sources.get(name.split(".")[0], where)
         if name == "backend":
             msg = (
                 f"unknown backend {values.get('backend')!r} (from {where}); use one of: {', '.join(BACKENDS)}"
             )
         else:
-            msg = f"{name} {values.get(name)!r} (from {where}): {first['msg'].removeprefix('Value error, ')}"
+            problem = first["msg"].removeprefix("Value error, ")
+            msg = f"{name} {values.get(name.split('.')[0])!r} (from {where}): {problem}"
         raise ConfigError(msg) from None

@@ -30,6 +30,7 @@ __all__ = [
     "Param",
     "Paused",
     "PlanRerun",
+    "PluginStatus",
     "PrepareStart",
     "Ready",
     "RenderScore",
@@ -272,11 +273,25 @@ class CadenceEntry(_Wire):
     error: ErrorInfo | None = None  # a factory that failed when called with its defaults
 
 
+class PluginStatus(_Wire):
+    """An installed plugin (entry point of ``cadence.cadences``) as the ``@`` targets loaded it."""
+
+    name: str  # the entry-point name
+    value: str  # ``module`` or ``module:attr``
+    package: str | None = None
+    version: str | None = None
+    kind: Literal["module", "cadence", "factory"] | None = None  # None: not loaded (disabled, broken)
+    cadences: list[str] = Field(default_factory=list)  # the catalog entries it gave
+    disabled: bool = False  # by the project's [tool.cadence] disabled list: not imported
+    error: ErrorInfo | None = None  # why it could not be loaded (the others still are)
+
+
 class Catalog(_Wire):
-    """Every cadence of the module."""
+    """Every cadence of the module (for a plugin target: of the plugins, and how each loaded)."""
 
     type: Literal["catalog"] = "catalog"
     entries: list[CadenceEntry]
+    plugins: list[PluginStatus] | None = None
 
 
 class EventMessage(_Wire):
