@@ -19,6 +19,7 @@ from ..store.history import History
 from ._options import CwdOpt
 from .headless import RunOptions, export, list_cadences, run_cadence
 from .history_commands import list_history, show_history
+from .webhook_commands import add_webhook_commands
 
 __all__ = ["app", "main"]
 
@@ -314,6 +315,8 @@ def worker_command(
         )
     )
 
+
+add_webhook_commands(app)
 
 history_app = typer.Typer(
     help="The project's run history: every run of the studio and of `cadence-studio run`, kept in "

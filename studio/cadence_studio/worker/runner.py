@@ -34,7 +34,7 @@ from .catalog import catalog_entry, display, factory_args, tree
 from .durable import plan_rerun, score_before, store_for, top_measure
 from .loader import Found, find_cadences, import_target
 from .score_copy import fresh_score
-from .score_input import ScoreInputError, input_json, kept_fields, refuse_kept, validate_score
+from .score_input import ScoreInputError, input_json, score_from_input
 from .tracebacks import USER_ERRORS, error_info
 from .values import expand
 
@@ -332,13 +332,7 @@ class Worker:
         if base is None:
             msg = f"cadence {cadence.name!r} has no score type to validate the input against"
             raise StudioError(msg)
-        refuse_kept(base, data)
-        fresh, _ = fresh_score(base)
-        kept = {name: getattr(fresh, name) for name in kept_fields(base)}  # JSON cannot give these
-        score = validate_score(type(base), {**data, **kept})
-        for name, value in kept.items():  # as they are, not as pydantic converted them
-            object.__setattr__(score, name, value)
-        return score
+        return score_from_input(base, data)
 
     def _expand(self, command: p.Expand) -> p.Expanded:
         if self.live is None:
