@@ -152,7 +152,8 @@ async def export_n8n(
     if not entries:
         print(f"error: {target!r} defines no cadence to export", file=err)
         return 2
-    data = workflows(entries, target=target, url=url, token_env=token_env)
+    # ids from the module and the cadence: `shop.py` and `shop.py:checkout` give checkout the same id
+    data = workflows(entries, target=parse_target(target).spec, url=url, token_env=token_env)
     path = output if output.is_absolute() else cwd / output  # relative to the project, like TARGET
     try:
         write_file(path, (json.dumps(data, indent=2) + "\n").encode(), root=cwd, force=force)
