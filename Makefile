@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/durable.py
 	$(BIN)/python bench/studio.py
 	$(BIN)/python bench/http.py
+	$(BIN)/python bench/temporal.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

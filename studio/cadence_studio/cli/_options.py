@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-__all__ = ["CwdOpt", "existing_folder"]
+__all__ = ["CwdOpt", "NamespaceOpt", "TemporalOpt", "existing_folder", "parse_pairs"]
 
 
 def existing_folder(path: Path) -> Path:
@@ -27,3 +28,34 @@ CwdOpt = Annotated[
         help="Folder to import from (your project's root); it must exist.",
     ),
 ]
+
+TemporalOpt = Annotated[
+    str | None,
+    typer.Option("--temporal", metavar="HOST:PORT", help="A Temporal server (its frontend address)."),
+]
+NamespaceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--namespace", help="The Temporal namespace (default: [tool.cadence] namespace, else 'default')."
+    ),
+]
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def parse_pairs(pairs: list[str], flag: str = "--arg") -> dict[str, Any]:
+    """``NAME=VALUE`` options (``--arg``, ``--set``) as a dict; a value is JSON, else text."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.isidentifier():
+            raise typer.BadParameter(
+                f"{pair!r} is not NAME=VALUE (e.g. {flag} user_id=u-42)", param_hint=flag
+            )
+        out[name] = _parse_value(value)
+    return out

@@ -9,16 +9,19 @@ import sys
 import threading
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from ..errors import StudioError
+from ..protocol.config import ConfigError, load_config
 from ..protocol.target import parse_target
 from ..store.history import History
-from ._options import CwdOpt
+from ._options import CwdOpt, NamespaceOpt, TemporalOpt, parse_pairs
 from .headless import RunOptions, export, list_cadences, run_cadence
 from .history_commands import list_history, show_history
+from .plugin_commands import PluginsTargetArg, add_plugin_commands, no_target_args
+from .temporal_commands import TaskQueueOpt, project_config, run_on_backend, schedule_app
 from .webhook_commands import add_webhook_commands
 
 __all__ = ["app", "main"]
@@ -32,7 +35,11 @@ app = typer.Typer(
 )
 
 TargetArg = Annotated[
-    str, typer.Argument(help="A module (myapp.cadences) or file (examples/shop.py), optionally with :name.")
+    str,
+    typer.Argument(
+        help="A module (myapp.cadences) or file (examples/shop.py), optionally with :name; "
+        "@ for the installed plugins, @NAME for one of them."
+    ),
 ]
 
 
@@ -43,28 +50,10 @@ class Format(StrEnum):
     png = "png"
 
 
-def _parse_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
-def _parse_args(pairs: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.isidentifier():
-            raise typer.BadParameter(
-                f"{pair!r} is not NAME=VALUE (e.g. --arg user_id=u-42)", param_hint="--arg"
-            )
-        out[name] = _parse_value(value)
-    return out
-
-
 @app.command("open")
-def open_studio(target: TargetArg, cwd: CwdOpt = Path(".")) -> None:
-    """Open the terminal studio on TARGET (the same as `cadence-studio TARGET`).
+def open_studio(target: PluginsTargetArg = "@", cwd: CwdOpt = Path(".")) -> None:
+    """Open the terminal studio on TARGET (the same as `cadence-studio TARGET`); `cadence-studio` alone
+    opens it on the installed plugins.
 
     Example: cadence-studio examples/shop.py
     """
@@ -101,15 +90,36 @@ def serve_command(
 
 @app.command("list")
 def list_command(
-    target: TargetArg,
+    target: Annotated[str | None, typer.Argument(help=TargetArg.__metadata__[0].help)] = None,
+    installed: Annotated[
+        bool,
+        typer.Option(
+            "--installed",
+            help="The installed plugins instead (entry points of `cadence.cadences`): name, package, "
+            "value, kind, cadences, errors; exit 1 when one is broken.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     cwd: CwdOpt = Path("."),
 ) -> None:
-    """List the cadences of TARGET and their measures.
+    """List the cadences of TARGET and their measures, or (--installed, or no TARGET) the installed plugins.
 
     Example: cadence-studio list examples/shop.py
+
+    Example: cadence-studio list --installed
     """
+    if target is not None and installed:
+        print(f"error: give a TARGET ({target!r}) or --installed, not both", file=sys.stderr)
+        raise typer.Exit(2)
+    if target is None:
+        from .plugin_commands import list_installed
+
+        raise typer.Exit(asyncio.run(list_installed(cwd=cwd, as_json=as_json)))
     raise typer.Exit(asyncio.run(list_cadences(target, cwd=cwd, as_json=as_json)))
+
+
+add_plugin_commands(app)
+add_webhook_commands(app)
 
 
 @app.command("run")
@@ -171,17 +181,44 @@ def run_command(
             help="Re-run from a note of a recorded run, reusing what came before it (with --score: edited).",
         ),
     ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend",
+            metavar="local|temporal",
+            help="Where the run goes (default: CADENCE_BACKEND, [tool.cadence] backend, else local).",
+        ),
+    ] = None,
+    temporal: TemporalOpt = None,
+    namespace: NamespaceOpt = None,
+    task_queue: TaskQueueOpt = None,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            min=0,
+            metavar="SECONDS",
+            help="On Temporal: give up (exit 1) if no worker takes the run within SECONDS; "
+            "default: keep waiting.",
+        ),
+    ] = None,
     cwd: CwdOpt = Path("."),
 ) -> None:
     """Run a cadence headlessly; exit code 0 only when it succeeds. The run is recorded in the
-    project's run history (.cadence/ in --cwd): see `cadence-studio history`.
+    project's run history (.cadence/ in --cwd): see `cadence-studio history`. With --backend temporal
+    it runs as a Temporal workflow (a `cadence-studio worker` runs the notes) and prints the same lines.
 
     Example: cadence-studio run examples/shop.py:create_checkout_cadence --arg user_id=u-1 --json
 
     Example: cadence-studio run examples/shop.py:checkout --metrics-port 9464 --metrics-linger 30
 
     Example: cadence-studio run --resume 12    (or: run examples/shop.py:checkout --from 12:checkout/charge)
+
+    Example: cadence-studio run examples/shop.py:checkout --backend temporal --temporal localhost:7233
     """
+    config = project_config(
+        cwd, backend=backend, temporal=temporal, namespace=namespace, task_queue=task_queue
+    )
     rerun = _rerun_point(rerun_from)
     if resume is not None and (rerun is not None or score is not None or arg or break_at):
         print(
@@ -202,9 +239,17 @@ def run_command(
     if initial is not None and not isinstance(initial, dict):
         raise typer.BadParameter("the score must be a JSON object of field values", param_hint="--score")
     options = RunOptions(
-        _parse_args(arg or []), initial, list(break_at or []), as_json, resume=resume, rerun=rerun
+        parse_pairs(arg or []), initial, list(break_at or []), as_json, resume=resume, rerun=rerun
     )
     target = target or ""
+    if config.backend == "temporal":
+        local_only = {
+            "--resume": resume is not None,
+            "--from": rerun is not None,
+            "--break-at": bool(break_at),
+            "--metrics-port": metrics_port is not None,
+        }
+        raise typer.Exit(run_on_backend(target, options, config, cwd, wait, local_only))
     history = None if no_history else History(cwd)
     if metrics_port is None:
         raise typer.Exit(asyncio.run(run_cadence(target, options, cwd=cwd, history=history)))
@@ -268,10 +313,10 @@ def export_command(
 
 @app.command("worker")
 def worker_command(
-    target: TargetArg,
     temporal: Annotated[
         str, typer.Option("--temporal", metavar="HOST:PORT", help="The Temporal server's frontend address.")
     ],
+    target: PluginsTargetArg = "@",
     namespace: Annotated[str, typer.Option("--namespace", help="The Temporal namespace.")] = "default",
     task_queue: Annotated[str, typer.Option("--task-queue", help="The task queue to poll.")] = "cadence",
     heartbeat_timeout: Annotated[
@@ -315,9 +360,6 @@ def worker_command(
         )
     )
 
-
-add_webhook_commands(app)
-
 history_app = typer.Typer(
     help="The project's run history: every run of the studio and of `cadence-studio run`, kept in "
     ".cadence/history.sqlite3.",
@@ -332,27 +374,98 @@ def history_list(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs, newest first.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    temporal: TemporalOpt = None,
+    namespace: NamespaceOpt = None,
     cwd: CwdOpt = Path("."),
 ) -> None:
-    """List the newest recorded runs; `history show ID` prints one.
+    """List the newest recorded runs; `history show ID` prints one. With --temporal, the cadence runs
+    on that Temporal server instead.
 
     Example: cadence-studio history -n 5
+
+    Example: cadence-studio history --temporal localhost:7233
     """
     if ctx.invoked_subcommand is None:
+        if temporal is not None:
+            from .temporal_history import list_temporal
+
+            raise typer.Exit(
+                list_temporal(temporal, namespace or _namespace(cwd), limit=limit, as_json=as_json)
+            )
         raise typer.Exit(list_history(History(cwd), limit=limit, as_json=as_json))
 
 
 @history_app.command("show")
 def history_show(
-    run_id: Annotated[int, typer.Argument(help="The run's number, as `cadence-studio history` lists it.")],
+    run_id: Annotated[
+        str,
+        typer.Argument(
+            help="The run's number, as `cadence-studio history` lists it (with --temporal: its workflow id)."
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Events as JSON lines, then the result.")] = False,
+    temporal: TemporalOpt = None,
+    namespace: NamespaceOpt = None,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """Print a recorded run: its input, every event and how it ended. With --temporal, a cadence run
+    of that Temporal server, read from its workflow history.
+
+    Example: cadence-studio history show 12
+
+    Example: cadence-studio history show checkout-1a2b3c4d5e6f --temporal localhost:7233
+    """
+    if temporal is not None:
+        from .temporal_history import show_temporal
+
+        raise typer.Exit(show_temporal(temporal, namespace or _namespace(cwd), run_id, as_json=as_json))
+    if not run_id.isdigit():
+        print(
+            f"error: {run_id!r} is not a run number (`cadence-studio history` lists them); "
+            "a Temporal workflow id needs --temporal HOST:PORT",
+            file=sys.stderr,
+        )
+        raise typer.Exit(2)
+    raise typer.Exit(show_history(History(cwd), int(run_id), as_json=as_json))
+
+
+def _namespace(cwd: Path) -> str:
+    """The project's Temporal namespace ([tool.cadence] namespace, CADENCE_NAMESPACE), or "default"."""
+
+    try:
+        return load_config(cwd).namespace
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise typer.Exit(2) from None
+
+
+@app.command("replay")
+def replay_command(
+    history_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="HISTORY.json",
+            help="A workflow history: `temporal workflow show --workflow-id ID --output json`, or the "
+            "Temporal UI's download.",
+        ),
+    ],
+    target: TargetArg,
     as_json: Annotated[bool, typer.Option("--json", help="Events as JSON lines, then the result.")] = False,
     cwd: CwdOpt = Path("."),
 ) -> None:
-    """Print a recorded run: its input, every event and how it ended.
+    """Print a cadence run from its exported Temporal history (offline), then replay the history
+    against the current code of TARGET and report any non-determinism, naming the note; exit 1 then.
 
-    Example: cadence-studio history show 12
+    TARGET's module is imported (in a process of its own) to build its cadences' plans; no note runs.
+
+    Example: cadence-studio replay checkout-run.json examples/shop.py
     """
-    raise typer.Exit(show_history(History(cwd), run_id, as_json=as_json))
+    from .replay import replay_history
+
+    raise typer.Exit(replay_history(history_file, target, cwd=cwd, as_json=as_json))
+
+
+app.add_typer(schedule_app, name="schedule")
 
 
 def _commands() -> set[str]:
@@ -378,8 +491,11 @@ def _opens_a_target(args: list[str]) -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: `cadence-studio TARGET` means `cadence-studio open TARGET`."""
+    """Entry point: `cadence-studio TARGET` means `cadence-studio open TARGET`; `cadence-studio` alone
+    opens the installed plugins (or prints the help when there are none)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        args = no_target_args()
     if _opens_a_target(args):
         args.insert(0, "open")
     app(args=args, prog_name="cadence-studio")

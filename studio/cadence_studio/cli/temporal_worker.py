@@ -18,7 +18,8 @@ from cadence import Cadence
 
 from ..errors import LoadError, TargetError
 from ..protocol.target import parse_target
-from ..worker.loader import Found, find_cadences, import_target
+from ..worker.loader import Found
+from ..worker.plugins import load_target
 from ..worker.tracebacks import error_info
 
 __all__ = ["exit_process", "parse_address", "serve"]
@@ -50,13 +51,16 @@ def _load_error(error: LoadError) -> int:
     return _fail(f"{error}{where}", error.hint)
 
 
-def _cadences(found: list[Found], named: bool) -> list[Cadence[Any]] | str:
-    """The module's cadences (a factory only when the target names it), or what is wrong."""
+def _cadences(
+    found: list[Found], named: bool, called: frozenset[str] = frozenset()
+) -> list[Cadence[Any]] | str:
+    """The module's cadences (a factory only when the target names it, or it is in ``called``: a plugin
+    whose entry point names a factory), or what is wrong."""
     out: list[Cadence[Any]] = []
     for item in found:
         if item.kind == "cadence":
             out.append(item.obj)
-        elif named:
+        elif named or item.name in called:
             try:
                 made = item.obj()
             except TypeError as error:
@@ -64,7 +68,8 @@ def _cadences(found: list[Found], named: bool) -> list[Cadence[Any]] | str:
             if not isinstance(made, Cadence):
                 return f"{item.name}() returned {made!r}, not a Cadence"
             out.append(made)
-    return out
+    unique = {id(cadence): cadence for cadence in out}  # two plugins may name the same cadence
+    return list(unique.values())
 
 
 def _children(cadence: Cadence[Any]) -> list[str]:
@@ -83,6 +88,7 @@ async def _run(
     task_queue: str,
     heartbeat_timeout: float,
     sticky_timeout: float,
+    note: str = "",
 ) -> int:
     from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
     from temporalio.client import Client
@@ -122,7 +128,7 @@ async def _run(
         names.extend(n for n in _children(cadence) if n not in names)
     print(
         f"serving {', '.join(map(repr, names))} on Temporal at {address} "
-        f"(namespace {namespace!r}, task queue {task_queue!r}); Ctrl-C stops",
+        f"(namespace {namespace!r}, task queue {task_queue!r}){note}; Ctrl-C stops",
         flush=True,
     )
     await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -163,21 +169,35 @@ def serve(
         return _fail(str(error))
     try:
         parsed = parse_target(target)
-        module = import_target(parsed, cwd=cwd)
-        found = find_cadences(module, parsed.name, label=parsed.spec)
+        loaded = load_target(parsed, cwd=cwd)
     except TargetError as error:
         return _fail(str(error))
     except LoadError as error:
         return _load_error(error)
-    chosen = _cadences(found, named=parsed.name is not None)
+    for broken in loaded.broken:  # the others are served
+        assert broken.error is not None
+        where = f" ({broken.error.file}:{broken.error.line})" if broken.error.file else ""
+        print(
+            f"warning: plugin {broken.name!r} ({broken.package}): {broken.error.message}{where}",
+            file=sys.stderr,
+        )
+    # an installed plugin whose entry point names a factory is served like a named one
+    factories = frozenset(q.name for q in loaded.plugins or [] if q.kind == "factory")
+    chosen = _cadences(loaded.found, named=parsed.name is not None, called=factories)
     if isinstance(chosen, str):
         return _fail(chosen)
+    skipped = ", ".join(repr(q.name) for q in loaded.plugins or [] if q.disabled)
+    note = f"; disabled here, not registered: {skipped} (cadence-studio enable NAME)" if skipped else ""
+    if not chosen and parsed.plugin is not None:
+        return _fail(
+            f"no installed plugin cadence to serve{note}", "cadence-studio list --installed shows them"
+        )
     if not chosen:
         return _fail(
             f"{target!r} defines no module-level Cadence to serve",
             "define one at module level (checkout = Cadence(...)), or name a factory: TARGET:make_cadence",
         )
-    return asyncio.run(_run(chosen, address, namespace, task_queue, heartbeat_timeout, sticky_timeout))
+    return asyncio.run(_run(chosen, address, namespace, task_queue, heartbeat_timeout, sticky_timeout, note))
 
 
 def exit_process(code: int) -> NoReturn:

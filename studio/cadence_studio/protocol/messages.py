@@ -28,14 +28,19 @@ __all__ = [
     "Param",
     "Paused",
     "PlanRerun",
+    "PluginStatus",
+    "PrepareStart",
     "Ready",
+    "RenderScore",
     "RerunPlan",
     "Run",
     "RunBegan",
     "RunEnded",
     "ScoreChecked",
+    "ScoreRendered",
     "SetBreakpoints",
     "Shutdown",
+    "StartPrepared",
     "Step",
     "StepOver",
     "Stop",
@@ -145,6 +150,26 @@ class PlanRerun(_Wire):
     node_id: str
 
 
+class PrepareStart(_Wire):
+    """What a run of ``target`` on another engine (Temporal) starts from, built as :class:`Run` builds it
+    (``args`` for a factory, ``score`` as the input) but not run: answered by :class:`StartPrepared`."""
+
+    type: Literal["prepare_start"] = "prepare_start"
+    target: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    score: dict[str, Any] | None = None
+
+
+class RenderScore(_Wire):
+    """Restore ``score`` (``cadence.serialize_score`` data) to ``target``'s score type and draw it:
+    answered by :class:`ScoreRendered`."""
+
+    type: Literal["render_score"] = "render_score"
+    target: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    score: dict[str, Any]
+
+
 class Shutdown(_Wire):
     """End the worker."""
 
@@ -162,6 +187,8 @@ Command = Annotated[
     | Expand
     | CheckScore
     | PlanRerun
+    | PrepareStart
+    | RenderScore
     | Shutdown,
     Field(discriminator="type"),
 ]
@@ -231,11 +258,25 @@ class CadenceEntry(_Wire):
     error: ErrorInfo | None = None  # a factory that failed when called with its defaults
 
 
+class PluginStatus(_Wire):
+    """An installed plugin (entry point of ``cadence.cadences``) as the ``@`` targets loaded it."""
+
+    name: str  # the entry-point name
+    value: str  # ``module`` or ``module:attr``
+    package: str | None = None
+    version: str | None = None
+    kind: Literal["module", "cadence", "factory"] | None = None  # None: not loaded (disabled, broken)
+    cadences: list[str] = Field(default_factory=list)  # the catalog entries it gave
+    disabled: bool = False  # by the project's [tool.cadence] disabled list: not imported
+    error: ErrorInfo | None = None  # why it could not be loaded (the others still are)
+
+
 class Catalog(_Wire):
-    """Every cadence of the module."""
+    """Every cadence of the module (for a plugin target: of the plugins, and how each loaded)."""
 
     type: Literal["catalog"] = "catalog"
     entries: list[CadenceEntry]
+    plugins: list[PluginStatus] | None = None
 
 
 class EventMessage(_Wire):
@@ -320,6 +361,31 @@ class RerunPlan(_Wire):
     error: str | None = None
 
 
+class StartPrepared(_Wire):
+    """The answer to :class:`PrepareStart`: the cadence's name, its initial score serialised as the
+    checkpoints serialise it, its plan's fingerprint and structure, its score type (``module:Qualname``)
+    and graph; or ``error`` (``refused``: bad input, else the user's code failed)."""
+
+    type: Literal["start_prepared"] = "start_prepared"
+    target: str
+    cadence: str = ""
+    score: dict[str, Any] = Field(default_factory=dict)
+    fingerprint: str = ""
+    structure: list[list[str]] = Field(default_factory=list)
+    score_type: str = ""
+    graph: dict[str, Any] = Field(default_factory=dict)
+    error: ErrorInfo | None = None
+    refused: bool = False
+
+
+class ScoreRendered(_Wire):
+    """The answer to :class:`RenderScore`: the score as a value tree, or ``error``."""
+
+    type: Literal["score_rendered"] = "score_rendered"
+    tree: Any = None
+    error: str | None = None
+
+
 class Log(_Wire):
     """Text the user's code printed (its stdout and stderr go here, never into the protocol)."""
 
@@ -355,6 +421,8 @@ Message = Annotated[
     | Expanded
     | ScoreChecked
     | RerunPlan
+    | StartPrepared
+    | ScoreRendered
     | Log
     | WorkerError
     | WorkerExited,

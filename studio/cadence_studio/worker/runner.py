@@ -29,10 +29,12 @@ from cadence.events import Event, RunFinished
 from .. import protocol as p
 from ..errors import LoadError, StudioError, TargetError
 from ..protocol.target import parse_target
+from . import remote
 from ._io import Channel, guard_parent, isolate_stdio, read_commands, serve_loop
 from .catalog import catalog_entry, display, factory_args, tree
 from .durable import plan_rerun, score_before, store_for, top_measure
-from .loader import Found, find_cadences, import_target
+from .loader import Found
+from .plugins import load_target
 from .score_copy import fresh_score
 from .score_input import ScoreInputError, input_json, score_from_input
 from .tracebacks import USER_ERRORS, error_info
@@ -49,6 +51,7 @@ class Worker:
         self.channel = channel
         self.cwd = cwd
         self.found: dict[str, Found] = {}
+        self.plugins: list[p.PluginStatus] | None = None  # how each plugin loaded, for a plugin target
         self.run_no = 0
         self.task: asyncio.Task[None] | None = None
         self.controller: StepController | None = None
@@ -60,9 +63,7 @@ class Worker:
 
     def load(self) -> bool:
         try:
-            target = parse_target(self.target_text)
-            module = import_target(target, cwd=self.cwd)
-            found = find_cadences(module, target.name, label=target.spec)
+            loaded = load_target(parse_target(self.target_text), cwd=self.cwd)
         except (LoadError, TargetError) as error:
             cause = error.__cause__ or error
             info = error_info(cause)
@@ -72,20 +73,21 @@ class Worker:
                 p.LoadFailed(target=self.target_text, error=info, hint=getattr(error, "hint", ""))
             )
             return False
-        self.found = {f.name: f for f in found}
+        self.found = {f.name: f for f in loaded.found}
+        self.plugins = loaded.plugins
         self.channel.send(
-            p.Ready(
-                target=self.target_text,
-                module=module.__name__,
-                file=getattr(module, "__file__", None),
-                pid=os.getpid(),
-            )
+            p.Ready(target=self.target_text, module=loaded.label, file=loaded.file, pid=os.getpid())
         )
+        for broken in loaded.broken:  # the others loaded: the log says what this one did
+            assert broken.error is not None
+            text = f"plugin {broken.name!r} ({broken.package}): {broken.error.message}\n"
+            self.channel.send(p.Log(stream="worker", text=text))
         self.send_catalog()
         return True
 
     def send_catalog(self) -> None:
-        self.channel.send(p.Catalog(entries=[catalog_entry(f) for f in self.found.values()]))
+        entries = [catalog_entry(f) for f in self.found.values()]
+        self.channel.send(p.Catalog(entries=entries, plugins=self.plugins))
 
     # ------------------------------------------------------------------ running
 
@@ -383,6 +385,10 @@ class Worker:
                 self.channel.send(self._check_score(command))
             case p.PlanRerun():
                 self.channel.send(self._plan(command))
+            case p.PrepareStart():
+                self.channel.send(remote.prepare_start(command, self._cadence_for, self._start_score))
+            case p.RenderScore():
+                self.channel.send(remote.render_score(command, self._cadence_for))
             case p.Shutdown():
                 await self.stop()
                 return False

@@ -1,5 +1,9 @@
 """The run history picker: the project's recorded runs as a tree, newest first; Enter opens one.
 
+When the project names a Temporal server (``[tool.cadence] temporal``), its cadence runs follow the local
+ones, fetched on a thread once the dialog is open (a server that does not answer is one line, the local
+runs stay listed); choosing one returns its workflow id (a ``str``) instead of a run number.
+
 A run resumed or re-run from a note of another run is listed under it, with how it came from it;
 when the history has such runs, a line under the list says where the highlighted run came from in
 full (a narrow terminal cuts the end of the list's lines).
@@ -7,11 +11,12 @@ full (a narrow terminal cuts the end of the list's lines).
 
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -21,18 +26,23 @@ from textual.widgets.option_list import Option
 
 from cadence.diagram import format_duration
 
+from ...errors import HistoryError
 from ...protocol.session import status_style
 from ...store.history import RunSummary
 from ...store.lineage import TreeRow, describe, origin, tree
 
+if TYPE_CHECKING:  # the Temporal client comes with the `temporal` extra: imported when a server is set
+    from ...store.temporal_server import TemporalRun
+
 __all__ = ["HistoryDialog"]
 
 _LIST_ROWS = 20  # the most the list of runs takes, even in a tall terminal
+_TEMPORAL_RUNS = 50  # the newest runs of the Temporal server listed
 
 
-class HistoryDialog(ModalScreen[int | None]):
-    """Lists recorded runs, each under the run it came from; returns the chosen run's id (``None``
-    when cancelled)."""
+class HistoryDialog(ModalScreen[int | str | None]):
+    """Lists recorded runs, each under the run it came from, then the Temporal server's cadence runs;
+    returns the chosen run's id (a Temporal run's workflow id; ``None`` when cancelled)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
@@ -44,20 +54,33 @@ class HistoryDialog(ModalScreen[int | None]):
     HistoryDialog OptionList { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }
     HistoryDialog Label.hint { color: $text-muted; margin-top: 1; }
     HistoryDialog Label#lineage { color: $text-muted; text-style: italic; }
+    HistoryDialog Label#temporal { color: $text-muted; }
     HistoryDialog .buttons { height: auto; margin-top: 1; align-horizontal: right; }
     HistoryDialog Button { margin-left: 1; }
     """
 
-    def __init__(self, runs: list[RunSummary], *, where: str, problem: str | None = None) -> None:
+    def __init__(
+        self,
+        runs: list[RunSummary],
+        *,
+        where: str,
+        problem: str | None = None,
+        temporal: tuple[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.runs = runs
         self.where = where
         self.problem = problem
+        #: the Temporal server (address, namespace) whose cadence runs are listed too
+        self.temporal = temporal
+        self.temporal_runs: list[TemporalRun] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(f"Run history — {self.where}", classes="title")
-            if self.runs:
+            if not self.runs and self.temporal is not None:
+                yield Label(self.problem or "No local runs recorded yet.")
+            if self.runs or self.temporal is not None:
                 readable = [run for run in self.runs if run.unreadable is None]
                 widths = (
                     max((len(run.entry) for run in readable), default=0),
@@ -65,13 +88,15 @@ class HistoryDialog(ModalScreen[int | None]):
                 )
                 today = time.localtime()[:3]
                 rows = tree(self.runs)
-                indent = max(len(row.prefix) for row in rows)
+                indent = max((len(row.prefix) for row in rows), default=0)
                 yield OptionList(
                     *(Option(_prompt(row, widths, indent, today), id=str(row.run.id)) for row in rows),
                     id="runs",
                 )
-                if any(run.parent is not None for run in self.runs):
+                if self.runs and any(run.parent is not None for run in self.runs):
                     yield Label(_origin(rows[0].run), id="lineage")
+                if self.temporal is not None:
+                    yield Label(f"Temporal {self.temporal[0]}: loading its cadence runs…", id="temporal")
                 yield Label(
                     "Enter opens a run as it was: its graph, timeline and every score.", classes="hint"
                 )
@@ -84,13 +109,49 @@ class HistoryDialog(ModalScreen[int | None]):
         # The list gives up rows first, so the hint and Close stay on screen in a short terminal:
         # 90% of the screen, less what the title, hint, buttons, border and padding take (and the
         # line saying where the highlighted run came from).
-        reserved = 12 + len(self.query("#lineage"))
+        reserved = 12 + len(self.query("#lineage")) + len(self.query("#temporal"))
         for options in self.query(OptionList):
             options.styles.max_height = max(3, min(_LIST_ROWS, event.size.height * 9 // 10 - reserved))
 
+    def on_mount(self) -> None:
+        if self.temporal is not None:
+            self.load_temporal(*self.temporal)
+
+    @work(thread=True, exclusive=True, group="temporal-runs")
+    def load_temporal(self, address: str, namespace: str) -> None:
+        """The server's cadence runs, off the UI's thread (a slow or absent server never freezes it)."""
+        try:
+            from ...store.temporal_server import list_runs
+
+            runs = asyncio.run(list_runs(address, namespace, limit=_TEMPORAL_RUNS))
+        except ImportError:
+            problem = "reading Temporal runs needs temporalio: pip install 'cadence-studio[temporal]'"
+            self.app.call_from_thread(self._temporal_loaded, [], problem)
+            return
+        except HistoryError as error:
+            self.app.call_from_thread(self._temporal_loaded, [], str(error))
+            return
+        self.app.call_from_thread(self._temporal_loaded, runs, None)
+
+    def _temporal_loaded(self, runs: list[TemporalRun], problem: str | None) -> None:
+        assert self.temporal is not None
+        label = self.query_one("#temporal", Label)
+        self.temporal_runs = runs
+        if problem is not None:
+            label.update(f"Temporal {self.temporal[0]}: {problem}")
+            return
+        label.update(f"Temporal {self.temporal[0]}: {len(runs)} cadence run{'s' * (len(runs) != 1)}")
+        if runs:
+            options = self.query_one("#runs", OptionList)
+            width = max(len(run.cadence) for run in runs)
+            today = time.localtime()[:3]
+            extra: list[Option | None] = [None] if options.option_count else []
+            extra += [Option(_temporal_prompt(run, width, today), id=f"t:{run.workflow_id}") for run in runs]
+            options.add_options(extra)
+
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
-        if event.option_id is None:
+        if event.option_id is None or event.option_id.startswith("t:"):
             return
         run = next(r for r in self.runs if r.id == int(event.option_id))
         for label in self.query("#lineage").results(Label):
@@ -99,6 +160,9 @@ class HistoryDialog(ModalScreen[int | None]):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option_id is None:
+            return
+        if event.option_id.startswith("t:"):
+            self.dismiss(event.option_id.removeprefix("t:"))
             return
         run = next(r for r in self.runs if r.id == int(event.option_id))
         if run.unreadable is not None:  # nothing to open: say why, and stay on the list
@@ -150,6 +214,20 @@ def _prompt(row: TreeRow[RunSummary], widths: tuple[int, int], indent: int, toda
         detail.append(run.error)
     if detail:
         text.append("  " + " · ".join(detail), style="dim")
+    return text
+
+
+def _temporal_prompt(run: TemporalRun, width: int, today: tuple[int, ...]) -> Text:
+    """One line per Temporal run, in the local runs' columns: time, cadence, status, time taken, its id."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    started = time.localtime(run.started or 0)
+    when = time.strftime("%H:%M:%S" if started[:3] == today else "%m-%d %H:%M", started)
+    text.append("⧗ ", style="cyan")
+    text.append(f"{when}  ", style="dim")
+    text.append(f"{run.cadence:<{width}}  ")
+    text.append(run.status, style=status_style(run.status))
+    text.append(f"{_took(run.duration):>9}")
+    text.append(f"  {run.workflow_id}", style="dim")
     return text
 
 

@@ -17,8 +17,9 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Select
 
 from ... import protocol as p
+from ...errors import HistoryError
+from ...protocol.config import ConfigError, load_config
 from ...protocol.session import RunRecord
-from ...store.history import HistoryError
 from ..widgets.measure_graph import MeasureGraph
 from ..widgets.score_tree import ScoreTree
 from .dialogs import ArgsDialog, CodeDialog, ExportDialog, NewNoteDialog, ScoreDialog
@@ -177,14 +178,46 @@ class StudioScreen(DurableControls):
             problem = None
         except HistoryError as error:
             runs, problem = [], str(error)
+        temporal = self._temporal_server()
 
-        def chosen(run_id: int | None) -> None:
-            if run_id is not None:
+        def chosen(run_id: int | str | None) -> None:
+            if isinstance(run_id, str) and temporal is not None:
+                self.open_temporal_run(*temporal, run_id)
+            elif isinstance(run_id, int):
                 self.open_past_run(run_id)
 
-        self.app.push_screen(
-            HistoryDialog(runs, where=_relative(history.path, self.project), problem=problem), chosen
-        )
+        where = _relative(history.path, self.project)
+        self.app.push_screen(HistoryDialog(runs, where=where, problem=problem, temporal=temporal), chosen)
+
+    def _temporal_server(self) -> tuple[str, str] | None:
+        """The Temporal server (address, namespace) the project names, if any ([tool.cadence] temporal,
+        CADENCE_TEMPORAL); a malformed setting is told, and the local runs are listed alone."""
+        try:
+            config = load_config(self.project)
+        except ConfigError as error:
+            self.notify(str(error), title="Run history", severity="warning", timeout=10)
+            return None
+        return None if config.temporal is None else (config.temporal, config.namespace)
+
+    @work(thread=True, exclusive=True, group="history")
+    def open_temporal_run(self, address: str, namespace: str, workflow_id: str) -> None:
+        """Fetch a Temporal run's history (and its child workflows') and show it like a past run."""
+        entries = self.session.entries
+        try:
+            from ...store.temporal_runs import run_record
+            from ...store.temporal_server import fetch_run, sync_groups
+
+            graphs = [e.graph for e in entries if e.graph is not None]
+            syncs = tuple(g for graph in graphs for g in sync_groups(graph))
+            run, children = asyncio.run(fetch_run(address, workflow_id, namespace, syncs=syncs))
+        except (HistoryError, ImportError) as error:
+            self.app.call_from_thread(self.notify, str(error), title="Temporal", severity="error", timeout=10)
+            return
+        entry = next((e for e in entries if e.graph is not None and e.graph.get("name") == run.cadence), None)
+        record = run_record(run, graph=entry.graph if entry else None, children=children)
+        record.entry = entry.name if entry is not None else run.cadence
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started or 0))
+        self.app.call_from_thread(self._show_past_run, record, workflow_id, when)
 
     @work(thread=True, exclusive=True, group="history")
     def open_past_run(self, run_id: int) -> None:
@@ -199,7 +232,8 @@ class StudioScreen(DurableControls):
         record.recorded = f"from history #{summary.id}"
         self.app.call_from_thread(self._show_past_run, record, run_id, when)
 
-    def _show_past_run(self, record: RunRecord, run_id: int, when: str) -> None:
+    def _show_past_run(self, record: RunRecord, run_id: int | str, when: str) -> None:
+        """Show a recorded run (``run_id``: its number; a Temporal run's workflow id)."""
         session = self.session
         if session.run is not None and not session.run.finished:
             self.notify(
@@ -207,9 +241,10 @@ class StudioScreen(DurableControls):
             )
             return
         if record.entry not in {e.name for e in session.entries}:
+            show = f"{run_id} --temporal HOST:PORT" if isinstance(run_id, str) else str(run_id)
             self.notify(
                 f"{record.entry} is no longer in {session.target}; "
-                f"`cadence-studio history show {run_id}` prints the run",
+                f"`cadence-studio history show {show}` prints the run",
                 title="History",
                 severity="warning",
                 timeout=10,
@@ -217,14 +252,13 @@ class StudioScreen(DurableControls):
             return
         session.selected = record.entry
         session.run = record
-        self.shown_history_run = run_id
+        self.shown_history_run = run_id if isinstance(run_id, int) else None
         self.focus_node = None
         self._fill_cadences()
         self._dirty |= {"graph", "inspector", "timeline", "status"}
         self.receive()
-        self.notify(
-            f"run #{run_id} of {when}: select a note to see the score after it", title="History", timeout=4
-        )
+        name = f"Temporal run {run_id}" if isinstance(run_id, str) else f"run #{run_id}"
+        self.notify(f"{name} of {when}: select a note to see the score after it", title="History", timeout=4)
 
     def action_new_note(self) -> None:
         """Scaffold a note (and its test) next to the loaded module; the save reloads the studio."""

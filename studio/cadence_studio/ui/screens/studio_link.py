@@ -68,7 +68,7 @@ class StudioLink(StudioView):
 
     async def on_mount(self) -> None:
         self.title = "Cadence Studio"
-        self.sub_title = self.session.target
+        self.sub_title = _shown_target(self.session.target)
         self.query_one("#inspector", TabbedContent).border_title = "Inspector"
         self.query_one("#timeline", Timeline).border_title = "Timeline"
         self.query_one("#graph", MeasureGraph).border_title = "Graph"
@@ -158,6 +158,7 @@ class StudioLink(StudioView):
             self._reloaded(message)
         if isinstance(message, p.Catalog):
             self._fill_cadences()
+            self._plugin_notice(message.plugins or [])
         if isinstance(message, p.ScoreChecked):
             waiting = self._checks.pop(message.target, None)
             if waiting is not None and not waiting.done():
@@ -169,6 +170,24 @@ class StudioLink(StudioView):
         if isinstance(message, p.WorkerExited):
             self._worker_exited(message)
         return changed
+
+    def _plugin_notice(self, plugins: list[p.PluginStatus]) -> None:
+        """Installed plugins that could not be loaded (the others are shown): one notice naming each."""
+        broken = [q for q in plugins if q.error is not None]
+        if not broken:
+            return
+        lines = []
+        for plugin in broken:
+            assert plugin.error is not None
+            error = plugin.error
+            where = f" ({Path(error.file).name}:{error.line})" if error.file and error.line else ""
+            lines.append(f"{plugin.name} ({plugin.package}): {error.message}{where}")
+        self.notify(
+            "\n".join(lines) + "\nThe log tab has them too; cadence-studio list --installed details them.",
+            title=f"{len(broken)} plugin{'s' if len(broken) > 1 else ''} could not be loaded",
+            severity="warning",
+            timeout=20,
+        )
 
     def _worker_exited(self, message: p.WorkerExited) -> None:
         """The worker died (a note called os._exit, a crash): report it and start a new one."""
@@ -239,3 +258,10 @@ class StudioLink(StudioView):
             self.notify(message.error or "nothing to load", severity="warning")
             return
         self.query_one("#score-tree", ScoreTree).add_more(message.path, message.offset, message.tree)
+
+
+def _shown_target(target: str) -> str:
+    """The target as the title bar says it: ``@`` is the installed plugins, ``@NAME`` one of them."""
+    if target == "@" or target.startswith("@:"):
+        return "installed plugins" + target[1:]
+    return f"plugin {target[1:]}" if target.startswith("@") else target

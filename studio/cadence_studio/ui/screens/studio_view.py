@@ -125,7 +125,13 @@ class StudioView(Screen[None]):
             self._show_load_error()
             return
         if entry is None:
-            graph.show(None, message="no cadence found in this module")
+            plugins = session.target.startswith("@")
+            graph.show(
+                None,
+                message="no installed plugin cadences here: `cadence-studio list --installed` says why"
+                if plugins
+                else "no cadence found in this module",
+            )
             return
         run = session.run if session.run is not None and session.run.entry == entry.name else None
         drawn = _graph_of(entry.graph, run)
