@@ -65,14 +65,22 @@ def command(*args: str) -> list[str]:
 
 @contextmanager
 def webhook(
-    project: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60.0
+    project: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 60.0,
+    program: list[str] | None = None,
 ) -> Iterator[Server]:
-    """Start ``cadence-studio webhook ARGS`` in ``project`` on a free port; SIGTERM it at the end
-    (it must exit 0)."""
+    """Start ``cadence-studio webhook ARGS`` (``program``: another ``cadence-studio``) in ``project`` on a
+    free port; SIGTERM it at the end (it must exit 0)."""
+    argv = [*program, "webhook", *args] if program else command(*args)
+    base_env = {
+        k: v for k, v in os.environ.items() if not (program and k.startswith(("PYTHON", "VIRTUAL_ENV")))
+    }
     proc = subprocess.Popen(
-        command(*args, "--port", "0", "--cwd", str(project)),
+        [*argv, "--port", "0", "--cwd", str(project)],
         cwd=project,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        env={**base_env, "PYTHONUNBUFFERED": "1", **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -125,14 +125,14 @@ def serve(
             f"the webhook needs FastAPI and uvicorn ({error})", "pip install 'cadence-studio[fastapi]'"
         )
     try:
-        found = _load(target, cwd)
+        found, disabled = _load(target, cwd)
     except TargetError as error:
         return _fail(str(error))
     except LoadError as error:
         return _fail(str(error), error.hint)
     if not found:
         return _fail(
-            f"{target!r} defines no cadence to serve",
+            f"{target!r} defines no cadence to serve" + (f"; {disabled}" if disabled else ""),
             "define one at module level (checkout = Cadence(...)) or a function -> Cadence",
         )
     sock = _bind(host, port)
@@ -157,6 +157,8 @@ def serve(
         for route in app.state.cadence_routes:
             print(f"  POST {base}{route.path}", flush=True)
         print(f"  GET  {base}/cadences lists them with their score schemas; docs: {base}/docs", flush=True)
+        if disabled:
+            print(disabled, flush=True)
         if metrics is not None:
             print(f"metrics: {metrics.url}", flush=True)
         if history is None:
@@ -178,10 +180,20 @@ def serve(
     return 0
 
 
-def _load(target: str, cwd: Path) -> list[Any]:
-    """The cadences and factories TARGET offers (the worker side's loader, in this process)."""
-    from ..worker.loader import find_cadences, import_target
+def _load(target: str, cwd: Path) -> tuple[list[Any], str]:
+    """The cadences and factories TARGET offers (the worker side's loader, in this process), and a note
+    on the installed plugins the project disabled (``[tool.cadence] disabled``: not imported, no route).
+    A broken plugin is warned about on stderr; the others are served."""
+    from ..worker.plugins import load_target
 
-    parsed = parse_target(target)
-    module = import_target(parsed, cwd=cwd)
-    return find_cadences(module, parsed.name, label=parsed.spec)
+    loaded = load_target(parse_target(target), cwd=cwd)
+    for broken in loaded.broken:
+        assert broken.error is not None
+        where = f" ({broken.error.file}:{broken.error.line})" if broken.error.file else ""
+        print(
+            f"warning: plugin {broken.name!r} ({broken.package}): {broken.error.message}{where}",
+            file=sys.stderr,
+        )
+    disabled = ", ".join(repr(q.name) for q in loaded.plugins or [] if q.disabled)
+    note = f"disabled here, not served: {disabled} (cadence-studio enable NAME)" if disabled else ""
+    return loaded.found, note

@@ -11,16 +11,12 @@ from typing import Annotated
 import typer
 
 from ._options import CwdOpt
+from .plugin_commands import PluginsTargetArg
 
 __all__ = ["add_webhook_commands"]
 
-TargetArg = Annotated[
-    str, typer.Argument(help="A module (myapp.cadences) or file (examples/shop.py), optionally with :name.")
-]
-
-
 def webhook_command(
-    target: TargetArg,
+    target: PluginsTargetArg = "@",
     host: Annotated[
         str,
         typer.Option(
@@ -59,7 +55,8 @@ def webhook_command(
     score and the run's status. GET /cadences lists them with their schemas, /docs shows them.
 
     This process imports TARGET and runs the cadences (needs pip install 'cadence-studio[fastapi]');
-    each run is recorded in the project's run history (cadence-studio history).
+    each run is recorded in the project's run history (cadence-studio history). Without TARGET it
+    serves the installed plugins the project has not disabled.
 
     Example: cadence-studio webhook examples/shop.py --port 8000
 
@@ -84,8 +81,8 @@ def webhook_command(
 
 
 def export_n8n_command(
-    target: TargetArg,
     output: Annotated[Path, typer.Option("-o", "--output", help="The workflow file to write (JSON).")],
+    target: PluginsTargetArg = "@",
     url: Annotated[
         str, typer.Option("--url", help="Where the webhook server (cadence-studio webhook) listens.")
     ] = "http://127.0.0.1:8000",
