@@ -360,6 +360,7 @@ def worker_command(
         )
     )
 
+
 history_app = typer.Typer(
     help="The project's run history: every run of the studio and of `cadence-studio run`, kept in "
     ".cadence/history.sqlite3.",

@@ -15,6 +15,7 @@ from .plugin_commands import PluginsTargetArg
 
 __all__ = ["add_webhook_commands"]
 
+
 def webhook_command(
     target: PluginsTargetArg = "@",
     host: Annotated[
