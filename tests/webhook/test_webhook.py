@@ -75,6 +75,9 @@ def test_a_factory_takes_its_arguments_as_query_parameters(project: Path) -> Non
         )
         missing = httpx.post(f"{server.base}/cadences/make_checkout")
         not_a_factory = httpx.post(f"{server.base}/cadences/checkout", params={"region": "EU"})
+        bad_score = httpx.post(
+            f"{server.base}/cadences/make_checkout", params={"region": "EU"}, json={"quantity": [1]}
+        )
     assert made.status_code == 200, made.text
     assert made.json()["score"]["tags"] == ["EU"]
     assert made.json()["score"]["total"] == 200
@@ -84,6 +87,8 @@ def test_a_factory_takes_its_arguments_as_query_parameters(project: Path) -> Non
     assert "region" in detail["fix"]
     assert not_a_factory.status_code == 422
     assert "takes no query parameters" in not_a_factory.json()["message"]
+    assert bad_score.status_code == 422
+    assert bad_score.json()["detail"][0]["expected"] == "integer"
 
 
 def test_a_bad_body_is_a_422_naming_the_field_the_type_and_the_fix(project: Path) -> None:

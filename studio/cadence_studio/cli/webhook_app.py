@@ -44,7 +44,7 @@ from ..store.history import History
 from ..worker.catalog import catalog_entry, factory_args, tree
 from ..worker.loader import Found
 from ..worker.score_copy import fresh_score
-from ..worker.score_input import ScoreInputError, score_from_input, score_to_jsonable
+from ..worker.score_input import ScoreInputError, score_from_input, score_schema, score_to_jsonable
 from ..worker.tracebacks import USER_ERRORS, error_info
 
 __all__ = ["OK_STATUSES", "Route", "make_app", "parse_query_value", "routes_for"]
@@ -270,7 +270,9 @@ class _Runner:
             else:
                 score = score_from_input(base, data)
         except ScoreInputError as error:
-            schema = self.route.entry.score_schema if self.route.found.kind == "cadence" else None
+            schema = self.route.entry.score_schema
+            if self.route.found.kind == "factory":  # the score type of the cadence these arguments built
+                schema = score_schema(type(base))
             return _score_problems(self.route, error, schema)
         except USER_ERRORS as error:  # the score's __post_init__ raised something else
             return _failure(name, error, None, 0.0)
