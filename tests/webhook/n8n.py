@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import shutil
+import socket
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -80,11 +81,20 @@ def install_n8n() -> Path:
     return _binary(home)
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 def n8n_env(user_folder: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment of an n8n command with its own user folder (its database and settings)."""
+    """The environment of an n8n command with its own user folder (its database and settings), and its
+    task broker on a free port (`n8n execute` listens on 5679 otherwise, which another run may hold)."""
     return {
         **os.environ,
         "N8N_USER_FOLDER": str(user_folder),
+        "N8N_RUNNERS_BROKER_PORT": str(_free_port()),
         "N8N_DIAGNOSTICS_ENABLED": "false",
         "N8N_VERSION_NOTIFICATIONS_ENABLED": "false",
         "N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS": "false",

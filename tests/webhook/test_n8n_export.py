@@ -4,6 +4,7 @@ against a real `cadence-studio webhook`."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -119,12 +120,26 @@ def test_n8n_runs_the_workflow_against_the_webhook(
             f"--id={flow['id']}",
             env={"CADENCE_WEBHOOK_TOKEN": "n8n-secret", "N8N_BLOCK_ENV_ACCESS_IN_NODE": "false"},
         )
+        # the same workflow with the body edited in n8n's way (its JSON text) to make the note fail
+        flow["nodes"][1]["parameters"]["jsonBody"] = json.dumps({"fail": True, "order_id": "o-n8n"})
+        (project / "failing.json").write_text(json.dumps(flow))
+        run_n8n(n8n, home, "import:workflow", f"--input={project / 'failing.json'}")
+        failed = run_n8n(
+            n8n,
+            home,
+            "execute",
+            f"--id={flow['id']}",
+            env={"CADENCE_WEBHOOK_TOKEN": "n8n-secret", "N8N_BLOCK_ENV_ACCESS_IN_NODE": "false"},
+        )
+    assert failed.returncode != 0, failed.stdout + failed.stderr
+    assert "no such order o-n8n" in failed.stdout + failed.stderr
     output = ran.stdout + ran.stderr
     assert ran.returncode == 0, output
     assert '"status": "done"' in output or '"status":"done"' in output, output
     assert '"tags": [\n' in output or "priced" in output, output
     log = "".join(server.output)
     assert 'POST /cadences/checkout HTTP/1.1" 200' in log
+    assert 'POST /cadences/checkout HTTP/1.1" 500' in log
     runs = subprocess.run(
         [sys.executable, "-m", "cadence_studio", "history", "--json", "--cwd", str(project)],
         capture_output=True,
@@ -132,4 +147,28 @@ def test_n8n_runs_the_workflow_against_the_webhook(
         check=True,
     )
     history = json.loads(runs.stdout)
-    assert [(r["entry"], r["status"]) for r in history] == [("checkout", "done")]
+    assert [(r["entry"], r["status"]) for r in history] == [("checkout", "failed"), ("checkout", "done")]
+
+
+def test_on_ci_a_machine_without_node_fails_the_n8n_tests_instead_of_skipping(tmp_path: Path) -> None:
+    """CI=true with no node/npm (and no n8n installed yet): the n8n tests fail, naming what to install."""
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("PATH", "XDG_CACHE_HOME")},
+        "PATH": str(tmp_path / "empty-bin"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "CI": "true",
+    }
+    root = Path(__file__).resolve().parents[2]
+    test = "tests/webhook/test_n8n_export.py::test_n8n_imports_the_export"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", test, "-q", "-p", "no:cacheprovider"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stdout
+    assert "1 error" in done.stdout or "1 failed" in done.stdout, done.stdout
+    assert "CI=true and n8n cannot be installed: node and npm not found" in done.stdout
+    assert "skipped" not in done.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -224,7 +225,7 @@ def test_without_a_token_it_listens_on_this_machine_only(project: Path) -> None:
         capture_output=True,
         text=True,
         timeout=60,
-        env={k: v for k, v in __import__("os").environ.items() if k != "CADENCE_WEBHOOK_TOKEN"},
+        env={k: v for k, v in os.environ.items() if k != "CADENCE_WEBHOOK_TOKEN"},
     )
     assert refused.returncode == 2
     assert "--host 0.0.0.0 without a token" in refused.stderr
