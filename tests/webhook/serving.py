@@ -96,7 +96,7 @@ def webhook(
             banner.append(line)
             if line.startswith("webhook: http://") and not base:
                 base.append(line.split()[1])
-            if line.startswith("  GET "):
+            if line.startswith(("runs are recorded", "runs are not recorded")):  # the banner's last line
                 found.set()
         found.set()
 
