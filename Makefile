@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/serialize.py
 	$(BIN)/python bench/durable.py
 	$(BIN)/python bench/studio.py
+	$(BIN)/python bench/field_writes.py
 	$(BIN)/python bench/http.py
 	$(BIN)/python bench/temporal.py
 

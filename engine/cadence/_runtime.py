@@ -166,13 +166,25 @@ class Level:
             return
         result = self.controller(Waypoint(kind, node_id, name, self.cadence, self.depth, self.run_id, score))
         if inspect.isawaitable(result):
-            clock = self.clock
-            assert clock is not None
-            clock.hold()  # time held here is no one's duration
-            try:
-                await result
-            finally:
-                clock.release()
+            await self._hold(result)
+
+    async def after_note(self, node_id: str, name: str, score: Any) -> None:
+        """A note ended well: a controller with an ``after_note`` method is called with an ``after``
+        waypoint on the score the note left (data breakpoints hold the run right after a write)."""
+        after = getattr(self.controller, "after_note", None)
+        if after is not None:
+            result = after(Waypoint("after", node_id, name, self.cadence, self.depth, self.run_id, score))
+            if inspect.isawaitable(result):
+                await self._hold(result)
+
+    async def _hold(self, result: Awaitable[Any]) -> None:
+        clock = self.clock
+        assert clock is not None
+        clock.hold()  # time held here is no one's duration
+        try:
+            await result
+        finally:
+            clock.release()
 
     def scope(self, node_id: str, name: str, score: Any) -> NoteScope:
         return NoteScope(
@@ -295,4 +307,6 @@ async def call_task(level: Level, node_id: str, name: str, call: Callable[[Any],
             current_scope.reset(token)
     duration = now() - start
     await level.emit(ev.NoteFinished, node_id, name=name, score=score, duration=duration, status="done")
+    if level.controller is not None:
+        await level.after_note(node_id, name, carry(score, result))
     return result

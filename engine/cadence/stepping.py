@@ -87,6 +87,11 @@ class StepController:
         self.seen.append(point)
         if not self._should_pause(point):
             return
+        await self.hold(point)
+
+    async def hold(self, point: Waypoint) -> None:
+        """Hold the run at ``point`` until :meth:`step`, :meth:`step_over` or :meth:`resume` lets it go
+        (what a breakpoint does; a subclass's ``after_note`` may call it to pause after a note)."""
         gate = asyncio.Event()
         self._held.append((point, gate))
         self._signal().set()

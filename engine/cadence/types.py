@@ -96,6 +96,10 @@ Listener = Callable[[Event], Any]
 
 
 class Controller(Protocol):
-    """Awaited before every note, fork, branch and child of a run; may hold the run there."""
+    """Awaited before every note, fork, branch and child of a run; may hold the run there.
+
+    A controller may also have ``after_note(point)``: awaited the same way after each note that ended
+    well (after its ``note_finished`` event), with an ``after`` waypoint on the score the note left.
+    """
 
     def __call__(self, point: Waypoint, /) -> Awaitable[None] | None: ...

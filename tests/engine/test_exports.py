@@ -123,6 +123,9 @@ EXPORTS: dict[str, list[str]] = {
         "CadenceWorkflow", "DEFAULT_TASK_QUEUE", "WORKFLOW_TYPE", "WorkflowFailed", "create_worker", "plan",
         "register", "run", "sandbox_runner", "start", "workflow_input",
     ],
+    "cadence.integrations.temporal.history": [
+        "ChildRun", "HistoryFormatError", "MergeStep", "RunHistory", "Step", "WORKFLOW_TYPE", "read_history",
+    ],
     "cadence.merge": ["MergeFn", "MergeStrategy", "Snapshot", "apply_fields", "merge_snapshots", "overlaps"],
     "cadence.note": ["Note", "Policy", "beat", "callable_name", "is_async_callable", "note"],
     "cadence.recorder": ["RunRecorder"],

@@ -46,9 +46,14 @@ async def test_no_target_shows_the_plugins_and_a_notice_for_the_broken(
         session = screen(app).session
         assert [e.name for e in session.entries] == ["orders", "shop.checkout", "shop.make_refund"]
         assert app.screen.sub_title == "installed plugins"
-        notices = [n for n in app._notifications if "could not be loaded" in (n.title or "")]
-        assert len(notices) == 1
-        text = notices[0].message
+
+        def notices() -> list[str]:
+            return [n.message for n in app._notifications if "could not be loaded" in (n.title or "")]
+
+        # notify() posts a message: the notice is there a moment after the catalog
+        await until(lambda: bool(notices()), "the notice")
+        assert len(notices()) == 1
+        text = notices()[0]
         for name in ("explodes (cadence-broken-plugin)", "ghost (cadence-broken-plugin)", "number"):
             assert name in text
         assert "payment gateway not configured (bad.py:3)" in text

@@ -13,9 +13,11 @@ from cadence_studio.ui.app import StudioApp, make_app
 from cadence_studio.ui.screens import studio_run as studio_module
 from cadence_studio.ui.screens.dialogs import CodeDialog
 from cadence_studio.ui.screens.studio import StudioScreen
+from cadence_studio.ui.widgets.gantt import Gantt
 from cadence_studio.ui.widgets.measure_graph import MeasureGraph
 from cadence_studio.ui.widgets.merge_view import MergePanel
 from cadence_studio.ui.widgets.score_tree import ScoreTree
+from cadence_studio.ui.widgets.timeline import Timeline
 from tests.studio.scripted import Order, ScriptedClient, entry, event, factory_entry, load, order_tree
 
 SIZE = (160, 48)
@@ -97,8 +99,10 @@ async def test_r_runs_and_events_update_graph_status_and_inspector() -> None:
         assert graph.statuses["order/load"]["status"] == "done"
         assert graph.taken == {"order/route": "true"}
         assert "done" in status_text(app)
-        timeline = screen(app).query_one("#timeline")
-        assert timeline.shown >= 3  # type: ignore[attr-defined]
+        timeline = screen(app).query_one("#timeline", Gantt)
+        assert timeline.spans is not None
+        assert [span.node for span in timeline.spans.rows][:2] == ["order/load", "order/enrich"]
+        assert screen(app).query_one("#events", Timeline).shown >= 3
         run = screen(app).session.run
         assert run is not None
         assert run.nodes["order/payment/charge"].attempts == ["attempt 1/3: reset"]
@@ -279,13 +283,13 @@ async def test_factory_arguments_are_asked_for() -> None:
 
 
 async def test_export_dialog_writes_the_diagram(tmp_path: Path) -> None:
-    """e asks for a format and a file and writes the diagram there."""
+    """E asks for a format and a file and writes the diagram there."""
     client = ScriptedClient()
     app = app_with(client)
     target = tmp_path / "order.mmd"
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("e")
+        await pilot.press("E")
         await pilot.pause()
         app.screen.query_one("#format").value = "mermaid"  # type: ignore[attr-defined]
         await pilot.pause()

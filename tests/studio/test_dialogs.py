@@ -15,6 +15,7 @@ from textual.widgets import Button, Label
 from cadence_studio import protocol as p
 from cadence_studio.ui.app import StudioApp, make_app
 from cadence_studio.ui.screens.dialogs import ArgsDialog, ExportDialog, NewNoteDialog, ScoreDialog
+from cadence_studio.ui.screens.watch_dialog import WatchDialog
 from tests.studio.scripted import ScriptedClient, entry, factory_entry
 
 SIZE = (160, 48)
@@ -77,13 +78,13 @@ async def test_enter_in_the_arguments_input_runs() -> None:
 
 
 async def test_enter_in_the_export_path_exports(tmp_path: Path) -> None:
-    """e, a file name, Enter: the diagram is written."""
+    """E, a file name, Enter: the diagram is written."""
     client = ScriptedClient()
     app = app_with(client)
     target = tmp_path / "order.dot"
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("e")
+        await pilot.press("E")
         await pilot.pause()
         assert isinstance(app.screen, ExportDialog)
         app.screen.query_one("#format").value = "dot"  # type: ignore[attr-defined]
@@ -163,7 +164,13 @@ async def test_the_focused_button_is_the_highlighted_one(tmp_path: Path) -> None
     app = make_app("tests", cwd=tmp_path, client=client, watch=False, history=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        for key, kind in (("a", ArgsDialog), ("i", ScoreDialog), ("e", ExportDialog), ("N", NewNoteDialog)):
+        for key, kind in (
+            ("a", ArgsDialog),
+            ("i", ScoreDialog),
+            ("E", ExportDialog),
+            ("N", NewNoteDialog),
+            ("W", WatchDialog),
+        ):
             await pilot.press(key)
             await pilot.pause()
             assert isinstance(app.screen, kind)
@@ -185,14 +192,20 @@ def cut_off(dialog: Screen[Any]) -> list[str]:
 
 
 async def test_every_dialog_fits_at_80x24(tmp_path: Path) -> None:
-    """80×24: a, i, e and N show their buttons and texts whole (the score's JSON shrinks to make room)."""
+    """80×24: a, i, E, N and W show their buttons and texts whole (the score's JSON shrinks to make room)."""
     module = tmp_path / "order.py"
     module.write_text("")
     client = ScriptedClient(entries=[factory_with_defaults()], module_file=str(module))
     app = make_app("tests", cwd=tmp_path, client=client, watch=False, history=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        for key, kind in (("a", ArgsDialog), ("i", ScoreDialog), ("e", ExportDialog), ("N", NewNoteDialog)):
+        for key, kind in (
+            ("a", ArgsDialog),
+            ("i", ScoreDialog),
+            ("E", ExportDialog),
+            ("N", NewNoteDialog),
+            ("W", WatchDialog),
+        ):
             await pilot.press(key)
             await pilot.pause()
             assert isinstance(app.screen, kind)

@@ -9,7 +9,7 @@ from textual.widgets import OptionList
 from cadence.diagram import format_duration
 from cadence_studio.store.history import STOPPED_BY_RELOAD, RunSummary
 from cadence_studio.ui.app import make_app
-from cadence_studio.ui.screens.history_dialog import HistoryDialog
+from cadence_studio.ui.screens.history_dialog import Compare, HistoryDialog
 from tests.studio.scripted import ScriptedClient
 from tests.studio.test_dialogs import cut_off
 
@@ -58,3 +58,38 @@ async def test_history_durations_line_up_after_a_long_status() -> None:
         took = [format_duration(r.duration or 0) for r in RUNS]
         ends = {p.index(t) + len(t) for p, t in zip(prompts, took, strict=True)}
         assert len(ends) == 1, prompts
+
+
+async def test_marks_two_runs_at_most_and_compares_older_with_newer() -> None:
+    """m marks (space too), a third mark replaces the oldest; = answers the two, older first (A)."""
+    app = make_app("tests", client=ScriptedClient(), watch=False, history=False)
+    answers: list[object] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(HistoryDialog(RUNS, where=".cadence/history.sqlite3"), answers.append)
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, HistoryDialog)
+        await pilot.press("m", "down", "space", "down", "m")  # #3, #2, then #1 replaces #3
+        assert dialog.marked == [2, 1]
+        options = dialog.query_one(OptionList)
+        marks = [str(options.get_option_at_index(i).prompt)[:2] for i in range(options.option_count)]
+        assert marks == ["  ", "B ", "A "]
+        await pilot.press("m")  # unmark #1: one left, = compares it with the highlighted run
+        assert dialog.marked == [2]
+        await pilot.press("up", "up", "equals_sign")
+        await pilot.pause()
+    assert answers == [Compare(2, 3)]
+
+
+async def test_compare_with_nothing_marked_says_how() -> None:
+    app = make_app("tests", client=ScriptedClient(), watch=False, history=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(HistoryDialog(RUNS, where=".cadence/history.sqlite3"))
+        await pilot.pause()
+        await pilot.press("equals_sign")
+        await pilot.pause()
+        assert isinstance(app.screen, HistoryDialog)
+        told = [n.message for n in app._notifications]
+        assert told == ["mark two runs with m (or space), then press = to compare them"]

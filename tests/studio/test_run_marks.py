@@ -123,7 +123,7 @@ async def test_studio_export_carries_the_marks(tmp_path: Path) -> None:
             await pilot.pause(0.02)
             if session.run is not None and session.run.finished:
                 break
-        await pilot.press("e")
+        await pilot.press("E")
         await pilot.pause()
         app.screen.query_one("#format").value = "dot"  # type: ignore[attr-defined]
         await pilot.pause()

@@ -26,7 +26,7 @@ def test_a_new_template_folder_is_a_new_kind(tmp_path: Path, monkeypatch: pytest
     (templates / "hook" / "$name").mkdir(parents=True)
     (templates / "hook" / "$name" / "${name}_hook.py.tmpl").write_text('"""Hook $name costs $$5."""\n')
     monkeypatch.setattr(scaffold, "templates_dir", lambda: templates)
-    assert scaffold.template_kinds() == ["cadence", "hook", "note", "project", "test"]
+    assert scaffold.template_kinds() == ["cadence", "frozen", "hook", "note", "project", "test"]
     written = scaffold.render("hook", Path("out"), {"name": "audit"}, root=tmp_path)
     assert written == [tmp_path / "out" / "audit" / "audit_hook.py"]
     assert written[0].read_text() == '"""Hook audit costs $5."""\n'

@@ -105,7 +105,8 @@ def test_existing_file_needs_force(tmp_path: Path) -> None:
 
 def test_unknown_template_kind_is_refused(tmp_path: Path) -> None:
     """An unknown kind names the kinds there are and how to add one."""
-    with pytest.raises(ScaffoldError, match=r"unknown template kind 'widget' \(found: 'cadence', 'note'"):
+    found = r"unknown template kind 'widget' \(found: 'cadence', 'frozen', 'note'"
+    with pytest.raises(ScaffoldError, match=found):
         scaffold.render("widget", Path(), {"name": "x"}, root=tmp_path)
     assert files_under(tmp_path) == []
 

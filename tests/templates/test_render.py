@@ -27,7 +27,7 @@ NOTE_OPTIONS = {
 
 def test_every_kind_is_tested_here() -> None:
     """The shipped kinds are the four these tests render (a new kind needs a test of its own)."""
-    assert scaffold.template_kinds() == ["cadence", "note", "project", "test"]
+    assert scaffold.template_kinds() == ["cadence", "frozen", "note", "project", "test"]
 
 
 @pytest.mark.parametrize("options", NOTE_OPTIONS.values(), ids=NOTE_OPTIONS.keys())

@@ -53,7 +53,9 @@ def test_serves_the_module_and_its_children_until_sigint(
 def test_a_bad_address_is_refused(address: str) -> None:
     done = _run("examples/shop.py", "--temporal", address)
     assert done.returncode == 2
-    assert f"error: --temporal {address!r} is not HOST:PORT" in done.stderr
+    assert done.stderr.startswith("error: ")
+    assert f"{address!r} is not HOST:PORT" in done.stderr
+    assert "--temporal" in done.stderr  # where the bad value came from
 
 
 def test_an_unreachable_server_is_a_clear_error() -> None:
@@ -77,3 +79,43 @@ def test_a_target_that_fails_to_import_names_file_and_line(tmp_path: Path) -> No
     assert "raised RuntimeError: boom" in done.stderr
     assert f"{tmp_path / 'broken.py'}:4" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_server_namespace_and_queue_come_from_the_project_without_flags(
+    temporal_server: TemporalServer, tmp_path: Path
+) -> None:
+    """No flags: [tool.cadence] gives the address and queue, and CADENCE_TASK_QUEUE wins over the file."""
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.cadence]\ntemporal = "{temporal_server.address}"\ntask_queue = "from-file"\n'
+    )
+    (tmp_path / "one.py").write_text(
+        "from cadence import Cadence, Score\n\n\ndef go(score):\n    pass\n\n\n"
+        "one = Cadence('one', Score()).then('go', go)\n"
+    )
+    out = tmp_path / "out.txt"
+    env = {**__import__("os").environ, "CADENCE_TASK_QUEUE": "from-env"}
+    with out.open("w") as sink:
+        worker = subprocess.Popen(
+            [BINARY, "worker", "one.py"],
+            cwd=tmp_path,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+    try:
+        deadline = time.monotonic() + 30  # generous for a loaded machine; not a bound under test
+        while "serving" not in out.read_text():
+            assert worker.poll() is None, out.read_text()
+            assert time.monotonic() < deadline, out.read_text()
+            time.sleep(0.05)
+        worker.send_signal(signal.SIGINT)
+        assert worker.wait(timeout=30) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert out.read_text().splitlines()[0] == (
+        f"serving 'one' on Temporal at {temporal_server.address} "
+        "(namespace 'default', task queue 'from-env'); Ctrl-C stops"
+    )

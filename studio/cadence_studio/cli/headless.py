@@ -19,7 +19,7 @@ from ..protocol.target import parse_target
 from ..store.checkpoints import new_run, rerun_of, resume_of
 from ..store.history import History, HistoryError
 from ..ui.client import WorkerClient, exit_reason
-from .run_output import print_end, print_event, print_paused, print_reused, where
+from .run_output import print_end, print_event, print_paused, print_reused, watch_failed_text, where
 from .terminal_text import escaped
 
 __all__ = ["RunOptions", "export", "list_cadences", "run_cadence"]
@@ -175,6 +175,8 @@ class RunOptions:
         *,
         resume: int | None = None,
         rerun: tuple[int, str] | None = None,
+        stall_ms: float = 50.0,
+        watches: list[p.Watch] | None = None,
     ):
         self.args = args
         self.score = score
@@ -182,6 +184,8 @@ class RunOptions:
         self.as_json = as_json
         self.resume = resume  # a history run number to go on with
         self.rerun = rerun  # (history run number, node id) to re-run from
+        self.stall_ms = stall_ms  # an async def note blocking the loop this long is flagged (0: never)
+        self.watches = watches or []  # --watch FIELD, --break-when EXPR: data breakpoints
 
 
 async def run_cadence(
@@ -298,8 +302,10 @@ async def _run(
             args=options.args,
             score=options.score,
             breakpoints=[] if hold else options.break_at,
+            watches=options.watches,
             pause_at_start=hold,
             durable=durable,
+            stall_ms=options.stall_ms,
         )
     )
     try:
@@ -405,11 +411,13 @@ async def _follow(
                     await client.send(p.Continue())
         elif isinstance(message, p.Paused):
             # Held only to check --break-at: the pause before the first note is not the user's.
-            if not hold or message.node_id in options.break_at:
+            if not hold or message.node_id in options.break_at or message.watch is not None:
                 print_paused(message, options.as_json, out)
             await client.send(p.Continue())
         elif isinstance(message, p.Log):
             err.write(message.text)
+        elif isinstance(message, p.WatchFailed):
+            print(f"warning: {watch_failed_text(message)}", file=err)
         elif isinstance(message, p.WorkerError):
             print(f"error: {message.message}", file=err)
         elif isinstance(message, p.RunEnded):

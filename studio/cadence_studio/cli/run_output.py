@@ -14,7 +14,15 @@ from cadence.diagram import format_duration
 
 from .. import protocol as p
 
-__all__ = ["print_end", "print_event", "print_paused", "print_reused", "where"]
+__all__ = [
+    "print_end",
+    "print_event",
+    "print_paused",
+    "print_reused",
+    "stall_warning",
+    "watch_failed_text",
+    "where",
+]
 
 _STUDIO = Path(__file__).resolve().parents[1]  # all of cadence_studio
 
@@ -62,12 +70,25 @@ def print_event(message: p.EventMessage, as_json: bool, out: TextIO) -> None:
         print(f"{indent}· {node} skipped" + (f": {reason}" if reason else ""), file=out)
     elif kind in ("timed_out", "fallback_used", "interrupted", "circuit_state_changed"):
         print(f"{indent}! {kind.replace('_', ' ')} at {node}", file=out)
+    elif kind == "stalled":
+        print(f"{indent}{stall_warning(event)}", file=out)
     elif kind == "merged" and event.get("error"):
         print(f"{indent}✗ {node} merge refused: {event['error']['message']}", file=out)
     elif kind == "merged" and event.get("conflicts"):
         print(
             f"{indent}⇉ {node} combined {', '.join(event['conflicts'])} ({event.get('strategy')})", file=out
         )
+
+
+def stall_warning(event: dict[str, Any]) -> str:
+    """The line for a ``stalled`` event: which note held the event loop, how long, and the fix."""
+    blocked = format_duration(float(event.get("blocked") or 0))
+    limit = format_duration(float(event.get("threshold") or 0))
+    return (
+        f"⚠ warning: {event.get('node_id', '')} blocked the event loop for {blocked} (over {limit}): "
+        "blocking calls in an async def note stop every other note; make it a plain def "
+        "(it then runs in a thread) or await them"
+    )
 
 
 def print_reused(node_ids: list[str], as_json: bool, out: TextIO) -> None:
@@ -80,8 +101,22 @@ def print_reused(node_ids: list[str], as_json: bool, out: TextIO) -> None:
 def print_paused(message: p.Paused, as_json: bool, out: TextIO) -> None:
     if as_json:
         print(json.dumps(message.model_dump() | {"type": "paused"}, default=str), file=out)
+    elif message.watch is not None:  # a data breakpoint: held right after the note that wrote
+        *first, last = [message.watch, *message.also]
+        for hit in first:
+            print(f"◈ {hit.line()}", file=out)
+        print(f"◈ {last.line()}; score: {_short(message.score)}", file=out)
     else:
         print(f"⏸ paused before {message.node_id} ({message.kind}); score: {_short(message.score)}", file=out)
+
+
+def watch_failed_text(message: p.WatchFailed) -> str:
+    """A watch expression that raised: said once a run, the run goes on."""
+    after = f" after {message.node_id}" if message.node_id else " on the score before the first note"
+    return (
+        f"watch {message.watch.text!r} raised{after}: {message.error} "
+        "(said once; it does not stop the run, fix the expression)"
+    )
 
 
 def print_end(message: p.RunEnded, as_json: bool, out: TextIO, err: TextIO) -> None:

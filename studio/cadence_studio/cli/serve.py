@@ -101,6 +101,9 @@ class StudioServer(Server):
         logging.basicConfig(level=logging.WARNING, format="%(message)s")
 
     async def on_startup(self, app: web.Application) -> None:
+        """Nothing: the server says where it listens once it does (:meth:`_listening`)."""
+
+    def _listening(self, *_: object) -> None:
         where = f"http://{self.host}:{self.port}"
         print(f"Serving Cadence Studio on {self.target} at {where}", flush=True)
         if is_local(self.host):
@@ -115,6 +118,23 @@ class StudioServer(Server):
                 flush=True,
             )
         print("Each browser tab gets its own studio; Ctrl+C stops the server.", flush=True)
+
+    def serve(self, debug: bool = False) -> None:
+        """Serve until Ctrl+C or SIGTERM; the lines saying where are printed once the socket listens."""
+        self.debug = debug
+        self.initialize_logging()
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        loop.add_signal_handler(signal.SIGINT, self.request_exit)
+        loop.add_signal_handler(signal.SIGTERM, self.request_exit)
+        web.run_app(
+            self._make_app(),
+            host=self.host,
+            port=self.port,
+            handle_signals=False,
+            loop=loop,
+            print=self._listening,
+        )
 
     async def on_shutdown(self, app: web.Application) -> None:
         await asyncio.gather(*(session.stop() for session in list(self.sessions)), return_exceptions=True)

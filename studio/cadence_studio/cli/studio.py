@@ -16,12 +16,15 @@ import typer
 from ..errors import StudioError
 from ..protocol.config import ConfigError, load_config
 from ..protocol.target import parse_target
+from ..protocol.watches import Watch, watch_problem
 from ..store.history import History
 from ._options import CwdOpt, NamespaceOpt, TemporalOpt, parse_pairs
+from .debug_commands import freeze_command, source_command
 from .headless import RunOptions, export, list_cadences, run_cadence
 from .history_commands import list_history, show_history
+from .insight_commands import add_insight_commands
 from .plugin_commands import PluginsTargetArg, add_plugin_commands, no_target_args
-from .temporal_commands import TaskQueueOpt, project_config, run_on_backend, schedule_app
+from .temporal_commands import TaskQueueOpt, project_config, run_on_backend, schedule_app, worker_command
 from .webhook_commands import add_webhook_commands
 
 __all__ = ["app", "main"]
@@ -138,6 +141,18 @@ def run_command(
     break_at: Annotated[
         list[str] | None, typer.Option("--break-at", help="Print the score before this note id, then go on.")
     ] = None,
+    watch: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--watch", metavar="FIELD", help="Print each note that changes this score field, old → new."
+        ),
+    ] = None,
+    break_when: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--break-when", metavar="EXPR", help="Print where this expression over `score` turns true."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Events as JSON lines, then the result.")] = False,
     metrics_port: Annotated[
         int | None,
@@ -181,6 +196,14 @@ def run_command(
             help="Re-run from a note of a recorded run, reusing what came before it (with --score: edited).",
         ),
     ] = None,
+    stall_ms: Annotated[
+        float,
+        typer.Option(
+            "--stall-ms",
+            min=0,
+            help="Warn about an async def note that blocks the event loop this long (ms); 0: never.",
+        ),
+    ] = 50.0,
     backend: Annotated[
         str | None,
         typer.Option(
@@ -239,7 +262,14 @@ def run_command(
     if initial is not None and not isinstance(initial, dict):
         raise typer.BadParameter("the score must be a JSON object of field values", param_hint="--score")
     options = RunOptions(
-        parse_pairs(arg or []), initial, list(break_at or []), as_json, resume=resume, rerun=rerun
+        parse_pairs(arg or []),
+        initial,
+        list(break_at or []),
+        as_json,
+        resume=resume,
+        rerun=rerun,
+        watches=_watches(watch or [], break_when or []),
+        stall_ms=stall_ms,
     )
     target = target or ""
     if config.backend == "temporal":
@@ -248,6 +278,8 @@ def run_command(
             "--from": rerun is not None,
             "--break-at": bool(break_at),
             "--metrics-port": metrics_port is not None,
+            "--watch": bool(watch),
+            "--break-when": bool(break_when),
         }
         raise typer.Exit(run_on_backend(target, options, config, cwd, wait, local_only))
     history = None if no_history else History(cwd)
@@ -273,6 +305,20 @@ def run_command(
     finally:
         metrics.close()
     raise typer.Exit(code)
+
+
+def _watches(fields: list[str], expressions: list[str]) -> list[Watch]:
+    """``--watch`` and ``--break-when`` as watches; a broken one (exit 2) before any worker starts."""
+    watches = [Watch(kind="field", text=f) for f in fields] + [
+        Watch(kind="expr", text=e) for e in expressions
+    ]
+    for item in watches:
+        problem = watch_problem(item)
+        if problem is not None:
+            flag = "--watch" if item.kind == "field" else "--break-when"
+            print(f"error: {flag}: {problem}", file=sys.stderr)
+            raise typer.Exit(2)
+    return watches
 
 
 def _rerun_point(text: str | None) -> tuple[int, str] | None:
@@ -311,56 +357,6 @@ def export_command(
     )
 
 
-@app.command("worker")
-def worker_command(
-    temporal: Annotated[
-        str, typer.Option("--temporal", metavar="HOST:PORT", help="The Temporal server's frontend address.")
-    ],
-    target: PluginsTargetArg = "@",
-    namespace: Annotated[str, typer.Option("--namespace", help="The Temporal namespace.")] = "default",
-    task_queue: Annotated[str, typer.Option("--task-queue", help="The task queue to poll.")] = "cadence",
-    heartbeat_timeout: Annotated[
-        float,
-        typer.Option(
-            "--heartbeat-timeout",
-            min=0.1,
-            help="Seconds without a heartbeat after which a note's worker is lost.",
-        ),
-    ] = 2.0,
-    sticky_timeout: Annotated[
-        float,
-        typer.Option(
-            "--sticky-timeout",
-            min=0.1,
-            help="Seconds a run waits for this worker before another may take it.",
-        ),
-    ] = 1.0,
-    cwd: CwdOpt = Path("."),
-) -> None:
-    """Serve TARGET's cadences (and their child cadences) on Temporal until Ctrl-C or SIGTERM.
-
-    This process imports TARGET and runs its notes as Temporal activities (needs
-    pip install 'cadence-studio[temporal]').
-
-    Example: cadence-studio worker examples/shop.py --temporal localhost:7233
-    """
-    # This command's process is a worker by design (it imports the user's module), not the UI's:
-    # pyproject's import contract lets this one import through.
-    from .temporal_worker import exit_process, serve
-
-    exit_process(
-        serve(
-            target,
-            temporal,
-            namespace=namespace,
-            task_queue=task_queue,
-            cwd=cwd,
-            heartbeat_timeout=heartbeat_timeout,
-            sticky_timeout=sticky_timeout,
-        )
-    )
-
-
 history_app = typer.Typer(
     help="The project's run history: every run of the studio and of `cadence-studio run`, kept in "
     ".cadence/history.sqlite3.",
@@ -368,6 +364,7 @@ history_app = typer.Typer(
     invoke_without_command=True,
 )
 app.add_typer(history_app, name="history")
+add_insight_commands(history_app)
 
 
 @history_app.callback()
@@ -466,6 +463,9 @@ def replay_command(
     raise typer.Exit(replay_history(history_file, target, cwd=cwd, as_json=as_json))
 
 
+app.command("worker")(worker_command)
+app.command("source")(source_command)
+app.command("freeze")(freeze_command)
 app.add_typer(schedule_app, name="schedule")
 
 

@@ -17,8 +17,9 @@ import typer
 from ..protocol.config import ConfigError, ProjectConfig, load_config
 from ._options import CwdOpt, NamespaceOpt, TemporalOpt, parse_pairs
 from .headless import RunOptions
+from .plugin_commands import PluginsTargetArg
 
-__all__ = ["TaskQueueOpt", "project_config", "run_on_backend", "schedule_app"]
+__all__ = ["TaskQueueOpt", "project_config", "run_on_backend", "schedule_app", "worker_command"]
 
 TargetArg = Annotated[
     str, typer.Argument(help="A module (myapp.cadences) or file (examples/shop.py), with :name.")
@@ -62,6 +63,57 @@ def run_on_backend(
     from .temporal_run import run_on_temporal
 
     _leave(asyncio.run(run_on_temporal(target, options, config, cwd=cwd, wait=wait)))
+
+
+def worker_command(
+    target: PluginsTargetArg = "@",
+    temporal: TemporalOpt = None,
+    namespace: NamespaceOpt = None,
+    task_queue: TaskQueueOpt = None,
+    heartbeat_timeout: Annotated[
+        float,
+        typer.Option(
+            "--heartbeat-timeout",
+            min=0.1,
+            help="Seconds without a heartbeat after which a note's worker is lost.",
+        ),
+    ] = 2.0,
+    sticky_timeout: Annotated[
+        float,
+        typer.Option(
+            "--sticky-timeout",
+            min=0.1,
+            help="Seconds a run waits for this worker before another may take it.",
+        ),
+    ] = 1.0,
+    cwd: CwdOpt = Path("."),
+) -> None:
+    """Serve TARGET's cadences (and their child cadences) on Temporal until Ctrl-C or SIGTERM; without
+    TARGET, the enabled installed plugins' (`cadence-studio list --installed`).
+
+    This process imports TARGET and runs its notes as Temporal activities (needs
+    pip install 'cadence-studio[temporal]'). The server, namespace and task queue come from the flags,
+    then CADENCE_TEMPORAL / CADENCE_NAMESPACE / CADENCE_TASK_QUEUE, then [tool.cadence] in
+    pyproject.toml, else localhost:7233, 'default' and 'cadence'.
+
+    Example: cadence-studio worker examples/shop.py --temporal localhost:7233
+    """
+    config = project_config(cwd, temporal=temporal, namespace=namespace, task_queue=task_queue)
+    # This command's process is a worker by design (it imports the user's module), not the UI's:
+    # pyproject's import contract lets this one import through.
+    from .temporal_worker import exit_process, serve
+
+    exit_process(
+        serve(
+            target,
+            config.address,
+            namespace=config.namespace,
+            task_queue=config.task_queue,
+            cwd=cwd,
+            heartbeat_timeout=heartbeat_timeout,
+            sticky_timeout=sticky_timeout,
+        )
+    )
 
 
 schedule_app = typer.Typer(

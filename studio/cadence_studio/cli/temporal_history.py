@@ -3,7 +3,6 @@ Temporal server, printed as the local history prints its runs (one event stream,
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import time
@@ -15,7 +14,7 @@ from cadence.integrations.temporal.history import RunHistory
 from .. import protocol as p
 from ..errors import HistoryError
 from ..store.temporal_runs import run_messages
-from ..store.temporal_server import TemporalRun, fetch_run, list_runs
+from ..store.temporal_server import TemporalRun, fetch_run, list_runs, run_sync
 from .run_output import print_end, print_event, print_paused
 from .terminal_text import escaped
 
@@ -41,7 +40,7 @@ def list_temporal(
     """Print the newest cadence runs on the Temporal server at ``address``; exit 2 when it is down."""
     out, err = escaped(out, json=as_json), escaped(err)
     try:
-        runs = asyncio.run(list_runs(address, namespace, limit=limit))
+        runs = run_sync(list_runs(address, namespace, limit=limit))
     except HistoryError as error:
         print(f"error: {error}", file=err)
         return 2
@@ -67,7 +66,7 @@ def show_temporal(
     """Print one cadence run of the Temporal server as ``history show`` prints a local one."""
     out, err = escaped(out, json=as_json), escaped(err)
     try:
-        run, children = asyncio.run(fetch_run(address, workflow_id, namespace))
+        run, children = run_sync(fetch_run(address, workflow_id, namespace))
     except HistoryError as error:
         print(f"error: {error}", file=err)
         return 2

@@ -39,11 +39,13 @@ from .messages import (
     ScoreChecked,
     ScoreRendered,
     SetBreakpoints,
+    SetWatches,
     Shutdown,
     StartPrepared,
     Step,
     StepOver,
     Stop,
+    WatchFailed,
     WorkerError,
     WorkerExited,
     decode_command,
@@ -51,6 +53,7 @@ from .messages import (
     encode,
 )
 from .process import PARENT_ENV, WORKER_MODULE
+from .watches import Watch, WatchHit
 
 __all__ = [
     "PARENT_ENV",
@@ -83,11 +86,15 @@ __all__ = [
     "ScoreChecked",
     "ScoreRendered",
     "SetBreakpoints",
+    "SetWatches",
     "Shutdown",
     "StartPrepared",
     "Step",
     "StepOver",
     "Stop",
+    "Watch",
+    "WatchFailed",
+    "WatchHit",
     "WorkerError",
     "WorkerExited",
     "decode_command",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .value_trees import Node
@@ -167,10 +167,23 @@ def encoded_tree(value: Any, *, max_items: int = 100, max_depth: int = 8, max_re
 
 
 def score_tree(
-    score: Mapping[str, Any] | None, score_type: str | None, *, max_items: int = 100, max_repr: int = 200
+    score: Mapping[str, Any] | None,
+    score_type: str | None,
+    *,
+    order: Sequence[str] = (),
+    max_items: int = 100,
+    max_repr: int = 200,
 ) -> Node | None:
-    """The value tree of an encoded score (``{field: encoded}``), named by its ``module:Qualname`` type."""
+    """The value tree of an encoded score (``{field: encoded}``), named by its ``module:Qualname`` type.
+
+    ``order``: the score's fields in declaration order (JSON that crossed Temporal has its keys sorted);
+    fields it does not name follow, as they are.
+    """
     if score is None:
         return None
-    tagged = {_TAG: "dataclass", "cls": score_type or "score", "v": dict(score)}
+    rank = {name: i for i, name in enumerate(order)}
+    fields = (
+        dict(sorted(score.items(), key=lambda item: rank.get(item[0], len(rank)))) if rank else dict(score)
+    )
+    tagged = {_TAG: "dataclass", "cls": score_type or "score", "v": fields}
     return _Builder(max_items, 8, max_repr).node(tagged)

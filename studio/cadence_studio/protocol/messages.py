@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from .watches import Watch, WatchHit
+
 __all__ = [
     "CadenceEntry",
     "Catalog",
@@ -39,11 +41,13 @@ __all__ = [
     "ScoreChecked",
     "ScoreRendered",
     "SetBreakpoints",
+    "SetWatches",
     "Shutdown",
     "StartPrepared",
     "Step",
     "StepOver",
     "Stop",
+    "WatchFailed",
     "WorkerError",
     "WorkerExited",
     "decode_command",
@@ -88,8 +92,11 @@ class Run(_Wire):
     args: dict[str, Any] = Field(default_factory=dict)
     score: dict[str, Any] | None = None
     breakpoints: list[str] = Field(default_factory=list)
+    watches: list[Watch] = Field(default_factory=list)  # data breakpoints (see :mod:`.watches`)
     pause_at_start: bool = False
     durable: Durable | None = None
+    #: an ``async def`` note that holds the event loop this long (ms) or longer is flagged (0: never)
+    stall_ms: float = Field(default=50.0, ge=0)
 
 
 class Step(_Wire):
@@ -115,6 +122,13 @@ class SetBreakpoints(_Wire):
 
     type: Literal["breakpoints"] = "breakpoints"
     ids: list[str]
+
+
+class SetWatches(_Wire):
+    """Replace the data breakpoints of the current and later runs (a bad one is a ``worker_error``)."""
+
+    type: Literal["watches"] = "watches"
+    watches: list[Watch]
 
 
 class Stop(_Wire):
@@ -183,6 +197,7 @@ Command = Annotated[
     | StepOver
     | Continue
     | SetBreakpoints
+    | SetWatches
     | Stop
     | Expand
     | CheckScore
@@ -280,13 +295,19 @@ class Catalog(_Wire):
 
 
 class EventMessage(_Wire):
-    """One engine event (``Event.as_dict()``) with the score it concerns, as a value tree."""
+    """One engine event (``Event.as_dict()``) with the score it concerns, as a value tree.
+
+    ``clock``: when it happened on the run's own time (seconds from the run's start, time the controller
+    held the whole run left out), which places it on the timeline. The worker adds ``stalled`` events of
+    its own (``node_id``, ``blocked`` seconds): a note that held the event loop.
+    """
 
     type: Literal["event"] = "event"
     run: int
     event: dict[str, Any]
     score: Any = None
     snapshots: list[Any] | None = None
+    clock: float | None = None
 
 
 class Paused(_Wire):
@@ -299,6 +320,8 @@ class Paused(_Wire):
     name: str
     held: list[str] = Field(default_factory=list)
     score: Any = None
+    watch: WatchHit | None = None  # held right after a note (kind "after") by a data breakpoint
+    also: list[WatchHit] = Field(default_factory=list)  # more watches hit by that note
 
 
 class RunBegan(_Wire):
@@ -394,6 +417,16 @@ class Log(_Wire):
     text: str
 
 
+class WatchFailed(_Wire):
+    """A watch expression raised when evaluated after ``node_id`` (said once a run; the run goes on)."""
+
+    type: Literal["watch_failed"] = "watch_failed"
+    run: int
+    watch: Watch
+    node_id: str
+    error: str
+
+
 class WorkerExited(_Wire):
     """Made by the client, never sent: the worker process ended (``returncode``, last stderr)."""
 
@@ -424,6 +457,7 @@ Message = Annotated[
     | StartPrepared
     | ScoreRendered
     | Log
+    | WatchFailed
     | WorkerError
     | WorkerExited,
     Field(discriminator="type"),

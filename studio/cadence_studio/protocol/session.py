@@ -12,6 +12,9 @@ from typing import Any
 from cadence.diagram import format_duration
 
 from . import messages as p
+from .field_writes import FieldWrites
+from .spans import Spans
+from .watches import Watch, WatchHit
 
 __all__ = ["MergeView", "NodeState", "RunRecord", "Session", "default_choice", "status_style"]
 
@@ -27,6 +30,7 @@ class NodeState:
     notes: list[str] = dataclasses.field(default_factory=list)  # timeouts, fallbacks, circuit changes
     fell_back: bool = False  # its @fallback replaced a failure
     skip_reason: str | None = None  # what the note gave Skip
+    stalled: float = 0.0  # seconds it held the worker's event loop (over the run's threshold)
 
     def as_status(self) -> dict[str, Any]:
         """Its entry in the statuses the graph and the diagrams draw (see ``cadence.diagram.run_marks``)."""
@@ -37,6 +41,8 @@ class NodeState:
             out["attempts"] = len(self.attempts) + 1
         if self.fell_back:
             out["fallback"] = True
+        if self.stalled:
+            out["stalled"] = self.stalled
         return out
 
 
@@ -72,15 +78,19 @@ class RunRecord:
     forks: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # group -> its tasks' node ids
     branches: dict[str, tuple[Any, str]] = dataclasses.field(default_factory=dict)
     timeline: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)  # (style, text, node)
+    spans: Spans = dataclasses.field(default_factory=Spans)  # the Gantt chart's rows
     paused_at: str | None = None
     held: list[str] = dataclasses.field(default_factory=list)
     paused_score: Any = None
+    watch_hit: WatchHit | None = None  # paused right after a note by a data breakpoint
+    also_hit: list[WatchHit] = dataclasses.field(default_factory=list)  # more watches that note hit
     score: Any = None  # the latest score seen
     error: p.ErrorInfo | None = None
     skip_reason: str | None = None  # why a note ended the run with Skip
     duration: float = 0.0
     graph: dict[str, Any] | None = None  # the graph it ran on, for a run opened from history
     recorded: str | None = None  # "history #12 (11-22 17:13:05)" for a run opened from history
+    writes: FieldWrites = dataclasses.field(default_factory=FieldWrites)  # which note wrote which field
 
     def node(self, node_id: str) -> NodeState:
         state = self.nodes.get(node_id)
@@ -91,7 +101,8 @@ class RunRecord:
     def statuses(self) -> dict[str, dict[str, Any]]:
         out = {node: state.as_status() for node, state in self.nodes.items()}
         for node in self.held:
-            out[node] = {"status": "paused"}
+            if self.watch_hit is None or node != self.paused_at:  # held after a note: it is done
+                out[node] = {"status": "paused"}
         return out
 
     def mark_reused(self, node_ids: list[str] | tuple[str, ...]) -> None:
@@ -117,6 +128,7 @@ class Session:
         self.entries: list[p.CadenceEntry] = []
         self.selected: str | None = None
         self.breakpoints: set[str] = set()
+        self.watches: list[Watch] = []  # data breakpoints, sent with every run
         self.run: RunRecord | None = None
         self.logs: list[tuple[str, str]] = []
         self.notice: str | None = None
@@ -159,11 +171,19 @@ class Session:
             case p.WorkerError():
                 self.notice = message.message
                 return {"status"}
+            case p.WatchFailed():
+                run = self._current(message.run)
+                if run is not None:
+                    run.timeline.append(
+                        ("yellow", f"! watch {message.watch.text!r} raised: {message.error}", "")
+                    )
+                return {"timeline"}
             case p.WorkerExited():
                 if self.run is not None and not self.run.finished:
                     self.run.status = "crashed"
                     tail = message.stderr.strip().splitlines()[-1:] or [f"exit code {message.returncode}"]
                     self.run.timeline.append(("red", f"worker died: {tail[0]}", ""))
+                    self.run.spans.close()
                 return {"status", "graph", "timeline"}
         return set()
 
@@ -183,7 +203,9 @@ class Session:
         node = event.get("node_id", "")
         if message.score is not None:
             run.score = message.score
+        run.writes.feed(event, message.score)
         changed = {"graph", "timeline"}
+        run.spans.apply(event, message.clock)
         state = run.node(node) if node else None
         if kind == "resumed":
             run.mark_reused([str(n) for n in event.get("completed") or ()])
@@ -234,6 +256,8 @@ class Session:
         elif kind in ("timed_out", "fallback_used", "circuit_state_changed") and state is not None:
             state.notes.append(_describe(kind, event))
             state.fell_back = state.fell_back or kind == "fallback_used"
+        elif kind == "stalled" and state is not None:
+            state.stalled += float(event.get("blocked") or 0.0)
         elif kind == "skipped" and state is not None:
             state.skip_reason = str(event.get("reason") or "")
             if run.skip_reason is None:
@@ -251,7 +275,12 @@ class Session:
         run.paused_at = message.node_id
         run.held = list(message.held)
         run.paused_score = message.score
+        run.watch_hit, run.also_hit = message.watch, list(message.also)
         line = ("yellow", f"⏸ paused before {message.node_id}", message.node_id)
+        if message.watch is not None:
+            *first, last = [message.watch, *message.also]
+            run.timeline.extend(("magenta", f"◈ {hit.line()}", message.node_id) for hit in first)
+            line = ("magenta", f"◈ {last.line()}", message.node_id)
         if not run.timeline or run.timeline[-1] != line:
             run.timeline.append(line)
         return {"graph", "inspector", "timeline", "status"}
@@ -261,15 +290,17 @@ class Session:
             self.run.status = "running"
             self.run.paused_at = None
             self.run.held = []
+            self.run.watch_hit = None
 
     def _ended(self, message: p.RunEnded) -> set[str]:
         run = self._current(message.run)
         if run is None:
             return set()
         run.status = message.status
-        run.held, run.paused_at = [], None
+        run.held, run.paused_at, run.watch_hit = [], None, None
         run.error = message.error
         run.duration = message.duration
+        run.spans.close()
         if message.score is not None:
             run.score = message.score
         style = status_style(message.status)
@@ -354,6 +385,9 @@ def _timeline_line(kind: str, event: dict[str, Any]) -> tuple[str, str, str] | N
     if kind == "skipped":
         reason = event.get("reason")
         return ("yellow", f"{indent}· {node} skipped" + (f": {reason}" if reason else ""), node)
+    if kind == "stalled":
+        blocked = format_duration(float(event.get("blocked") or 0))
+        return ("red", f"{indent}⚠ {node} blocked the event loop for {blocked}", node)
     if kind in ("timed_out", "fallback_used"):
         glyph = "◷" if kind == "timed_out" else "↪"
         return ("yellow", f"{indent}{glyph} {node} {_describe(kind, event)}", node)

@@ -15,7 +15,7 @@ attempt, the last with the failure Temporal kept (``lastFailure``), the others s
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cadence.integrations.temporal.history import ChildRun, MergeStep, RunHistory, Step
@@ -88,13 +88,18 @@ class _Writer:
         self.stream = stream
         self.graph = graph
         self.children = children
+        self.fallbacks: dict[str, Step] = {}  # a note's fallback handler's step, by the note's id
+        self.order: tuple[str, ...] = ()  # the root score's fields in declaration order, when known
+        self.root_type: str | None = None
 
     def tree(self, score: Mapping[str, Any] | None, score_type: str | None) -> Any:
-        return score_tree(score, score_type)
+        order = self.order if score_type == self.root_type else ()
+        return score_tree(score, score_type, order=order)
 
     def workflow(self, run: RunHistory, cadence: str, depth: int, score_type: str | None) -> None:
         add = self.stream.add
         add("run_started", run.started, (cadence, run.node, depth))
+        self.fallbacks.update((s.node, s) for s in run.steps if isinstance(s, Step) and s.role == "fallback")
         forked: set[str] = set()
         for step in run.steps:
             if isinstance(step, Step):
@@ -175,21 +180,10 @@ class _Writer:
             if step.status == "skipped":
                 add("skipped", step.ended, where, name=step.name, reason=step.skip or "")
             if step.status == "fallback":
-                if step.error is not None and step.error.get("type") == "TimeoutError":
-                    add("timed_out", step.ended, where, name=step.name, seconds=step.timeout or 0.0)
-                value = {
-                    k: encoded_tree(v)["r"]
-                    for k, v in (step.score or {}).items()
-                    if (step.score_before or {}).get(k) != v
-                }
-                add(
-                    "fallback_used",
-                    step.ended,
-                    where,
-                    name=step.name,
-                    error=_error(step.error),
-                    value=value or None,
-                )
+                if step.timeout and step.error is not None and step.error.get("type") == "TimeoutError":
+                    add("timed_out", step.ended, where, name=step.name, seconds=step.timeout)
+                value = self.fallback_value(step)
+                add("fallback_used", step.ended, where, name=step.name, error=_error(step.error), value=value)
             status = "skipped" if step.status == "skipped" else "done"
             add(
                 "note_finished",
@@ -216,6 +210,18 @@ class _Writer:
                 status=status,
                 error=_error(step.error),
             )
+
+    def fallback_value(self, step: Step) -> Any:
+        """What a note's ``@fallback`` gave: its handler's value, else the one field it set (shown as a
+        repr, like a local run's value), else every field that changed."""
+        handler = self.fallbacks.get(step.node)
+        if handler is not None and handler.value is not None:
+            return encoded_tree(handler.value)["r"]
+        before = step.score_before or {}
+        changed = {k: encoded_tree(v)["r"] for k, v in (step.score or {}).items() if before.get(k) != v}
+        if len(changed) == 1:
+            return next(iter(changed.values()))
+        return changed or None
 
     def child(self, step: ChildRun, cadence: str, depth: int, score_type: str | None) -> None:
         add = self.stream.add
@@ -268,15 +274,19 @@ def run_messages(
     *,
     graph: Mapping[str, Any] | None = None,
     children: Mapping[str, RunHistory] | None = None,
+    fields: Sequence[str] = (),
 ) -> list[p.Message]:
     """The messages a local run of the same cadence would have sent, from ``RunBegan`` to ``RunEnded``.
 
     ``graph``: the cadence's ``describe()`` (the studio's catalog has it); without it, one made of the
     steps. ``children``: the child workflows' histories by workflow id (their notes join the stream
-    one level deeper); a child without one shows as a whole.
+    one level deeper); a child without one shows as a whole. ``fields``: the score's fields in
+    declaration order (the catalog's score has it), since JSON crosses Temporal with sorted keys.
     """
     stream = _Stream(run_id=run.workflow_id)
-    _Writer(stream, graph, children or {}).workflow(run, run.cadence, 0, run.score_type)
+    writer = _Writer(stream, graph, children or {})
+    writer.order, writer.root_type = tuple(fields), run.score_type
+    writer.workflow(run, run.cadence, 0, run.score_type)
     began = p.RunBegan(
         run=RUN_NUMBER,
         target=run.cadence,
@@ -296,7 +306,7 @@ def run_messages(
             p.RunEnded(
                 run=RUN_NUMBER,
                 status=run.status,
-                score=score_tree(run.score, run.score_type),
+                score=score_tree(run.score, run.score_type, order=fields),
                 error=error,
                 duration=run.duration or 0.0,
             )
@@ -309,11 +319,12 @@ def run_record(
     *,
     graph: Mapping[str, Any] | None = None,
     children: Mapping[str, RunHistory] | None = None,
+    fields: Sequence[str] = (),
 ) -> RunRecord:
     """The run as the studio shows a past run (graph statuses, score after every note, the timeline)."""
     session = Session(run.cadence)
     session.begin_run(RUN_NUMBER, run.cadence)
-    for message in run_messages(run, graph=graph, children=children):
+    for message in run_messages(run, graph=graph, children=children, fields=fields):
         session.apply(message)
     record = session.run
     assert record is not None

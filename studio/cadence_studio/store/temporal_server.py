@@ -11,15 +11,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime
+import gc
 import socket
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Coroutine, Mapping
+from typing import Any, TypeVar
 
 from cadence.integrations.temporal.history import WORKFLOW_TYPE, HistoryFormatError, RunHistory, read_history
 
 from ..errors import HistoryError
 
-__all__ = ["TemporalRun", "TemporalUnavailable", "fetch_run", "list_runs", "sync_groups"]
+T = TypeVar("T")
+
+__all__ = ["TemporalRun", "TemporalUnavailable", "fetch_run", "list_runs", "run_sync", "sync_groups"]
 
 CONNECT_TIMEOUT = 5.0
 
@@ -58,6 +61,15 @@ _STATUSES = {
     "CONTINUED_AS_NEW": "continued",
     "TIMED_OUT": "timed out",
 }
+
+
+def run_sync(work: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(work)``, then collect the client it made: a temporalio client left for the
+    interpreter's exit to free aborts Python now and then ("PyGILState_Release ... finalizing")."""
+    try:
+        return asyncio.run(work)
+    finally:
+        gc.collect()
 
 
 def _probe(address: str) -> None:
@@ -102,6 +114,8 @@ async def list_runs(address: str, namespace: str = "default", *, limit: int = 50
     Raises:
         TemporalUnavailable: the server does not answer (or temporalio is missing).
     """
+    from temporalio.service import RPCError
+
     client = await _client(address, namespace)
     runs: list[TemporalRun] = []
     try:
@@ -124,7 +138,7 @@ async def list_runs(address: str, namespace: str = "default", *, limit: int = 50
             )
             if len(runs) >= limit:
                 break
-    except RuntimeError as error:  # an RPCError is a RuntimeError
+    except RPCError as error:
         msg = f"the Temporal server at {address} refused to list workflows: {error}"
         raise TemporalUnavailable(msg) from None
     runs.sort(key=lambda r: r.started or 0.0, reverse=True)
@@ -154,9 +168,11 @@ async def fetch_run(
 
 
 async def _history(client: Any, address: str, workflow_id: str, syncs: tuple[str, ...]) -> RunHistory:
+    from temporalio.service import RPCError
+
     try:
         history = await client.get_workflow_handle(workflow_id).fetch_history()
-    except RuntimeError as error:
+    except RPCError as error:
         msg = (
             f"no workflow {workflow_id!r} on the Temporal server at {address} ({error}); "
             f"`cadence-studio history --temporal {address}` lists the cadence runs"

@@ -87,6 +87,22 @@ class StudioApp(App[None]):
                 ("Step over", "Run a held .sync group, branch or child whole", screen.action_step_over),
                 ("Continue", "Run to the next breakpoint or the end", screen.action_continue),
                 ("Toggle breakpoint", "On the selected note", screen.action_toggle_breakpoint),
+                (
+                    "Watch field",
+                    "Pause when a note changes the selected score field",
+                    screen.action_watch_field,
+                ),
+                (
+                    "Data breakpoints",
+                    "Break when an expression over the score turns true",
+                    screen.action_watches,
+                ),
+                ("Edit note", "Open the selected note in $EDITOR at its line", screen.action_edit_source),
+                (
+                    "Freeze note as a test",
+                    "A pytest file: the note on its recorded input",
+                    screen.action_freeze_note,
+                ),
                 ("Stop", "Stop the run (replacing a hung worker)", screen.action_stop),
                 ("Edit input", "Edit the initial score as JSON", screen.action_edit_input),
                 ("Edit arguments", "The factory's arguments", screen.action_edit_args),

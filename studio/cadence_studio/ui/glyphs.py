@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["LEGEND", "STATUS_GLYPHS", "legend_markdown"]
+__all__ = ["LEGEND", "STALL_GLYPH", "STATUS_GLYPHS", "legend_markdown"]
 
 #: A node's status, shown in its top border (with the duration once it ended).
 STATUS_GLYPHS = {
@@ -14,6 +14,9 @@ STATUS_GLYPHS = {
     "cancelled": "⊘",
     "reused": "↺",
 }
+
+#: An ``async def`` note that held the worker's event loop past the run's threshold (50 ms unless told).
+STALL_GLYPH = "⚠"
 
 #: (section, [(glyph, meaning), ...]) in the order ``?`` shows them.
 LEGEND: list[tuple[str, list[tuple[str, str]]]] = [
@@ -29,6 +32,10 @@ LEGEND: list[tuple[str, list[tuple[str, str]]]] = [
             (STATUS_GLYPHS["reused"], "reused from the parent run (a resume, a re-run from a note)"),
             ("↻2", "this run took 2 attempts"),
             ("↪", "this run fell back"),
+            (
+                f"{STALL_GLYPH} 200 ms",
+                "blocked the event loop 200 ms (an async def note calling blocking code)",
+            ),
         ],
     ),
     (
@@ -55,12 +62,32 @@ LEGEND: list[tuple[str, list[tuple[str, str]]]] = [
         ],
     ),
     (
-        "Timeline",
+        "Timeline, a Gantt chart of the run's own time (paused time left out)",
+        [
+            ("┆", "a tick of the time axis (its step on the left); a click on a row selects its note"),
+            ("███", "a note's bar: green done, red failed, cyan running (…: still running)"),
+            ("∥ ▾ ◇", "a .sync group, child cadence, split: a grey bar over the rows indented under it"),
+            ("↻2", "retried: the yellow part of the bar is the failed attempts"),
+            ("↪ ◷", "fell back, timed out"),
+            (STALL_GLYPH, "blocked the event loop (by its name, and the time after its bar)"),
+        ],
+    ),
+    (
+        "Events tab",
         [
             ("⇉", "merged"),
             ("↳ ↲", "child in, out"),
             ("◷", "timed out"),
             ("■", "run ended"),
+            ("◈", "a data breakpoint held the run right after a note (w: a field, W: an expression)"),
+        ],
+    ),
+    (
+        "Across runs",
+        [
+            ("m =", "in the history (h): mark two runs, compare them note by note"),
+            ("≠", "a note that differs between the two runs (d: only those)"),
+            ("p", "on a score field: the notes that wrote it, in order (Enter jumps to one)"),
         ],
     ),
 ]

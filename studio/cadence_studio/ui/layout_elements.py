@@ -19,7 +19,7 @@ from rich.text import Span, Text
 
 from cadence.diagram import format_duration, run_marks  # one style in every view
 
-from .glyphs import STATUS_GLYPHS
+from .glyphs import STALL_GLYPH, STATUS_GLYPHS
 
 __all__ = [
     "LINE",
@@ -56,7 +56,7 @@ _STYLES = {
 }
 #: Cells kept for a status ("✓ 999 ms") so that a run never moves a box.
 _STATUS_CELLS = 8
-_MARK = "bold yellow"  # what resilience did in the run: ↻2, ↪
+_MARK, _STALL = "bold yellow", "bold red"  # what the run did: ↻2 ↪ (resilience), ⚠ 200 ms (a stall)
 LINE, _BREAKPOINT = "bright_black", "bold red"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -216,7 +216,9 @@ class Context:
             text += " reused"
         elif duration is not None and status != "skipped":
             text += f" {format_duration(float(duration))}"
-        return [(text, _STYLES[status]), *((f" {mark}", _MARK) for mark in run_marks(entry))]
+        blocked = entry.get("stalled")  # the note held the worker's event loop this long
+        stall = [(f" {STALL_GLYPH} {format_duration(float(blocked))}", _STALL)] if blocked else []
+        return [(text, _STYLES[status]), *((f" {mark}", _MARK) for mark in run_marks(entry)), *stall]
 
 
 class Element(abc.ABC):

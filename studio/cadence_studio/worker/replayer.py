@@ -32,21 +32,25 @@ _MISMATCH = re.compile(
 )
 
 
-def _cadences(target: str, cwd: Path) -> list[Cadence[Any]]:
+def _cadence(target: str, cwd: Path, name: str) -> tuple[Cadence[Any] | None, list[str]]:
+    """The cadence named ``name`` in ``target``: a module-level one, else one a factory builds with its
+    defaults (its notes do not run); and the names found, for the message when there is none."""
     parsed = parse_target(target)
     module = import_target(parsed, cwd=cwd)
-    out: list[Cadence[Any]] = []
-    for found in find_cadences(module, parsed.name, label=parsed.spec):
-        if found.kind == "cadence":
-            out.append(found.obj)
-            continue
-        try:  # a factory: its plan as its defaults build it (its notes do not run)
-            made = found.obj()
-        except Exception:
-            continue
+    found = find_cadences(module, parsed.name, label=parsed.spec)
+    seen: list[str] = []
+    for item in sorted(found, key=lambda f: f.kind != "cadence"):
+        made = item.obj
+        if item.kind == "factory":
+            try:
+                made = item.obj()
+            except Exception:
+                continue
         if isinstance(made, Cadence):
-            out.append(made)
-    return out
+            if made.name == name:
+                return made, seen
+            seen.append(made.name)
+    return None, seen
 
 
 def _order(plan: dict[str, Any], taken: set[str]) -> list[str]:
@@ -77,37 +81,30 @@ def _first_difference(ran: list[str], plan: dict[str, Any]) -> tuple[str, str] |
     return None
 
 
-async def replay(history_path: Path, target: str, cwd: Path) -> dict[str, Any]:
-    """Replay the history in ``history_path`` against ``target``'s current code."""
+async def replay(text: str, target: str, cwd: Path) -> dict[str, Any]:
+    """Replay the history ``text`` (JSON) against ``target``'s current code."""
     from temporalio.client import WorkflowHistory
     from temporalio.worker import Replayer
-    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-    from cadence.integrations.temporal import CadenceWorkflow, plan
-    from cadence.integrations.temporal import _registry as registry
+    from cadence.integrations.temporal import CadenceWorkflow, plan, register, sandbox_runner
     from cadence.integrations.temporal.history import read_history
 
-    text = history_path.read_text(encoding="utf-8")
     run = read_history(text)
     queue = run.task_queue or "cadence"
-    cadences = _cadences(target, cwd)
-    chosen = next((c for c in cadences if c.name == run.cadence), None)
+    chosen, seen = _cadence(target, cwd, run.cadence)
     if chosen is None:
-        names = ", ".join(repr(c.name) for c in cadences) or "none"
+        names = ", ".join(map(repr, dict.fromkeys(seen))) or "none"
         return {
             "ok": False,
+            "load_error": True,
             "message": f"{target} has no cadence named {run.cadence!r} (found: {names}); "
             "pass the module that defines it",
         }
-    for cadence in cadences:
-        registry.register(queue, cadence)
+    register(chosen, task_queue=queue)  # and its children, as a worker registers them
     current = plan(chosen)
     ran = [s.node for s in run.steps if getattr(s, "role", None) in ("note", "condition")]
     difference = _first_difference(ran, current)
-    restrictions = SandboxRestrictions.default.with_passthrough_modules("cadence")
-    replayer = Replayer(
-        workflows=[CadenceWorkflow], workflow_runner=SandboxedWorkflowRunner(restrictions=restrictions)
-    )
+    replayer = Replayer(workflows=[CadenceWorkflow], workflow_runner=sandbox_runner())
     history = WorkflowHistory.from_json(run.workflow_id or "workflow", text)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     failure = result.replay_failure
@@ -138,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cwd", type=Path, default=Path("."))
     args = parser.parse_args(argv)
     try:
-        outcome = asyncio.run(replay(args.history, args.target, args.cwd))
+        outcome = asyncio.run(replay(args.history.read_text(encoding="utf-8"), args.target, args.cwd))
     except StudioError as error:
         outcome = {"ok": False, "message": str(error), "load_error": True}
     print(json.dumps(outcome), flush=True)

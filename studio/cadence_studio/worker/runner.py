@@ -18,12 +18,13 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from cadence import Cadence, CheckpointError, StepController, Waypoint
+from cadence import Cadence, CheckpointError, Waypoint
 from cadence.events import Event, RunFinished
 
 from .. import protocol as p
@@ -35,10 +36,12 @@ from .catalog import catalog_entry, display, factory_args, tree
 from .durable import plan_rerun, score_before, store_for, top_measure
 from .loader import Found
 from .plugins import load_target
+from .run_events import EventSender
 from .score_copy import fresh_score
 from .score_input import ScoreInputError, input_json, score_from_input
 from .tracebacks import USER_ERRORS, error_info
 from .values import expand
+from .watching import WatchingController, check_watches
 
 __all__ = ["Worker", "main"]
 
@@ -54,10 +57,12 @@ class Worker:
         self.plugins: list[p.PluginStatus] | None = None  # how each plugin loaded, for a plugin target
         self.run_no = 0
         self.task: asyncio.Task[None] | None = None
-        self.controller: StepController | None = None
+        self.controller: WatchingController | None = None
         self.breakpoints: set[str] = set()
+        self.watches: list[p.Watch] = []  # data breakpoints, kept for later runs like breakpoints
         self.live: Any = None  # the score "more" is loaded from: the paused one, or the last result
         self._reported: list[str] = []  # the held waypoints the UI was last told about
+        self.events: EventSender | None = None  # the current run's listener
 
     # ------------------------------------------------------------------ loading
 
@@ -114,6 +119,7 @@ class Worker:
             cadence = self._cadence_for(run)
             score = self._start_score(cadence, run)
             reused = _reused(cadence, durable)
+            watches = check_watches(run.watches, score)
         except (StudioError, ScoreInputError, CheckpointError) as error:
             self.channel.send(p.WorkerError(message=str(error)))
             self.channel.send(p.RunEnded(run=number, status="refused", error=error_info(error)))
@@ -136,13 +142,19 @@ class Worker:
         if durable is None:
             self.channel.send(began)
         self.breakpoints = set(run.breakpoints)
+        self.watches = watches
         self._reported = []
-        self.controller = StepController(
-            breakpoints=self.breakpoints, pause_at_start=run.pause_at_start, on_pause=self._paused(number)
+        self.controller = WatchingController(
+            breakpoints=self.breakpoints,
+            pause_at_start=run.pause_at_start,
+            on_pause=self._paused(number),
+            watches=watches,
+            on_failed=self._watch_failed(number),
         )
-        self.task = asyncio.create_task(
-            self._run(number, cadence, score, self.controller, durable, None if durable is None else began)
-        )
+        events = self.events = EventSender(number, self.channel.send, stall_ms=run.stall_ms)
+        began_later = None if durable is None else began
+        running = self._run(number, cadence, score, self.controller, events, durable, began_later)
+        self.task = asyncio.create_task(_closing(events, running))
 
     def _start_score(self, cadence: Cadence[Any], run: p.Run) -> Any:
         """The score a run starts on: none for a resume (the checkpoint's), the base run's score before
@@ -163,9 +175,16 @@ class Worker:
     def _paused(self, number: int) -> Any:
         def on_pause(point: Waypoint) -> None:
             held = self.controller.held if self.controller else [point]
+            self._held()
             self._report_pause(number, held)
 
         return on_pause
+
+    def _watch_failed(self, number: int) -> Any:
+        def failed(watch: p.Watch, node_id: str, error: str) -> None:
+            self.channel.send(p.WatchFailed(run=number, watch=watch, node_id=node_id, error=error))
+
+        return failed
 
     def _report_pause(self, number: int, held: list[Waypoint]) -> None:
         """Tell the UI where the run is held: the oldest held waypoint is the one a step releases."""
@@ -177,6 +196,9 @@ class Worker:
             return
         self._reported = ids
         self.live = first.score
+        hits = (
+            self.controller.hits.get(first.node_id, []) if self.controller and first.kind == "after" else []
+        )
         self.channel.send(
             p.Paused(
                 run=number,
@@ -185,8 +207,15 @@ class Worker:
                 name=first.name,
                 held=ids,
                 score=tree(first.score),
+                watch=hits[0] if hits else None,
+                also=hits[1:],
             )
         )
+
+    def _held(self) -> None:
+        """Tell the run's clock whether the controller holds the run now."""
+        if self.events is not None:
+            self.events.held(bool(self.controller and self.controller.held))
 
     async def _after_step(self) -> None:
         """After a step: if other parallel notes are still held, say so (no new pause may come)."""
@@ -200,7 +229,8 @@ class Worker:
         number: int,
         cadence: Cadence[Any],
         score: Any,
-        controller: StepController,
+        controller: WatchingController,
+        events: EventSender,
         durable: p.Durable | None = None,
         began: p.RunBegan | None = None,
     ) -> None:
@@ -215,15 +245,7 @@ class Worker:
 
         def listener(event: Event) -> None:
             send_began()
-            snapshots = getattr(event, "snapshots", None)
-            self.channel.send(
-                p.EventMessage(
-                    run=number,
-                    event=event.as_dict(),
-                    score=tree(getattr(event, "score", None)),
-                    snapshots=[tree(s) for s in snapshots] if snapshots else None,
-                )
-            )
+            events(event)
             if isinstance(event, RunFinished) and event.depth == 0:
                 final["status"] = event.status
                 final["error"] = event.error
@@ -282,7 +304,12 @@ class Worker:
         )
 
     async def _durable_run(
-        self, cadence: Cadence[Any], score: Any, controller: StepController, listener: Any, durable: p.Durable
+        self,
+        cadence: Cadence[Any],
+        score: Any,
+        controller: WatchingController,
+        listener: Any,
+        durable: p.Durable,
     ) -> Any:
         store = store_for(durable.store)
         if durable.resume:
@@ -345,6 +372,17 @@ class Worker:
             return p.Expanded(path=command.path, offset=command.offset, error=str(error.args[0]))
         return p.Expanded(path=command.path, offset=command.offset, tree=part)
 
+    def _set_watches(self, watches: list[p.Watch]) -> None:
+        ctl = self.controller
+        running = ctl is not None and self.task is not None and not self.task.done()
+        try:
+            self.watches = check_watches(watches, self.live if running else None)
+        except StudioError as error:
+            self.channel.send(p.WorkerError(message=str(error)))
+            return
+        if ctl is not None:
+            ctl.watches = self.watches
+
     async def stop(self) -> None:
         task, self.task = self.task, None
         if task is not None and not task.done():
@@ -361,20 +399,25 @@ class Worker:
                 if ctl:
                     self._reported = []
                     ctl.step()
+                    self._held()
                     await self._after_step()
             case p.StepOver():
                 if ctl:
                     self._reported = []
                     ctl.step_over()
+                    self._held()
                     await self._after_step()
             case p.Continue():
                 if ctl:
                     self._reported = []
                     ctl.resume()
+                    self._held()
             case p.SetBreakpoints():
                 self.breakpoints = set(command.ids)
                 if ctl:
                     ctl.breakpoints = set(command.ids)
+            case p.SetWatches():
+                self._set_watches(command.watches)
             case p.Stop():
                 await self.stop()
             case p.Describe():
@@ -444,3 +487,11 @@ def _reused(cadence: Cadence[Any], durable: p.Durable | None) -> list[str]:
         return []
     start_at, tops = top_measure(cadence, durable.start_at)
     return tops[: tops.index(start_at)]
+
+
+async def _closing(events: EventSender, run: Coroutine[Any, Any, None]) -> None:
+    """Await ``run``; then its listener stops watching the loop, however the run ended."""
+    try:
+        await run
+    finally:
+        events.close()

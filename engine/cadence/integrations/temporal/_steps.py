@@ -54,9 +54,13 @@ def as_dict(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
-def error_of(info: dict[str, Any] | None) -> dict[str, Any] | None:
+def error_of(info: dict[str, Any] | None, *, run: bool = False) -> dict[str, Any] | None:
     """A failure as the engine describes errors: ``{type, message, traceback}`` (plus ``error_type``,
-    the exception's ``module:Qualname``, and ``node`` when the Cadence activity or workflow said)."""
+    the exception's ``module:Qualname``, and ``node`` when the Cadence activity or workflow said).
+
+    A note's failure is its exception (its type and message, from the details); a run's (``run``) is
+    the workflow's own error, as a local run ends with ``NoteError`` around the note's exception.
+    """
     if info is None:
         return None
     details = info.get("details")
@@ -64,8 +68,9 @@ def error_of(info: dict[str, Any] | None) -> dict[str, Any] | None:
     if isinstance(details, Mapping):
         if details.get("error_type"):
             out["error_type"] = str(details["error_type"])
-            out["type"] = str(details["error_type"]).rpartition(":")[2] or out["type"]
-        if details.get("message"):
+            if not run:
+                out["type"] = str(details["error_type"]).rpartition(":")[2] or out["type"]
+        if details.get("message") and not run:
             out["message"] = str(details["message"])
         if details.get("node"):
             out["node"] = str(details["node"])
@@ -271,7 +276,7 @@ class Steps:
                     score=score,
                     started=min((n.scheduled for n in notes if n.scheduled is not None), default=None),
                     ended=max((n.ended for n in notes if n.ended is not None), default=None),
-                    order=(min(n.order[0] for n in notes), last),
+                    order=(max(n.order[0] for n in notes), last),  # after its notes,
                 )
             )
         return out

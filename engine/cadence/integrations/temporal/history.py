@@ -38,13 +38,14 @@ from ._proto_json import (
 from ._records import WORKFLOW_TYPE, ChildRun, MergeStep, RunHistory, Step
 from ._steps import Activity, Child, Steps, as_dict, error_of
 
-__all__ = [
-    "WORKFLOW_TYPE",
+# Plain sorted order (tests/engine/test_exports.py), not ruff's constants-first one.
+__all__ = [  # noqa: RUF022
     "ChildRun",
     "HistoryFormatError",
     "MergeStep",
     "RunHistory",
     "Step",
+    "WORKFLOW_TYPE",
     "read_history",
 ]
 
@@ -52,7 +53,7 @@ __all__ = [
 def _events(history: Any) -> list[Mapping[str, Any]]:
     """The list of events of any accepted form of a history."""
     if hasattr(history, "to_json_dict"):  # temporalio.client.WorkflowHistory
-        history = history.to_jsonas_dict()
+        history = history.to_json_dict()
     if isinstance(history, bytes | bytearray):
         history = history.decode("utf-8", "replace")
     if isinstance(history, str):
@@ -246,4 +247,4 @@ def _ending(
         error = {"type": "Timeout", "message": "the workflow ran past its execution timeout", "traceback": ""}
     elif kind == "WorkflowExecutionCanceled":
         error = {"type": "Cancelled", "message": "the workflow was cancelled", "traceback": ""}
-    return _ENDINGS.get(kind, "failed"), None, error_of(error), at, None
+    return _ENDINGS.get(kind, "failed"), None, error_of(error, run=True), at, None

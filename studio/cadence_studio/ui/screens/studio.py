@@ -23,15 +23,15 @@ from ...protocol.session import RunRecord
 from ..widgets.measure_graph import MeasureGraph
 from ..widgets.score_tree import ScoreTree
 from .dialogs import ArgsDialog, CodeDialog, ExportDialog, NewNoteDialog, ScoreDialog
-from .history_dialog import HistoryDialog
-from .studio_durable import DurableControls
+from .history_dialog import Compare, HistoryDialog
+from .studio_insight import RunInsight
 
 __all__ = ["StudioScreen"]
 
 CHECK_TIMEOUT = 3.0  # seconds to wait for the worker to check an edited score
 
 
-class StudioScreen(DurableControls):
+class StudioScreen(RunInsight):
     """Everything the studio shows for one TARGET."""
 
     CSS_PATH = "studio.tcss"
@@ -44,7 +44,7 @@ class StudioScreen(DurableControls):
         Binding("x", "stop", "Stop", tooltip="Stop the run"),
         Binding("i", "edit_input", "Input", tooltip="Edit the initial score (JSON)"),
         Binding("a", "edit_args", "Args", show=False, tooltip="Edit the factory's arguments"),
-        Binding("e", "export", "Export", tooltip="Export the diagram"),
+        Binding("E", "export", "Export", tooltip="Export the diagram"),
         Binding("h", "history", "History", tooltip="Open a past run of this project"),
         Binding(
             "R",
@@ -180,8 +180,10 @@ class StudioScreen(DurableControls):
             runs, problem = [], str(error)
         temporal = self._temporal_server()
 
-        def chosen(run_id: int | str | None) -> None:
-            if isinstance(run_id, str) and temporal is not None:
+        def chosen(run_id: int | str | Compare | None) -> None:
+            if isinstance(run_id, Compare):
+                self.compare(run_id.a, run_id.b)
+            elif isinstance(run_id, str) and temporal is not None:
                 self.open_temporal_run(*temporal, run_id)
             elif isinstance(run_id, int):
                 self.open_past_run(run_id)
@@ -205,16 +207,22 @@ class StudioScreen(DurableControls):
         entries = self.session.entries
         try:
             from ...store.temporal_runs import run_record
-            from ...store.temporal_server import fetch_run, sync_groups
+            from ...store.temporal_server import fetch_run, run_sync, sync_groups
 
             graphs = [e.graph for e in entries if e.graph is not None]
             syncs = tuple(g for graph in graphs for g in sync_groups(graph))
-            run, children = asyncio.run(fetch_run(address, workflow_id, namespace, syncs=syncs))
+            run, children = run_sync(fetch_run(address, workflow_id, namespace, syncs=syncs))
         except (HistoryError, ImportError) as error:
             self.app.call_from_thread(self.notify, str(error), title="Temporal", severity="error", timeout=10)
             return
-        entry = next((e for e in entries if e.graph is not None and e.graph.get("name") == run.cadence), None)
-        record = run_record(run, graph=entry.graph if entry else None, children=children)
+        except Exception as error:  # anything else the client raises: told, never a crash
+            text = f"reading {workflow_id} failed: {type(error).__name__}: {error}"
+            self.app.call_from_thread(self.notify, text, title="Temporal", severity="error", timeout=10)
+            return
+        same = [e for e in entries if e.graph is not None and e.graph.get("name") == run.cadence]
+        entry = min(same, key=lambda e: e.kind != "cadence", default=None)  # a Cadence object first
+        fields = [str(key) for key, _ in (entry.score or {}).get("c") or ()] if entry is not None else []
+        record = run_record(run, graph=entry.graph if entry else None, children=children, fields=fields)
         record.entry = entry.name if entry is not None else run.cadence
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started or 0))
         self.app.call_from_thread(self._show_past_run, record, workflow_id, when)

@@ -20,6 +20,7 @@ from ...protocol.session import RunRecord, Session
 from ...store.history import STOPPED_BY_RELOAD, History
 from ...store.recorder import Recorder
 from ..client import Client, exit_reason
+from ..widgets.gantt import Gantt
 from ..widgets.measure_graph import MeasureGraph
 from ..widgets.score_tree import ScoreTree
 from ..widgets.timeline import Timeline
@@ -70,7 +71,7 @@ class StudioLink(StudioView):
         self.title = "Cadence Studio"
         self.sub_title = _shown_target(self.session.target)
         self.query_one("#inspector", TabbedContent).border_title = "Inspector"
-        self.query_one("#timeline", Timeline).border_title = "Timeline"
+        self.query_one("#timeline", Gantt).border_title = "Timeline"
         self.query_one("#graph", MeasureGraph).border_title = "Graph"
         self._status("starting the worker…")
         await self.client.start()
@@ -140,11 +141,12 @@ class StudioLink(StudioView):
             self._show_inspector()
         run = self.session.run
         if "timeline" in changed and run is not None:
-            timeline = self.query_one("#timeline", Timeline)
-            if self._timeline_run is not run:  # a new run: its timeline starts over
-                timeline.reset()
+            self.query_one("#timeline", Gantt).show(run.spans, live=not run.finished and run.recorded is None)
+            events = self.query_one("#events", Timeline)
+            if self._timeline_run is not run:  # a new run: its events start over
+                events.reset()
                 self._timeline_run = run
-            timeline.sync(run.timeline)
+            events.sync(run.timeline)
         if "log" in changed:
             log = self.query_one("#log", Timeline)
             log.sync([("", text.rstrip("\n"), "") for _, text in self.session.logs])
@@ -221,7 +223,8 @@ class StudioLink(StudioView):
         run = self.session.run
         cut = run if run is not None and not run.finished and run.recorded is None else None
         self.session.run = None
-        self.query_one("#timeline", Timeline).reset()
+        self.query_one("#timeline", Gantt).show(None, live=False)
+        self.query_one("#events", Timeline).reset()
         self._reloading = why  # said when the new worker has loaded the module (or failed to)
         await self.client.restart()
         if cut is not None:

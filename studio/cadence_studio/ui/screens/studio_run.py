@@ -103,6 +103,7 @@ class RunControls(StudioLink):
                 args=self.args.get(entry.name, {}) if args is None else args,
                 score=score,
                 breakpoints=sorted(self.session.breakpoints),
+                watches=list(self.session.watches),
                 pause_at_start=pause_at_start,
                 durable=durable,
             )

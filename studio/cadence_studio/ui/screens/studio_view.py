@@ -18,10 +18,12 @@ from cadence.diagram import format_duration
 
 from ...protocol.session import RunRecord, Session, status_style
 from ..glyphs import legend_markdown
+from ..widgets.gantt import Gantt
 from ..widgets.measure_graph import MeasureGraph
 from ..widgets.merge_view import MergePanel
 from ..widgets.note_details import NoteDetails, find_node
 from ..widgets.score_tree import ScoreTree
+from ..widgets.source_view import SourceView
 from ..widgets.timeline import Timeline
 
 __all__ = ["StudioView"]
@@ -58,9 +60,13 @@ class StudioView(Screen[None]):
                     yield MergePanel(id="merge")
                 with TabPane("Note", id="tab-note"), VerticalScroll():
                     yield NoteDetails(id="note")
+                with TabPane("Source", id="tab-source"), VerticalScroll():
+                    yield SourceView(id="source")
                 with TabPane("Log", id="tab-log"):
                     yield Timeline(id="log")
-        yield Timeline(id="timeline")
+                with TabPane("Events", id="tab-events"):
+                    yield Timeline(id="events")
+        yield Gantt(id="timeline")
         yield Footer()
 
     # ------------------------------------------------------------------ layout
@@ -96,7 +102,7 @@ class StudioView(Screen[None]):
 
     @property
     def timeline_shown(self) -> bool:
-        return bool(self.query_one("#timeline", Timeline).display)
+        return bool(self.query_one("#timeline", Gantt).display)
 
     # ------------------------------------------------------------------ drawing
 
@@ -183,6 +189,9 @@ class StudioView(Screen[None]):
             branch = run.branches.get(node_id) if run and node_id else None
             self.query_one("#note", NoteDetails).show(node, state, branch)
             return
+        if active == "tab-source":
+            self.query_one("#source", SourceView).show(find_node(graph_tree, node_id), node_id)
+            return
         if active == "tab-parallel":
             group = self._group_of(node_id, graph_tree)
             self.query_one("#merge", MergePanel).show(group, run.merges.get(group) if run and group else None)
@@ -190,6 +199,13 @@ class StudioView(Screen[None]):
         tree = self.query_one("#score-tree", ScoreTree)
         if run is None:
             tree.show(entry.score if entry else None, title="initial score")
+        elif (
+            run.watch_hit is not None and node_id is not None and node_id == run.paused_at
+        ):  # held after its write
+            title = f"score after {node_id} ◈ {run.watch_hit.watch.label()}"
+            tree.show(run.paused_score, run.before.get(node_id), title=title, live=True)
+            if run.watch_hit.watch.kind == "field":  # the written field in view, small terminals too
+                tree.reveal(tuple(run.watch_hit.watch.text.split(".")))
         elif run.paused_at is not None and node_id in (run.paused_at, *run.held):
             tree.show(run.paused_score, title=f"score before {node_id}", live=node_id == run.paused_at)
         elif node_id in run.after:
@@ -198,6 +214,11 @@ class StudioView(Screen[None]):
             tree.show(run.score, title=f"score ({run.status})", live=True)
         else:
             tree.show(run.score, title="score now")
+
+    @on(Gantt.NoteSelected)
+    def _row_clicked(self, event: Gantt.NoteSelected) -> None:
+        """A row of the timeline: its node in the graph (which tells the inspector)."""
+        self.query_one("#graph", MeasureGraph).select(event.node_id)
 
     @on(TabbedContent.TabActivated, "#inspector")
     def _pane_opened(self) -> None:
@@ -231,6 +252,9 @@ class StudioView(Screen[None]):
         if run is None or run.entry != entry.name:
             other = f" · {run.entry} {run.status}" if run is not None and not run.finished else ""
             self._status(f"{entry.name}: ready — r run · n step · ? keys{other}", "dim")
+        elif run.status == "paused" and run.watch_hit is not None:
+            more = f" (+{len(run.also_hit)} more: see the timeline)" if run.also_hit else ""
+            self._status(f"◈ {run.watch_hit.line()}{more}", "bold magenta")
         elif run.status == "paused":
             keys = "" if self.narrow else "   n next · o over · c continue · x stop"  # narrow: the footer's
             self._status(f"⏸ paused before {run.paused_at}{keys}", "bold yellow")

@@ -7,10 +7,11 @@ Big values arrive truncated; on the live score (the paused one, or a finished ru
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import Tree
@@ -34,6 +35,17 @@ class Row:
 
 class ScoreTree(Tree[Row]):
     """Shows a value tree (see :mod:`cadence_studio.worker.values`) and its differences from ``before``."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "provenance", "Provenance", tooltip="Which notes wrote the field under the cursor"),
+    ]
+
+    class ProvenanceAsked(Message):
+        """The user asked which notes wrote the field at ``path`` (keys from the score down)."""
+
+        def __init__(self, path: tuple[str, ...]) -> None:
+            super().__init__()
+            self.path = path
 
     class MoreRequested(Message):
         """The user asked for the rest of a truncated value of the live score."""
@@ -173,11 +185,29 @@ class ScoreTree(Tree[Row]):
     ) -> None:
         self._add(node, self._plan(value, path, marks, before, depth, offset=offset))
 
+    def action_provenance(self) -> None:
+        node = self.cursor_node
+        row = node.data if node is not None else None
+        self.post_message(self.ProvenanceAsked(row.path if row is not None else ()))
+
     def on_tree_node_selected(self, event: Tree.NodeSelected[Row]) -> None:
         row = event.node.data
         if self.live and row is not None and row.more is not None:
             event.stop()
             self.post_message(self.MoreRequested(list(row.path), row.more))
+
+    def reveal(self, path: tuple[str, ...]) -> None:
+        """Put the cursor on the row of ``path`` (or its nearest shown parent) and scroll it into view."""
+        node = self.root
+        for depth in range(1, len(path) + 1):
+            child = next(
+                (c for c in node.children if c.data is not None and c.data.path == path[:depth]), None
+            )
+            if child is None:
+                break
+            node = child
+        if node is not self.root:
+            self.move_cursor(node, animate=False)
 
     def add_more(self, path: list[str], offset: int, tree: dict[str, Any]) -> None:
         """Put the loaded part where its "more" row (or its unloaded value) was."""
