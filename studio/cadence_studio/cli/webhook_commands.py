@@ -55,7 +55,7 @@ def webhook_command(
     (none: the cadence's own), a factory's arguments as query parameters; the answer is the final
     score and the run's status. GET /cadences lists them with their schemas, /docs shows them.
 
-    This process imports TARGET and runs the cadences (needs pip install 'cadence-studio[fastapi]');
+    This process imports TARGET and runs the cadences (needs the fastapi extra: cadence-studio\\[fastapi]);
     each run is recorded in the project's run history (cadence-studio history). Without TARGET it
     serves the installed plugins the project has not disabled.
 
