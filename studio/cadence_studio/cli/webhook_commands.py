@@ -97,8 +97,9 @@ def export_n8n_command(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     cwd: CwdOpt = Path("."),
 ) -> None:
-    """Write an n8n workflow that runs TARGET's cadences through the webhook server: per cadence a
-    Manual Trigger and an HTTP Request node POSTing the score's fields (with their defaults).
+    """Write n8n workflows that run TARGET's cadences through the webhook server, one per cadence (a
+    Manual Trigger and an HTTP Request node POSTing the score's fields with their defaults); one
+    cadence gives one workflow object, several a JSON array of them.
 
     Import it in n8n (Workflows > Import from File) or: n8n import:workflow --input workflow.json
 
