@@ -25,6 +25,7 @@ from .history_commands import list_history, show_history
 from .insight_commands import add_insight_commands
 from .plugin_commands import PluginsTargetArg, add_plugin_commands, no_target_args
 from .temporal_commands import TaskQueueOpt, project_config, run_on_backend, schedule_app, worker_command
+from .webhook_commands import add_webhook_commands
 
 __all__ = ["app", "main"]
 
@@ -121,6 +122,7 @@ def list_command(
 
 
 add_plugin_commands(app)
+add_webhook_commands(app)
 
 
 @app.command("run")

@@ -7,7 +7,16 @@ Runs in the UI process and the command lines alike; imports neither of them nor 
 from __future__ import annotations
 
 from .names import MAX_NAME, identifier
-from .writer import Scaffolded, init_project, new_cadence, new_note, render, template_kinds, templates_dir
+from .writer import (
+    Scaffolded,
+    init_project,
+    new_cadence,
+    new_note,
+    render,
+    template_kinds,
+    templates_dir,
+    write_file,
+)
 
 __all__ = [
     "MAX_NAME",
@@ -19,4 +28,5 @@ __all__ = [
     "render",
     "template_kinds",
     "templates_dir",
+    "write_file",
 ]

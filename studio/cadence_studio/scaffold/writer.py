@@ -48,6 +48,7 @@ __all__ = [
     "render",
     "template_kinds",
     "templates_dir",
+    "write_file",
 ]
 
 # Removed from a rendered file name: ``$name.py.tmpl`` → ``charge_card.py``.
@@ -238,6 +239,22 @@ def init_project(
     where = "" if Path(os.path.abspath(directory)) == Path.cwd() else f"cd {directory} && "
     hint = f"{where}python -m pytest\nopen it in the studio: cadence-studio {package}.cadences"
     return Scaffolded(files, hint)
+
+
+def write_file(path: Path, data: bytes, *, root: Path, force: bool = False) -> Path:
+    """Write one generated file (an export) with the refusals and the atomic write of scaffolding:
+    ``path`` (relative to the current folder) must be under ``root`` once ``..`` and symlinks are
+    resolved, and an existing file is replaced only with ``force``.
+
+    Raises:
+        ScaffoldError: the path leaves ``root``, its name is too long, it is a folder, it exists
+            (without ``force``), or the write failed (nothing was written).
+    """
+    shown = Path(shown_path(path))
+    refuse_long_names(Path(os.path.abspath(path)), str(shown))
+    refuse_outside(path, root, shown)
+    _write([_Planned(Path(os.path.abspath(path)), data, str(shown))], force=force)
+    return path
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -38,7 +38,7 @@ from .loader import Found
 from .plugins import load_target
 from .run_events import EventSender
 from .score_copy import fresh_score
-from .score_input import ScoreInputError, input_json, kept_fields, refuse_kept, validate_score
+from .score_input import ScoreInputError, input_json, score_from_input
 from .tracebacks import USER_ERRORS, error_info
 from .values import expand
 from .watching import WatchingController, check_watches
@@ -361,13 +361,7 @@ class Worker:
         if base is None:
             msg = f"cadence {cadence.name!r} has no score type to validate the input against"
             raise StudioError(msg)
-        refuse_kept(base, data)
-        fresh, _ = fresh_score(base)
-        kept = {name: getattr(fresh, name) for name in kept_fields(base)}  # JSON cannot give these
-        score = validate_score(type(base), {**data, **kept})
-        for name, value in kept.items():  # as they are, not as pydantic converted them
-            object.__setattr__(score, name, value)
-        return score
+        return score_from_input(base, data)
 
     def _expand(self, command: p.Expand) -> p.Expanded:
         if self.live is None:

@@ -25,6 +25,7 @@ from pydantic_core import core_schema
 
 from cadence import Atomic, AtomicDict, AtomicList
 
+from .score_copy import fresh_score
 from .values import _ATOMICS, _clean, _describe_error, _kind, _ordered, _read_field, _safe_repr, _Unreadable
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "input_json",
     "kept_fields",
     "refuse_kept",
+    "score_from_input",
     "score_schema",
     "score_to_jsonable",
     "validate_score",
@@ -47,6 +49,8 @@ class ScoreInputError(ValueError):
         super().__init__(message)
         self.fields: list[str] = fields or []
         self.problems: list[str] = problems or [message]
+        #: (top-level field or "", its problem) for each problem, in order
+        self.items: list[tuple[str, str]] = [("", text) for text in self.problems]
 
 
 # ---------------------------------------------------------------------------- score schema and input
@@ -241,7 +245,9 @@ def validate_score(score_type: type, data: Any) -> Any:
         fields_at_fault = list(dict.fromkeys(field for field, _ in problems if field))
         texts = [text for _, text in problems]
         msg = f"{type_name} input is invalid: {'; '.join(texts)}"
-        raise ScoreInputError(msg, fields_at_fault, texts)
+        error = ScoreInputError(msg, fields_at_fault, texts)
+        error.items = problems
+        raise error
     return result
 
 
@@ -361,4 +367,22 @@ def refuse_kept(score: Any, data: Mapping[str, Any]) -> None:
         for name in given
     ]
     msg = f"{type(score).__name__} input is invalid: {'; '.join(texts)}"
-    raise ScoreInputError(msg, given, texts)
+    error = ScoreInputError(msg, given, texts)
+    error.items = list(zip(given, texts, strict=True))
+    raise error
+
+
+def score_from_input(base: Any, data: Mapping[str, Any]) -> Any:
+    """A new score of ``base``'s type from JSON input ``data``, validated; the fields JSON cannot give
+    (:func:`kept_fields`) come from a fresh copy of ``base``, as they are.
+
+    Raises:
+        ScoreInputError: ``data`` sets a kept field, or does not validate (see :func:`validate_score`).
+    """
+    refuse_kept(base, data)
+    fresh, _ = fresh_score(base)
+    kept = {name: getattr(fresh, name) for name in kept_fields(base)}  # JSON cannot give these
+    score = validate_score(type(base), {**data, **kept})
+    for name, value in kept.items():  # as they are, not as pydantic converted them
+        object.__setattr__(score, name, value)
+    return score
