@@ -13,7 +13,7 @@ from .. import protocol as p
 from ..protocol.target import parse_target
 from ..store.history import History, HistoryError, RunSummary
 from ..store.lineage import describe, origin, tree
-from .run_output import print_end, print_event, print_paused
+from .run_output import print_messages
 from .terminal_text import escaped
 
 __all__ = ["list_history", "show_history"]
@@ -68,13 +68,7 @@ def show_history(
         if summary.score is not None:
             print(f"  input score: {json.dumps(summary.score, default=str)}", file=out)
         print(file=out)
-    for message in messages:
-        if isinstance(message, p.EventMessage):
-            print_event(message, as_json, out)
-        elif isinstance(message, p.Paused):
-            print_paused(message, as_json, out)
-        elif isinstance(message, p.RunEnded):
-            print_end(message, as_json, out, err)
+    print_messages(messages, as_json, out, err)
     if not any(isinstance(m, p.RunEnded) for m in messages) and not as_json:  # how it ended, then
         reason = summary.error or "the studio stopped it or was closed before it ended"
         print(f"\nrun {summary.status}: {reason}", file=out)

@@ -17,6 +17,7 @@ from .. import protocol as p
 __all__ = [
     "print_end",
     "print_event",
+    "print_messages",
     "print_paused",
     "print_reused",
     "stall_warning",
@@ -135,3 +136,14 @@ def print_end(message: p.RunEnded, as_json: bool, out: TextIO, err: TextIO) -> N
 def _short(tree: Any, limit: int = 400) -> str:
     text = tree.get("r", "") if isinstance(tree, dict) else repr(tree)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def print_messages(messages: list[p.Message], as_json: bool, out: TextIO, err: TextIO) -> None:
+    """Print a recorded run's messages as `cadence-studio run` printed them live."""
+    for message in messages:
+        if isinstance(message, p.EventMessage):
+            print_event(message, as_json, out)
+        elif isinstance(message, p.Paused):
+            print_paused(message, as_json, out)
+        elif isinstance(message, p.RunEnded):
+            print_end(message, as_json, out, err)

@@ -15,7 +15,7 @@ from .. import protocol as p
 from ..errors import HistoryError
 from ..store.temporal_runs import run_messages
 from ..store.temporal_server import TemporalRun, fetch_run, list_runs, run_sync
-from .run_output import print_end, print_event, print_paused
+from .run_output import print_messages
 from .terminal_text import escaped
 
 __all__ = ["list_temporal", "print_run", "run_line", "show_temporal"]
@@ -93,12 +93,6 @@ def print_run(run: RunHistory, messages: list[p.Message], *, as_json: bool, out:
         if run.score_before:
             print(f"  input score: {json.dumps(run.score_before, default=str)}", file=out)
         print(file=out)
-    for message in messages:
-        if isinstance(message, p.EventMessage):
-            print_event(message, as_json, out)
-        elif isinstance(message, p.Paused):
-            print_paused(message, as_json, out)
-        elif isinstance(message, p.RunEnded):
-            print_end(message, as_json, out, err)
+    print_messages(messages, as_json, out, err)
     if run.status == "running" and not as_json:
         print("\nrun still running on Temporal", file=out)
