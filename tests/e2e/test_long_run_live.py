@@ -75,10 +75,16 @@ def replayed(client: Recording, number: int) -> Session:
 
 
 async def settled(app: StudioApp, what: str) -> None:
-    """Right after the screen applied what it waited for: nothing it received may wait to be drawn."""
+    """Right after the screen applied what it waited for, the status line says it (no paced redraw
+    in between); the rest of the screen follows in the next frame."""
     studio = screen(app)
     await until(lambda: studio.session.run is not None and studio.session.run.status != "running", what)
-    assert studio.up_to_date, f"{what}: applied but not drawn (a redraw is still pending)"
+    run = studio.session.run
+    assert run is not None
+    assert f" {run.status}" in status(app) or (run.status == "paused" and "⏸ paused" in status(app)), (
+        f"{what}: applied ({run.status}) but the status line still says {status(app)!r}"
+    )
+    await until(lambda: studio.up_to_date, f"{what}: drawn")
 
 
 def assert_screen_matches(app: StudioApp, client: Recording) -> dict[str, Any]:
@@ -109,8 +115,8 @@ async def test_a_fast_run_of_thousands_of_notes_loses_no_event(tmp_path: Path) -
         assert f"/{NOTES:,}" in status(app)
         studio = screen(app)
         await until(lambda: studio.session.run is not None and studio.session.run.finished, "the end", 50)
-        assert studio.up_to_date, "the run ended but its end waits for a paced redraw"
-        assert "■ flat: done" in status(app)
+        assert "■ flat: done" in status(app), "the run ended but its end waits for a paced redraw"
+        await until(lambda: studio.up_to_date, "the end drawn")
         statuses = assert_screen_matches(app, client)
         assert len(statuses) == NOTES + 1  # every note and the cadence
         assert {n for n, s in statuses.items() if s != "done"} == {"flat"}  # the cadence's own node: no note
@@ -167,6 +173,7 @@ async def test_a_breakpoint_in_a_fast_run_shows_the_paused_note_at_once(tmp_path
         assert_screen_matches(app, client)
         await pilot.press("c")
         await until(lambda: studio.session.run is not None and studio.session.run.finished, "the end", 50)
-        assert studio.up_to_date
+        assert "■ flat: done" in status(app)
+        await until(lambda: studio.up_to_date, "the end drawn")
         statuses = assert_screen_matches(app, client)
         assert {n for n, s in statuses.items() if s != "done"} == {"flat"}

@@ -103,8 +103,16 @@ class StudioLink(StudioView):
                 self._hold_until = 0.0
                 answered = True
         now = time.perf_counter()
-        # A pause, an end or a dead worker is drawn at once: the user waits for it, pacing or not.
-        due = now if answered else max(self._next_draw, self._hold_until)
+        if answered and self._dirty:
+            # A pause, an end or a dead worker is shown at once, pacing or not: the status line in
+            # this frame, the rest (a big graph takes a while) right after it is painted.
+            self._cancel_draw()
+            self._status_at = now
+            self._update_status()
+            self._draw_timer = self.set_timer(0.001, self._draw_dirty)  # (Textual refuses 0)
+            self._draw_due = now
+            return
+        due = max(self._next_draw, self._hold_until)
         wait = due - now
         if wait <= 0:
             self._cancel_draw()
