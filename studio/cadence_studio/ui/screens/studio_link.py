@@ -61,6 +61,7 @@ class StudioLink(StudioView):
         self._draw_timer: Timer | None = None
         self._draw_due = 0.0
         self._status_at = 0.0  # when the status line was last written
+        self._draw_cost = 0.0  # seconds the last redraw took
         self._hold_until = 0.0
         self._running_timer: Timer | None = None
         self._timeline_run: RunRecord | None = None  # the run the timeline shows
@@ -103,16 +104,15 @@ class StudioLink(StudioView):
                 self._hold_until = 0.0
                 answered = True
         now = time.perf_counter()
-        if answered and self._dirty:
+        if answered and self._dirty and self._draw_cost > PACE_ABOVE:
             # A pause, an end or a dead worker is shown at once, pacing or not: the status line in
             # this frame, the rest (a big graph takes a while) right after it is painted.
             self._cancel_draw()
             self._status_at = now
             self._update_status()
-            self._draw_timer = self.set_timer(0.001, self._draw_dirty)  # (Textual refuses 0)
-            self._draw_due = now
+            self.call_after_refresh(self._draw_answered)
             return
-        due = max(self._next_draw, self._hold_until)
+        due = now if answered else max(self._next_draw, self._hold_until)
         wait = due - now
         if wait <= 0:
             self._cancel_draw()
@@ -126,6 +126,11 @@ class StudioLink(StudioView):
             # The big redraw waits its turn; the status line (the note and the count) does not.
             self._status_at = now
             self._update_status()
+
+    def _draw_answered(self) -> None:
+        """The rest of an answer's redraw, once its status line is on screen (if nothing drew it since)."""
+        if self._dirty and self._draw_timer is None:
+            self._draw_dirty()
 
     def _cancel_draw(self) -> None:
         if self._draw_timer is not None:
@@ -148,7 +153,7 @@ class StudioLink(StudioView):
         changed, self._dirty = self._dirty, set()
         started = time.perf_counter()
         self._redraw(changed)
-        cost = time.perf_counter() - started
+        cost = self._draw_cost = time.perf_counter() - started
         # Cheap draws (small cadences) are never held back; costly ones space themselves out.
         wait = DRAW_WAIT_FACTOR * cost if cost > PACE_ABOVE else 0.0
         self._next_draw = time.perf_counter() + min(MAX_DRAW_WAIT, wait)
