@@ -80,6 +80,7 @@ class RunRecord:
     timeline: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)  # (style, text, node)
     spans: Spans = dataclasses.field(default_factory=Spans)  # the Gantt chart's rows
     paused_at: str | None = None
+    current: str | None = None  # the note that started last (the status line's "where it is")
     held: list[str] = dataclasses.field(default_factory=list)
     paused_score: Any = None
     watch_hit: WatchHit | None = None  # paused right after a note by a data breakpoint
@@ -116,6 +117,16 @@ class RunRecord:
     @property
     def finished(self) -> bool:
         return self.status not in ("running", "paused")
+
+    def progress(self, graph: dict[str, Any] | None) -> str:
+        """Where a run is, for the status line: ``note 4,812/10,000 · n04812`` (empty before any note)."""
+        if self.current is None and not self.finished_order:
+            return ""
+        total = note_count(graph)
+        count = (
+            f"note {len(self.finished_order):,}/{total:,}" if total else f"note {len(self.finished_order):,}"
+        )
+        return f"{count} · {self.current}" if self.current else count
 
 
 class Session:
@@ -211,6 +222,7 @@ class Session:
             run.mark_reused([str(n) for n in event.get("completed") or ()])
         elif kind == "note_started" and state is not None:
             state.status = "running"
+            run.current = node
             run.before[node] = message.score
         elif kind == "note_finished" and state is not None:
             state.status = event.get("status", "done")
@@ -313,6 +325,27 @@ def status_style(status: str) -> str:
     if status == "done":
         return "green"
     return "yellow" if status in ("skipped", "interrupted", "stopped", "stopped by reload") else "red"
+
+
+_NOTE_COUNTS: dict[int, tuple[dict[str, Any], int]] = {}
+
+
+def note_count(graph: dict[str, Any] | None) -> int:
+    """How many notes a graph (``Cadence.describe()``) holds, its children's included; counted once."""
+    if not graph:
+        return 0
+    known = _NOTE_COUNTS.get(id(graph))
+    if known is not None and known[0] is graph:
+        return known[1]
+    count, stack = 0, [graph]
+    while stack:
+        node = stack.pop()
+        count += node.get("kind") == "note"
+        stack.extend(node.get("children") or ())
+    if len(_NOTE_COUNTS) > 64:  # graphs of replaced workers: forget them
+        _NOTE_COUNTS.clear()
+    _NOTE_COUNTS[id(graph)] = (graph, count)
+    return count
 
 
 def _graph_ids(graph: dict[str, Any] | None) -> list[str]:

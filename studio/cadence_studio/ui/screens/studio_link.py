@@ -31,6 +31,7 @@ __all__ = ["StudioLink"]
 DRAW_WAIT_FACTOR = 3.0  # after a redraw that took t, the next waits 3t (the screen keeps up with any run)
 MAX_DRAW_WAIT = 1.0
 PACE_ABOVE = 0.02  # seconds: redraws cheaper than this follow every batch at once
+STATUS_EVERY = 0.1  # seconds: between paced redraws, the status line (cheap) still follows the run
 _ANSWERS = (p.Paused, p.RunEnded, p.WorkerExited, p.LoadFailed)
 
 
@@ -59,6 +60,8 @@ class StudioLink(StudioView):
         self._next_draw = 0.0
         self._draw_timer: Timer | None = None
         self._draw_due = 0.0
+        self._status_at = 0.0  # when the status line was last written
+        self._draw_cost = 0.0  # seconds the last redraw took
         self._hold_until = 0.0
         self._running_timer: Timer | None = None
         self._timeline_run: RunRecord | None = None  # the run the timeline shows
@@ -94,19 +97,40 @@ class StudioLink(StudioView):
         of thousands of notes is followed, not replayed event by event (the messages keep flowing).
         After a step, the events before the pause wait a moment for it, so that one paint shows them all.
         """
+        answered = False
         for message in messages:
             self._dirty |= self._apply(message)
             if isinstance(message, _ANSWERS):
                 self._hold_until = 0.0
-        due = max(self._next_draw, self._hold_until)
-        wait = due - time.perf_counter()
+                answered = True
+        now = time.perf_counter()
+        if answered and self._dirty and self._draw_cost > PACE_ABOVE:
+            # A pause, an end or a dead worker is shown at once, pacing or not: the status line in
+            # this frame, the rest (a big graph takes a while) right after it is painted.
+            self._cancel_draw()
+            self._status_at = now
+            self._update_status()
+            self.call_after_refresh(self._draw_answered)
+            return
+        due = now if answered else max(self._next_draw, self._hold_until)
+        wait = due - now
         if wait <= 0:
             self._cancel_draw()
             self._draw_dirty()
-        elif self._draw_timer is None or due < self._draw_due:
+            return
+        if self._draw_timer is None or due < self._draw_due:
             self._cancel_draw()
             self._draw_due = due
             self._draw_timer = self.set_timer(wait, self._draw_dirty)
+        if now - self._status_at >= STATUS_EVERY and now >= self._hold_until and self._dirty:
+            # The big redraw waits its turn; the status line (the note and the count) does not.
+            self._status_at = now
+            self._update_status()
+
+    def _draw_answered(self) -> None:
+        """The rest of an answer's redraw, once its status line is on screen (if nothing drew it since)."""
+        if self._dirty and self._draw_timer is None:
+            self._draw_dirty()
 
     def _cancel_draw(self) -> None:
         if self._draw_timer is not None:
@@ -129,7 +153,7 @@ class StudioLink(StudioView):
         changed, self._dirty = self._dirty, set()
         started = time.perf_counter()
         self._redraw(changed)
-        cost = time.perf_counter() - started
+        cost = self._draw_cost = time.perf_counter() - started
         # Cheap draws (small cadences) are never held back; costly ones space themselves out.
         wait = DRAW_WAIT_FACTOR * cost if cost > PACE_ABOVE else 0.0
         self._next_draw = time.perf_counter() + min(MAX_DRAW_WAIT, wait)
@@ -151,6 +175,7 @@ class StudioLink(StudioView):
             log = self.query_one("#log", Timeline)
             log.sync([("", text.rstrip("\n"), "") for _, text in self.session.logs])
         if changed & {"status", "graph", "catalog"}:
+            self._status_at = time.perf_counter()
             self._update_status()
 
     def _apply(self, message: p.Message) -> set[str]:

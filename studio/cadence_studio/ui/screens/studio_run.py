@@ -173,7 +173,15 @@ class RunControls(StudioLink):
         if run is None or run.finished:
             return
         await self.client.send(p.Stop())
-        number = run.number
+        # Stop first, then drain: what the worker sent before it stopped is applied but not drawn
+        # until its answer (run_ended), which is then drawn at once.
+        self._hold_until = time.perf_counter() + STOP_GRACE
+        # The grace period runs apart from the key's handler: the screen keeps drawing meanwhile, so
+        # "stopped" shows as soon as the worker says so, not after the grace.
+        self.run_worker(self._replace_if_stuck(run.number), group="stop")
+
+    async def _replace_if_stuck(self, number: int) -> None:
+        """Replace the worker if run ``number`` has not stopped within ``STOP_GRACE``."""
         await asyncio.sleep(STOP_GRACE)
         if (
             self.session.run is not None

@@ -259,7 +259,10 @@ class StudioView(Screen[None]):
             keys = "" if self.narrow else "   n next · o over · c continue · x stop"  # narrow: the footer's
             self._status(f"⏸ paused before {run.paused_at}{keys}", "bold yellow")
         elif run.status == "running":
-            self._status(f"▶ run {run.number} of {run.entry} running…", "bold")
+            progress = run.progress(_graph_of(entry.graph, run))
+            self._status(
+                f"▶ run {run.number} of {run.entry} running…" + (f" · {progress}" if progress else ""), "bold"
+            )
         else:
             style = f"bold {status_style(run.status)}"
             error = f" — {run.error.type}: {run.error.message}" if run.error else ""
