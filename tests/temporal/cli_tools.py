@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -45,11 +46,7 @@ def worker(address: str, tmp_path: Path, target: str = SHOP) -> Iterator[str]:
             text=True,
         )
     try:
-        deadline = time.monotonic() + 60  # generous for a loaded machine; not a bound under test
-        while "serving" not in log.read_text():
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.05)
+        wait_until_serving(process, log)
         yield queue
     finally:
         process.terminate()
@@ -58,6 +55,44 @@ def worker(address: str, tmp_path: Path, target: str = SHOP) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def wait_until_serving(process: subprocess.Popen[str], out: Path, err: Path | None = None) -> None:
+    """Wait until a worker's start line ("serving ...") is in ``out`` (it must not exit before)."""
+    deadline = time.monotonic() + 60  # generous for a loaded machine; not a bound under test
+    while "serving" not in out.read_text():
+        said = out.read_text() + (err.read_text() if err is not None else "")
+        assert process.poll() is None, said
+        assert time.monotonic() < deadline, said
+        time.sleep(0.05)
+
+
+def serve_until_sigint(
+    argv: list[str], cwd: Path, env: dict[str, str] | None = None, *, stderr_apart: bool = False
+) -> tuple[str, str]:
+    """Run a worker command until its start line, then SIGINT it: it must exit 0.
+
+    Returns what it wrote to stdout and (with ``stderr_apart``) to stderr; else both are in stdout.
+    """
+    out, err = cwd / "worker-out.txt", cwd / "worker-err.txt"
+    with out.open("w") as sink, err.open("w") as errors:
+        process = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            stdout=sink,
+            stderr=errors if stderr_apart else subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+    try:
+        wait_until_serving(process, out, err)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return out.read_text(), err.read_text()
 
 
 _DURATION = re.compile(r"  [\d.,]+ (?:ns|µs|ms|s|min|h)\b")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import signal
+import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.temporal.cli_tools import serve_until_sigint
 from tests.temporal.conftest import TemporalServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,26 +23,12 @@ def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 def test_serves_the_module_and_its_children_until_sigint(
     temporal_server: TemporalServer, tmp_path: Path
 ) -> None:
-    out = tmp_path / "out.txt"
-    with out.open("w") as sink:
-        worker = subprocess.Popen(
-            [BINARY, "worker", "examples/shop.py", "--temporal", temporal_server.address,
-             "--task-queue", "cmd-test"],
-            cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30  # generous for a loaded machine; not a bound under test
-        while "serving" not in out.read_text():
-            assert worker.poll() is None, out.read_text()
-            assert time.monotonic() < deadline, out.read_text()
-            time.sleep(0.05)
-        worker.send_signal(signal.SIGINT)
-        assert worker.wait(timeout=30) == 0
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
-    first = out.read_text().splitlines()[0]
+    out, _ = serve_until_sigint(
+        [BINARY, "worker", str(ROOT / "examples/shop.py"), "--temporal", temporal_server.address,
+         "--task-queue", "cmd-test"],
+        tmp_path,
+    )  # fmt: skip
+    first = out.splitlines()[0]
     assert first == (
         f"serving 'checkout', 'payment' on Temporal at {temporal_server.address} "
         "(namespace 'default', task queue 'cmd-test'); Ctrl-C stops"
@@ -92,30 +78,9 @@ def test_the_server_namespace_and_queue_come_from_the_project_without_flags(
         "from cadence import Cadence, Score\n\n\ndef go(score):\n    pass\n\n\n"
         "one = Cadence('one', Score()).then('go', go)\n"
     )
-    out = tmp_path / "out.txt"
-    env = {**__import__("os").environ, "CADENCE_TASK_QUEUE": "from-env"}
-    with out.open("w") as sink:
-        worker = subprocess.Popen(
-            [BINARY, "worker", "one.py"],
-            cwd=tmp_path,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-        )
-    try:
-        deadline = time.monotonic() + 30  # generous for a loaded machine; not a bound under test
-        while "serving" not in out.read_text():
-            assert worker.poll() is None, out.read_text()
-            assert time.monotonic() < deadline, out.read_text()
-            time.sleep(0.05)
-        worker.send_signal(signal.SIGINT)
-        assert worker.wait(timeout=30) == 0
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
-    assert out.read_text().splitlines()[0] == (
+    env = {**os.environ, "CADENCE_TASK_QUEUE": "from-env"}
+    out, _ = serve_until_sigint([BINARY, "worker", "one.py"], tmp_path, env)
+    assert out.splitlines()[0] == (
         f"serving 'one' on Temporal at {temporal_server.address} "
         "(namespace 'default', task queue 'from-env'); Ctrl-C stops"
     )
