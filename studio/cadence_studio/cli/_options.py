@@ -8,7 +8,15 @@ from typing import Annotated, Any
 
 import typer
 
-__all__ = ["CwdOpt", "NamespaceOpt", "TemporalOpt", "existing_folder", "parse_pairs"]
+__all__ = [
+    "CwdOpt",
+    "MetricsHostOpt",
+    "MetricsPortOpt",
+    "NamespaceOpt",
+    "TemporalOpt",
+    "existing_folder",
+    "parse_pairs",
+]
 
 
 def existing_folder(path: Path) -> Path:
@@ -39,6 +47,17 @@ NamespaceOpt = Annotated[
         "--namespace", help="The Temporal namespace (default: [tool.cadence] namespace, else 'default')."
     ),
 ]
+
+MetricsPortOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--metrics-port",
+        min=0,
+        max=65535,
+        help="Serve Prometheus metrics of the runs at http://HOST:PORT/metrics (0: a free port).",
+    ),
+]
+MetricsHostOpt = Annotated[str, typer.Option("--metrics-host", help="Address the metrics server listens on.")]
 
 
 def _parse_value(text: str) -> Any:

@@ -18,7 +18,7 @@ from ..protocol.config import ConfigError, load_config
 from ..protocol.target import parse_target
 from ..protocol.watches import Watch, watch_problem
 from ..store.history import History
-from ._options import CwdOpt, NamespaceOpt, TemporalOpt, parse_pairs
+from ._options import CwdOpt, MetricsHostOpt, MetricsPortOpt, NamespaceOpt, TemporalOpt, parse_pairs
 from .debug_commands import freeze_command, source_command
 from .headless import RunOptions, export, list_cadences, run_cadence
 from .history_commands import list_history, show_history
@@ -154,18 +154,8 @@ def run_command(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Events as JSON lines, then the result.")] = False,
-    metrics_port: Annotated[
-        int | None,
-        typer.Option(
-            "--metrics-port",
-            min=0,
-            max=65535,
-            help="Serve Prometheus metrics of the run at http://HOST:PORT/metrics (0: a free port).",
-        ),
-    ] = None,
-    metrics_host: Annotated[
-        str, typer.Option("--metrics-host", help="Address the metrics server listens on.")
-    ] = "127.0.0.1",
+    metrics_port: MetricsPortOpt = None,
+    metrics_host: MetricsHostOpt = "127.0.0.1",
     metrics_linger: Annotated[
         float,
         typer.Option(

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from ._options import CwdOpt
+from ._options import CwdOpt, MetricsHostOpt, MetricsPortOpt
 from .plugin_commands import PluginsTargetArg
 
 __all__ = ["add_webhook_commands"]
@@ -34,18 +34,8 @@ def webhook_command(
             help="Every route then needs 'Authorization: Bearer TOKEN'.",
         ),
     ] = None,
-    metrics_port: Annotated[
-        int | None,
-        typer.Option(
-            "--metrics-port",
-            min=0,
-            max=65535,
-            help="Serve Prometheus metrics of the runs at http://HOST:PORT/metrics (0: a free port).",
-        ),
-    ] = None,
-    metrics_host: Annotated[
-        str, typer.Option("--metrics-host", help="Address the metrics server listens on.")
-    ] = "127.0.0.1",
+    metrics_port: MetricsPortOpt = None,
+    metrics_host: MetricsHostOpt = "127.0.0.1",
     no_history: Annotated[
         bool, typer.Option("--no-history", help="Do not record the runs in the project's .cadence/.")
     ] = False,
