@@ -85,10 +85,17 @@ class StudioLink(StudioView):
     @work(exclusive=True, group="pump")
     async def pump(self) -> None:
         async for message in self.client.messages():
+            if not self._on_screen:
+                return  # the app is closing: its widgets are being taken down, nothing to draw
             # Everything already queued is applied first and drawn once: a fast run sends
             # thousands of events, and the screen should follow them, not replay each.
             self.receive(message, *self.client.pending())
             await asyncio.sleep(0)  # let keys (x, q) in between batches
+
+    @property
+    def _on_screen(self) -> bool:
+        """Whether this screen and its widgets are still there to draw on (not while the app closes)."""
+        return self.is_attached and not (self._closing or self._pruning)
 
     def receive(self, *messages: p.Message) -> None:
         """Apply worker messages in order; redraw what they changed, at most as often as drawing allows.

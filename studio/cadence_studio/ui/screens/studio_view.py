@@ -236,7 +236,8 @@ class StudioView(Screen[None]):
 
     def _status(self, text: str, style: str = "") -> None:
         # one line, always: no need to lay the screen out again for it (a cut line ends in "…")
-        self.query_one("#status", Static).update(Text(text, style=style, no_wrap=True), layout=False)
+        for line in self.query("#status").results(Static):  # none while the app closes
+            line.update(Text(text, style=style, no_wrap=True), layout=False)
 
     def _update_status(self) -> None:
         """The selected cadence and its state (a run of another cadence is only mentioned)."""
