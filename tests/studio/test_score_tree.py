@@ -83,3 +83,20 @@ async def test_relabelling_keeps_rows_in_place_and_measures_a_wider_label() -> N
         tree.show(score(user="x" * 120), title="t")
         await pilot.pause()
         assert tree.virtual_size.width >= narrow + 100
+
+
+async def test_a_wider_label_widens_the_scrollbars_without_laying_the_screen_out() -> None:
+    """A step whose score label grows (count 9 -> 10) re-measures the rows but asks no layout of the
+    screen: the tree's own size is the screen's to set, only its scrollbars follow its rows."""
+    app = TreeApp()
+    async with app.run_test() as pilot:
+        tree = app.query_one("#old", ScoreTree)
+        tree.show(score(user="x" * 120), title="t")  # wider than the view: it has its scrollbar
+        await pilot.pause()
+        narrow = tree.virtual_size.width
+        tree._layout_required = False
+        tree.show(score(user="x" * 240), title="t")
+        assert tree.virtual_size.width > narrow
+        assert not tree._layout_required
+        await pilot.pause()
+        assert tree.max_scroll_x == tree.virtual_size.width - tree.scrollable_content_region.width

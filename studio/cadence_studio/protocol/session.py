@@ -16,7 +16,15 @@ from .field_writes import FieldWrites
 from .spans import Spans
 from .watches import Watch, WatchHit
 
-__all__ = ["MergeView", "NodeState", "RunRecord", "Session", "default_choice", "status_style"]
+__all__ = [
+    "MergeView",
+    "NodeState",
+    "RunRecord",
+    "Session",
+    "default_choice",
+    "share_subtrees",
+    "status_style",
+]
 
 
 @dataclasses.dataclass
@@ -173,7 +181,9 @@ class Session:
                 run = self._current(message.run)
                 if run is None:
                     return set()
-                run.graph = message.graph
+                known = next((e.graph for e in self.entries if e.name == run.entry), None)
+                # the catalog's graph when the run's is the same: one copy of a big cadence's graph, not two
+                run.graph = known if known == message.graph else message.graph
                 run.mark_reused(message.reused)
                 return {"graph"} if message.reused else set()
             case p.Log():
@@ -212,9 +222,11 @@ class Session:
         event = message.event
         kind = event["kind"]
         node = event.get("node_id", "")
-        if message.score is not None:
-            run.score = message.score
-        run.writes.feed(event, message.score)
+        score = message.score
+        if score is not None:
+            # Kept per note (before/after, provenance): the parts the note left alone are the last score's.
+            score = run.score = share_subtrees(score, run.score)
+        run.writes.feed(event, score)
         changed = {"graph", "timeline"}
         run.spans.apply(event, message.clock)
         state = run.node(node) if node else None
@@ -223,12 +235,12 @@ class Session:
         elif kind == "note_started" and state is not None:
             state.status = "running"
             run.current = node
-            run.before[node] = message.score
+            run.before[node] = score
         elif kind == "note_finished" and state is not None:
             state.status = event.get("status", "done")
             state.duration = event.get("duration")
             state.error = event.get("error")
-            run.after[node] = message.score
+            run.after[node] = score
             run.finished_order.append(node)
             changed.add("inspector")
         elif kind == "branch_taken" and state is not None:
@@ -247,13 +259,13 @@ class Session:
                 snapshots=dict(zip(tasks, message.snapshots or (), strict=False)),
                 changes=dict(zip(tasks, changes, strict=True)),
                 conflicts=dict(event.get("conflicts", {})),
-                merged=message.score,
+                merged=score,
                 strategy=event.get("strategy", ""),
                 error=event.get("error"),
             )
             state.status = "failed" if event.get("error") else "done"
             state.duration = event.get("duration")  # the group's own time (a recorded older run: None)
-            run.after[node] = message.score
+            run.after[node] = score
             changed.add("inspector")
         elif kind == "child_entered" and state is not None:
             state.status = "running"
@@ -318,6 +330,25 @@ class Session:
         style = status_style(message.status)
         run.timeline.append((style, f"■ run {message.status} in {format_duration(message.duration)}", ""))
         return {"graph", "inspector", "timeline", "status"}
+
+
+def share_subtrees(new: Any, old: Any) -> Any:
+    """``new`` with every child equal to ``old``'s child at the same place replaced by ``old``'s object.
+
+    The root is always a new container (never ``old`` itself), so two scores stay two objects even when
+    equal; only what they have in common is shared. Stored trees are never changed in place.
+    """
+    if isinstance(new, dict) and isinstance(old, dict):
+        return {key: _reuse(value, old[key]) if key in old else value for key, value in new.items()}
+    if isinstance(new, list) and isinstance(old, list):
+        return [_reuse(value, was) for value, was in zip(new, old, strict=False)] + new[len(old) :]
+    return new
+
+
+def _reuse(new: Any, old: Any) -> Any:
+    if new is old or (type(new) is type(old) and new == old):
+        return old
+    return share_subtrees(new, old)
 
 
 def status_style(status: str) -> str:

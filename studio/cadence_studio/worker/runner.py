@@ -29,6 +29,7 @@ from cadence.events import Event, RunFinished
 
 from .. import protocol as p
 from ..errors import LoadError, StudioError, TargetError
+from ..memory import give_back_memory
 from ..protocol.target import parse_target
 from . import remote
 from ._io import Channel, guard_parent, isolate_stdio, read_commands, serve_loop
@@ -495,3 +496,4 @@ async def _closing(events: EventSender, run: Coroutine[Any, Any, None]) -> None:
         await run
     finally:
         events.close()
+        give_back_memory()  # the run's events and score trees are freed: the worker shrinks back

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from ... import protocol as p
+from ...memory import give_back_memory
 from ...store.checkpoints import new_run
 from ..widgets.measure_graph import MeasureGraph
 from .dialogs import ArgsDialog
@@ -24,6 +25,7 @@ STOPPED_BY_USER = "stopped by the user (x); the worker was replaced"  # why, in 
 # shows no flash of "running", and its reply is painted at once instead of after the next frame.
 RUNNING_SHOWN_AFTER = 0.05
 STEP_HOLD = 0.03  # seconds the events of a step may wait for its pause, to be painted with it
+GIVE_BACK_AFTER = 0.5  # seconds after a run's end (its last screen drawn) to return freed memory
 
 
 class RunControls(StudioLink):
@@ -49,6 +51,8 @@ class RunControls(StudioLink):
             self.run_worker(self.client.send(p.Step()), group="step")
         elif isinstance(message, (p.RunEnded, p.WorkerExited, p.LoadFailed)):
             self._steps_queued = 0
+            if isinstance(message, p.RunEnded):  # once it is drawn: what the run freed goes back
+                self.set_timer(GIVE_BACK_AFTER, give_back_memory)
         return changed
 
     def _hold_draws(self) -> None:

@@ -15,6 +15,9 @@ from textual.strip import Strip
 
 from ..layout import Drawing, layout
 
+#: Rendered graph lines kept at least (more on a tall screen); lines far from the view render again.
+_KEPT_STRIPS = 400
+
 __all__ = ["MeasureGraph"]
 
 
@@ -139,8 +142,16 @@ class MeasureGraph(ScrollView, can_focus=True):
             return Strip.blank(width)
         strip = self._strips.get(index)
         if strip is None:
+            if len(self._strips) >= max(_KEPT_STRIPS, 4 * self.size.height):
+                self._forget_strips(scroll_y)
             strip = self._strips[index] = Strip(list(drawing.lines[index].render(self.app.console, end="")))
         return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width)
+
+    def _forget_strips(self, top: int) -> None:
+        """Drop the rendered lines far from the view (a run scrolls through every line of a big graph)."""
+        height = self.size.height
+        near = range(top - height, top + 2 * height)
+        self._strips = {index: strip for index, strip in self._strips.items() if index in near}
 
     def select(self, node_id: str, *, announce: bool = True) -> None:
         """Select a node, scroll it into view and tell the screen."""

@@ -12,8 +12,9 @@ from typing import Any, ClassVar
 from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -54,6 +55,13 @@ class ScoreTree(Tree[Row]):
             super().__init__()
             self.path = path
             self.offset = offset
+
+    #: Its rows' size changes its scrollbars only (its own size is set by the screen): a step that
+    #: makes a label wider must not lay the whole screen out again (issue 18: step latency).
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, size: Size) -> None:
+        self._scroll_update(size)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("score", id=id)
