@@ -159,6 +159,19 @@ def measure_start(target: str, node: str, cwd: Path, runs: int) -> tuple[list[fl
     return shown, first
 
 
+def measure_floor(runs: int) -> float:
+    """What any Textual app pays here before its first frame: a fresh Python importing ``textual.app``
+    (the machine's floor, to read the launch rows against; it moves with the machine's load)."""
+    import subprocess
+
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import textual.app"], check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
 # ---------------------------------------------------------------------------- 2. stepping
 
 
@@ -323,6 +336,18 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 rows.append(Row(label, statistics.median(shown), "s", goal, detail=detail))
                 print(table(rows[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
+            floor = measure_floor(runs)
+            rows.append(
+                Row(
+                    "floor: a fresh python importing textual.app",
+                    floor,
+                    "s",
+                    None,
+                    detail=f"launch → graph of shop.py is {rows[-3].value / floor:.1f}× this"
+                    if rows[-3].value
+                    else "",
+                )
+            )
         if "step" in only:
             count = 30 if args.quick else 100
             steps = measure_steps("flat_1000.py", folder, count)
