@@ -1,73 +1,47 @@
-"""Studio responsiveness benchmark: start-up, stepping latency and memory, headless, beside targets.
+"""Studio speed as a user feels it: the real ``cadence-studio`` in a pseudo-terminal, timed from the screen.
 
 Run with ``make bench`` (or ``.venv/bin/python bench/studio.py``). This is not a test: it prints one
-table and exits 0, unless ``--strict`` is given (then it exits 1 when any figure misses its target).
-No terminal is needed: every app runs under Textual's ``run_test`` with a real worker process.
+table, each figure beside its target, and exits 0, unless ``--strict`` is given (then it exits 1 when
+any figure misses its target).
 
-What is measured (every app is a fresh ``make_app`` with its own worker):
+Every figure is read off a real terminal: ``cadence-studio TARGET`` is started in a pty of 160×48 by a
+fresh process (nothing imported in advance), its output is parsed by a ``pyte`` screen, and times are
+taken from the launch (just before the fork) or from the moment a key is written to the pty, until the
+frame that shows the result has been read (see ``bench/_pty.py``):
 
-1. start → graph drawn: from creating the app to the moment ``StudioScreen.receive`` has applied the
-   worker's catalog and ``MeasureGraph.drawing`` is set (worker started, module imported, catalog sent,
-   decoded, laid out). The detail column splits it: worker ready, catalog in, first paint after it.
-   Median of a few runs, for ``examples/shop.py`` and two generated 1,000-note cadences.
-2. n → paused note shown: a paused run of ``examples/shop.py:checkout`` is stepped with ``n``; each
-   sample is the time from the key press until the session is paused at a new node *and* the graph has
-   selected it with status ``paused`` *and* the score tree's root reads ``score before <node>``
-   (timestamped right after the screen applied the message), and until the next paint of the screen
-   (Textual's compositor update, ``App._display``). The target is on the paint: what a user waits for,
-   worker round trip included. The detail gives the p90 and when the screen's state was updated.
-   The target is on a cadence of 30 notes that do nothing, so only the studio's own latency counts;
-   the shop's row adds its notes' simulated I/O (a few ms each, 100 ms for one) and is for context.
-3. memory after a 10,000-note run: a generated cadence of 10,000 ``.then`` notes (one tiny async
-   function, a two-field score) is run with ``r`` in a separate process, so earlier apps do not count;
-   the RSS of that UI process and of its worker are read from ``/proc``. The run must end within a time
-   budget; if it does not, the figures at the deadline are shown with the progress made. The same run is
-   also streamed into a bare :class:`Session` (worker + protocol + session state, no widgets), and the
-   engine alone runs the cadence in this process, to show where the time goes.
+1. launch → graph: a node of the cadence is visible and the status line reads ``ready``; for
+   ``examples/shop.py``, a generated cadence of 1,000 ``.then`` notes and one of 10,000.
+2. ``n`` → the status line reads ``paused before`` the next note: 100 steps of the 1,000-note cadence
+   from its first ``n``; median, p90, p99, the first ``n``, and the steps whose graph scrolled (the
+   node names visible in the graph changed).
+3. ``r`` on 10,000 notes: distinct screen states per second until the status line reads ``done``, the
+   longest time without a new state, and the time from the worker's end (its last write to the pipe,
+   from ``/proc/PID/io``) to ``done`` on screen; the RSS of the studio and of its worker (its child
+   process) after the run; then a second ``r``, ``x`` one second into it → ``stopped`` on screen.
+
+``bench/studio_inprocess.py`` is the earlier, in-process bench: it splits a start-up and a step into
+their parts (worker ready, catalog decoded, screen state applied, paint) from inside the app, which
+the terminal cannot see.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import bisect
-import contextlib
-import gc
-import importlib.util
-import json
-import os
-import queue
 import statistics
-import subprocess
 import sys
 import tempfile
-import textwrap
-import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from cadence_studio import protocol as p
-from cadence_studio.protocol.session import Session
-from cadence_studio.ui.app import StudioApp, make_app
-from cadence_studio.ui.client import WorkerClient
-from cadence_studio.ui.screens.studio import StudioScreen
-from cadence_studio.ui.widgets.measure_graph import MeasureGraph
-from cadence_studio.ui.widgets.score_tree import ScoreTree
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _pty import Frame, Terminal, children, io_wchar, rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
-SIZE = (160, 48)
-START_TARGET_S = 1.5
-STEP_TARGET_MS = 50.0
-RSS_TARGET_MB = 300.0
-MEMORY_NOTES = 10_000
-WAIT_S = 20.0  # longest wait for any one thing (a catalog, a pause) before the sample is an error
-SETTLE_S = 0.1  # after a pause: let the other notes of a .sync group reach their checkpoints
-
-
-# ---------------------------------------------------------------------------- generated modules
+STUDIO = Path(sys.executable).with_name("cadence-studio")
+WAIT_S = 30.0
 
 FLAT_MODULE = '''\
 """Generated by bench/studio.py: {n:,} sequential notes of one tiny async function."""
@@ -94,764 +68,371 @@ for _i in range({n}):
     {name}.then(f"n{{_i:05d}}", bump)
 '''
 
-SYNC_MODULE = '''\
-"""Generated by bench/studio.py: {groups} .sync groups of 10 async notes (one field each)."""
-
-from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Any
-
-from cadence import Cadence, Score
+STATUS_ROW = 1
+GRAPH_COLUMNS = 96  # the graph's pane at 160 columns (the inspector is to its right)
 
 
-@dataclass
-class Wide(Score):
-    f0: int = 0
-    f1: int = 0
-    f2: int = 0
-    f3: int = 0
-    f4: int = 0
-    f5: int = 0
-    f6: int = 0
-    f7: int = 0
-    f8: int = 0
-    f9: int = 0
+def status(frame: Frame) -> str:
+    return frame.lines[STATUS_ROW] if len(frame.lines) > STATUS_ROW else ""
 
 
-def _writer(i: int) -> Any:
-    name = f"f{{i}}"
+def ready_with(node: str) -> Callable[[Frame], bool]:
+    def check(frame: Frame) -> bool:
+        return "ready — r run" in status(frame) and any(node in line for line in frame.lines[2:])
 
-    async def write(score: Any) -> None:
-        setattr(score, name, getattr(score, name) + 1)
-
-    write.__name__ = write.__qualname__ = f"write_{{name}}"
-    return write
+    return check
 
 
-_WRITERS = [_writer(i) for i in range(10)]
-{name} = Cadence("{name}", Wide())
-for _g in range({groups}):
-    {name}.sync(f"g{{_g:03d}}", _WRITERS)
-'''
+def graph_names(frame: Frame) -> frozenset[str]:
+    import re
+
+    rows = frame.lines[2:-13]
+    return frozenset(re.findall(r"n\d{5}", "\n".join(line[:GRAPH_COLUMNS] for line in rows)))
 
 
-def write_modules(folder: Path) -> dict[str, str]:
-    """The generated cadence modules, by key; values are file names relative to ``folder``."""
-    files = {
-        "flat1000": ("flat_1000.py", FLAT_MODULE.format(n=1000, name="flat")),
-        "sync100x10": ("sync_100x10.py", SYNC_MODULE.format(groups=100, name="wide")),
-        "flat10000": ("flat_10000.py", FLAT_MODULE.format(n=MEMORY_NOTES, name="flat")),
-        "flat30": ("flat_30.py", FLAT_MODULE.format(n=30, name="flat")),
-    }
-    for file_name, text in files.values():
-        (folder / file_name).write_text(text)
-    return {key: file_name for key, (file_name, _) in files.items()}
-
-
-# ---------------------------------------------------------------------------- instruments
-
-
-def proc_kb(pid: int | str, key: str) -> int | None:
-    """A ``kB`` figure (``VmRSS``, ``VmHWM``) of ``/proc/PID/status``; None where there is no /proc."""
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    return None
-
-
-def rss_mb(pid: int | str = "self", key: str = "VmRSS") -> float | None:
-    kb = proc_kb(pid, key)
-    if kb is None and pid == "self":
-        import resource  # no /proc: the peak is all there is
-
-        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return None if kb is None else kb / 1024
-
-
-def worker_pid(client: WorkerClient) -> int | None:
-    return client.process.pid if client.process is not None else None
-
-
-Handled = Callable[[p.Message, float, float], None]
-
-
-class TimedClient(WorkerClient):
-    """The real worker client, timestamping each message: decoded, taken by the screen, applied.
-
-    ``StudioScreen.pump`` takes one message, then everything already queued (``pending``), applies the
-    batch and asks for the next message, so the moment the generator resumes after a ``yield`` is the
-    moment the screen finished applying the whole batch. ``arrived`` is when the client's reader
-    decoded the line and queued it (the worker's reply is in).
-    """
-
-    def __init__(self, target: str, *, cwd: Path) -> None:
-        super().__init__(target, cwd=cwd)
-        self.first: dict[str, tuple[float, float]] = {}  # message type -> (arrived, handled)
-        self.count = 0
-        self.on_handled: Handled | None = None
-        self._queued: dict[int, float] = {}
-        self._batch: list[tuple[p.Message, float]] = []
-        put = self._queue.put_nowait
-
-        def stamped(message: p.Message) -> None:
-            self._queued[id(message)] = time.perf_counter()
-            put(message)
-
-        self._queue.put_nowait = stamped  # type: ignore[method-assign,assignment]
-
-    def pending(self) -> list[p.Message]:
-        taken = super().pending()
-        self._batch.extend((m, self._queued.pop(id(m), time.perf_counter())) for m in taken)
-        return taken
-
-    async def messages(self) -> AsyncIterator[p.Message]:
-        async for message in super().messages():
-            self._batch = [(message, self._queued.pop(id(message), time.perf_counter()))]
-            yield message
-            handled = time.perf_counter()
-            for item, arrived in self._batch:
-                self.count += 1
-                self.first.setdefault(item.type, (arrived, handled))
-                if self.on_handled is not None:
-                    self.on_handled(item, arrived, handled)
-
-
-class PaintClock:
-    """Times the screen's paints: Textual calls ``App._display`` with each compositor update."""
-
-    def __init__(self, app: StudioApp) -> None:
-        self.times: list[float] = []
-        self.changed = asyncio.Event()
-        original = app._display
-
-        def display(screen: Any, renderable: Any) -> None:
-            original(screen, renderable)
-            if renderable is not None:
-                self.times.append(time.perf_counter())
-                self.changed.set()
-
-        app._display = display  # type: ignore[method-assign]
-
-    async def after(self, moment: float, timeout: float = WAIT_S) -> float | None:  # noqa: ASYNC109
-        """The first paint at or after ``moment`` (waiting for it)."""
-        deadline = time.perf_counter() + timeout
-        while True:
-            index = bisect.bisect_left(self.times, moment)  # appended in time order
-            if index < len(self.times):
-                return self.times[index]
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
-                return None
-            self.changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.changed.wait(), remaining)
-
-
-def studio(app: StudioApp) -> StudioScreen:
-    screen = app.screen
-    assert isinstance(screen, StudioScreen), type(screen).__name__
-    return screen
-
-
-def describe_failure(app: StudioApp) -> str:
-    screen = app.screen
-    if isinstance(screen, StudioScreen):
-        session = screen.session
-        if session.load_error is not None:
-            return f"could not load: {session.load_error.error.message}"
-        return str(screen.query_one("#status").render())
-    return f"screen is {type(screen).__name__}"
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 class BenchError(Exception):
-    """A measurement could not be made (the message says why)."""
-
-
-async def wait_drawn(app: StudioApp, client: TimedClient) -> float:
-    """When the screen finished applying the catalog with the graph drawn."""
-    # The screen may draw a little after the catalog arrives (it paces redraws): poll every 2 ms.
-    deadline = time.perf_counter() + WAIT_S
-    while time.perf_counter() < deadline:
-        screen = app.screen
-        if isinstance(screen, StudioScreen):
-            if screen.query_one(MeasureGraph).drawing is not None:
-                return time.perf_counter()
-            if screen.session.load_error is not None:
-                break
-        await asyncio.sleep(0.002)
-    raise BenchError(f"no graph drawn: {describe_failure(app)}")
-
-
-# ---------------------------------------------------------------------------- 1. start to graph
+    pass
 
 
 @dataclass
-class StartSample:
-    ready: float
-    catalog: float
-    drawn: float
-    painted: float
+class Row:
+    measure: str
+    value: float | None
+    unit: str
+    target: float | None
+    higher_is_better: bool = False
+    detail: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.target is None:
+            return ""
+        if self.value is None:
+            return "FAIL"
+        ok = self.value >= self.target if self.higher_is_better else self.value <= self.target
+        return "PASS" if ok else "FAIL"
+
+    def cells(self) -> list[str]:
+        def show(v: float | None) -> str:
+            if v is None:
+                return "—"
+            if self.unit == "s":
+                return f"{v:.2f} s"
+            if self.unit == "ms":
+                return f"{v:.0f} ms"
+            if self.unit == "MB":
+                return f"{v:.0f} MB"
+            return f"{v:.1f} {self.unit}".strip()
+
+        sign = "≥" if self.higher_is_better else "≤"
+        target = f"{sign} {show(self.target)}" if self.target is not None else "—"
+        return [self.measure, show(self.value), target, self.verdict, self.detail]
 
 
-async def start_once(target: str, cwd: Path) -> StartSample:
-    started = time.perf_counter()
-    client = TimedClient(target, cwd=cwd)
-    app = make_app(target, cwd=cwd, client=client, watch=False)
-    paints = PaintClock(app)
-    async with app.run_test(size=SIZE):
-        drawn = await wait_drawn(app, client)
-        painted = await paints.after(drawn)
-        if painted is None:
-            raise BenchError("the drawn graph was never painted")
-        ready = client.first.get("ready", (drawn, drawn))[0]
-        catalog = client.first["catalog"][0]
-    return StartSample(ready - started, catalog - started, drawn - started, painted - started)
+def launch(target: str, cwd: Path) -> Terminal:
+    return Terminal([str(STUDIO), target], cwd=cwd)
 
 
-async def measure_start(target: str, cwd: Path, runs: int) -> list[StartSample]:
-    samples = []
+# ---------------------------------------------------------------------------- 1. launch → graph
+
+
+@dataclass
+class Start:
+    shown: list[float]  # launch → graph and ready on screen
+    first: list[float]  # launch → the first frame
+    worker: list[float]  # launch → the worker process exists (the studio's child)
+
+
+def measure_start(target: str, node: str, cwd: Path, runs: int) -> Start:
+    start = Start([], [], [])
     for _ in range(runs):
-        samples.append(await start_once(target, cwd))
-        gc.collect()
-    return samples
+        term = launch(target, cwd)
+        firsts: list[float] = []
+        workers: list[float] = []
+        term.on_frame = lambda f, firsts=firsts: firsts.append(f.time) if not firsts else None
+
+        def tick(term: Terminal = term, workers: list[float] = workers) -> None:
+            if not workers and children(term.pid):
+                workers.append(time.perf_counter())
+
+        try:
+            frame = term.wait(ready_with(node), WAIT_S, tick=tick)
+            if frame is None:
+                raise BenchError(f"{target}: no graph with {node} within {WAIT_S} s:\n{term.last.text}")
+            start.shown.append(frame.time - term.launched)
+            start.first.append((firsts[0] if firsts else frame.time) - term.launched)
+            start.worker.append((workers[0] if workers else frame.time) - term.launched)
+        finally:
+            term.close()
+    return start
+
+
+def measure_floor(runs: int) -> float:
+    """What any Textual app pays here before its first frame: a fresh Python importing ``textual.app``
+    (the machine's floor, to read the launch rows against; it moves with the machine's load)."""
+    import subprocess
+
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import textual.app"], check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 # ---------------------------------------------------------------------------- 2. stepping
 
 
 @dataclass
-class StepSample:
-    node: str
-    arrived: float  # key press -> the message that shows it is decoded in the UI (worker round trip)
-    state: float  # key press -> the screen has applied it (graph + inspector updated)
-    painted: float  # key press -> the next paint
+class Steps:
+    times: list[float]  # seconds, key → frame showing the new pause
+    scrolled: list[float]
+
+
+def measure_steps(target: str, cwd: Path, steps: int) -> Steps:
+    import re
+
+    term = launch(target, cwd)
+    try:
+        if term.wait(ready_with("n00000"), WAIT_S) is None:
+            raise BenchError(f"no graph:\n{term.last.text}")
+        term.drain(0.5)  # let start-up settle (the worker, late paints)
+        times: list[float] = []
+        scrolled: list[float] = []
+        prev: str | None = None
+        for _ in range(steps):
+            before = graph_names(term.last)
+            pressed = term.press("n")
+            last = prev
+
+            def paused(frame: Frame, last: str | None = last) -> bool:
+                match = re.search(r"paused before (\S+)", status(frame))
+                return match is not None and match.group(1) != last
+
+            frame = term.wait(paused, WAIT_S)
+            if frame is None:
+                raise BenchError(f"no pause after n #{len(times) + 1}:\n{term.last.text}")
+            match = re.search(r"paused before (\S+)", status(frame))
+            prev = match.group(1) if match else None
+            took = frame.time - pressed
+            times.append(took)
+            if prev is not None and graph_names(frame) != before and len(times) > 1:
+                scrolled.append(took)
+            term.drain(0.03)  # a user's pace: the next key after the screen settled
+        return Steps(times, scrolled)
+    finally:
+        term.close()
+
+
+# ---------------------------------------------------------------------------- 3. a long run
 
 
 @dataclass
-class _Probe:
-    prev: str | None
-    pressed: float
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    arrived: float | None = None
-    state: float | None = None
-    node: str | None = None
-    ended: bool = False
+class LongRun:
+    states_per_s: float
+    longest_gap: float
+    first_change: float
+    run_s: float
+    done_after_worker: float | None
+    studio_mb: float | None
+    worker_mb: float | None
+    stop: float | None
 
 
-def shows_new_pause(screen: StudioScreen, prev: str | None) -> str | None:
-    """The node the screen shows the run paused at, if it is a new one and everything shows it."""
-    run = screen.session.run
-    if run is None or run.status != "paused" or run.paused_at is None or run.paused_at == prev:
-        return None
-    node = run.paused_at
-    graph = screen.query_one(MeasureGraph)
-    tree = screen.query_one(ScoreTree)
-    if graph.selected != node or graph.statuses.get(node, {}).get("status") != "paused":
-        return None
-    if f"score before {node}" not in str(tree.root.label):
-        return None
-    return node
+def measure_run(target: str, cwd: Path) -> LongRun:
+    term = launch(target, cwd)
+    try:
+        if term.wait(ready_with("n00000"), WAIT_S) is None:
+            raise BenchError(f"no graph:\n{term.last.text}")
+        term.drain(0.5)
+        workers = children(term.pid)
+        if not workers:
+            raise BenchError("the studio has no worker process")
+        worker = workers[0]
+        states: list[float] = []
+        seen: list[str] = [term.last.text]
 
+        def on_frame(frame: Frame) -> None:
+            text = frame.text
+            if text != seen[-1]:
+                seen.append(text)
+                states.append(frame.time)
 
-async def measure_steps(target: str, cwd: Path, steps: int) -> tuple[list[StepSample], int]:
-    """``steps`` samples of n → new paused node shown; also how many runs it took."""
-    client = TimedClient(target, cwd=cwd)
-    app = make_app(target, cwd=cwd, client=client, watch=False)
-    paints = PaintClock(app)
-    samples: list[StepSample] = []
-    runs = 0
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_drawn(app, client)
-        screen = studio(app)
-        probe: _Probe | None = None
+        last_write = [0.0, io_wchar(worker) or 0]
 
-        arrivals = {"paused": 0.0}
-
-        def check(message: p.Message | None, arrived: float, handled: float) -> None:
-            if isinstance(message, p.Paused) and probe is not None and arrived >= probe.pressed:
-                arrivals["paused"] = arrived
-            arrived = arrivals["paused"]  # the reply is the pause message, whatever drew it
-            if probe is None or probe.state is not None or probe.ended:
-                return
-            run = screen.session.run
-            if run is not None and run.finished:
-                probe.ended = True
-                probe.done.set()
-                return
-            node = shows_new_pause(screen, probe.prev)
-            if node is not None:
-                probe.arrived, probe.state, probe.node = arrived, handled, node
-                probe.done.set()
-
-        client.on_handled = check
-        # The screen may draw after the message that changed it (it batches redraws): check then too.
-        draw = screen._draw_dirty
-
-        def drawn() -> None:
-            draw()
+        def tick() -> None:
+            written = io_wchar(worker)
             now = time.perf_counter()
-            check(None, now, now)
+            if written is not None and written != last_write[1]:
+                last_write[0], last_write[1] = now, written
 
-        screen._draw_dirty = drawn  # type: ignore[method-assign]
-        attempts = 0
-        while len(samples) < steps:
-            attempts += 1
-            if attempts > steps * 4:
-                raise BenchError(f"only {len(samples)} pauses in {attempts - 1} presses of n")
-            run = screen.session.run
-            restarting = run is None or run.finished
-            runs += restarting
-            prev = None if restarting or run is None else run.paused_at
-            probe = _Probe(prev=prev, pressed=time.perf_counter())
-            arrivals["paused"] = probe.pressed
-            await pilot.press("n")
-            try:
-                await asyncio.wait_for(probe.done.wait(), WAIT_S)
-            except TimeoutError:
-                raise BenchError(f"n showed nothing new within {WAIT_S:g} s") from None
-            if probe.state is not None and not restarting:
-                painted = await paints.after(probe.state)
-                if painted is None:
-                    raise BenchError("a pause was never painted")
-                assert probe.node is not None
-                assert probe.arrived is not None
-                samples.append(
-                    StepSample(
-                        probe.node,
-                        probe.arrived - probe.pressed,
-                        probe.state - probe.pressed,
-                        painted - probe.pressed,
-                    )
-                )
-            await asyncio.sleep(SETTLE_S)
-        client.on_handled = None
-    return samples, runs
+        term.on_frame = on_frame
+        pressed = term.press("r")
+        done = term.wait(lambda f: ": done" in status(f), 120.0, tick=tick)
+        if done is None:
+            raise BenchError(f"the run did not end within 120 s:\n{term.last.text}")
+        term.on_frame = None
+        during = [t for t in states if t <= done.time]
+        gaps = [b - a for a, b in zip([pressed, *during], during, strict=False)]
+        run_s = done.time - pressed
+        worker_end = last_write[0] if last_write[0] > pressed else None
+        term.drain(1.0)  # what a user sees once it is over: the RSS it settles at
+        studio_mb, worker_mb = rss_mb(term.pid), rss_mb(worker)
 
-
-# ---------------------------------------------------------------------------- 3. memory (child processes)
-
-
-def emit(**fields: Any) -> None:
-    print(json.dumps(fields), flush=True)
-
-
-async def child_ui(target: str, cwd: Path) -> None:
-    """In its own process: the studio runs ``target`` with r; reports progress, RSS and timings."""
-    emit(phase="base", ui_rss=rss_mb())
-    client = TimedClient(target, cwd=cwd)
-    app = make_app(target, cwd=cwd, client=client, watch=False)
-    paints = PaintClock(app)
-    started = time.perf_counter()
-    async with app.run_test(size=SIZE) as pilot:
-        drawn = await wait_drawn(app, client) - started
-        screen = studio(app)
-        pid = worker_pid(client)
-        worker_rss = rss_mb(pid) if pid else None
-        emit(phase="idle", ui_rss=rss_mb(), worker_rss=worker_rss, worker_pid=pid, drawn=drawn)
-        pressed = time.perf_counter()
-        received_before = client.count
-        painted_before = len(paints.times)
-        stop = threading.Event()
-
-        def progress() -> None:  # a thread: the event loop may be too busy to report anything
-            while not stop.wait(0.5):
-                run = screen.session.run
-                emit(
-                    phase="progress",
-                    seconds=time.perf_counter() - pressed,
-                    messages=client.count - received_before,
-                    notes=len(run.finished_order) if run is not None else 0,
-                    paints=len(paints.times) - painted_before,
-                    ui_rss=rss_mb(),
-                    worker_rss=rss_mb(pid) if pid else None,
-                )
-
-        reporter = threading.Thread(target=progress, daemon=True, name="progress")
-        reporter.start()
-        ended = asyncio.Event()
-        ended_at: list[float] = []
-
-        def check(message: p.Message, _arrived: float, handled: float) -> None:
-            if isinstance(message, p.RunEnded | p.WorkerExited):
-                ended_at.append(handled)
-                ended.set()
-
-        client.on_handled = check
-        await pilot.press("r")
-        await ended.wait()
-        done = ended_at[0]
-        stop.set()
-        reporter.join()
-        run = screen.session.run
-        gc.collect()
-        emit(
-            phase="done",
-            seconds=done - pressed,
-            status=run.status if run is not None else "none",
-            worker_seconds=run.duration if run is not None else 0.0,
-            messages=client.count - received_before,
-            notes=len(run.finished_order) if run is not None else 0,
-            paints=len(paints.times) - painted_before,
-            ui_rss=rss_mb(),
-            ui_peak=rss_mb("self", "VmHWM"),
-            worker_rss=rss_mb(pid) if pid else None,
-            worker_peak=rss_mb(pid, "VmHWM") if pid else None,
-        )
-
-
-async def child_session(target: str, cwd: Path) -> None:
-    """In its own process: the same run streamed into a bare Session (no Textual at all)."""
-    emit(phase="base", ui_rss=rss_mb())
-    client = WorkerClient(target, cwd=cwd)
-    session = Session(target)
-    await client.start()
-    pid = worker_pid(client)
-    count = 0
-    sent = 0.0
-    try:
-        async for message in client.messages():
-            session.apply(message)
-            count += 1
-            if isinstance(message, p.Catalog):
-                if session.selected is None:
-                    raise BenchError("the catalog is empty")
-                emit(phase="idle", ui_rss=rss_mb(), worker_rss=rss_mb(pid) if pid else None, worker_pid=pid)
-                session.begin_run(1, session.selected)
-                count = 0
-                sent = time.perf_counter()
-                await client.send(p.Run(target=session.selected))
-            elif isinstance(message, p.LoadFailed):
-                raise BenchError(f"could not load: {message.error.message}")
-            elif isinstance(message, p.WorkerExited):
-                raise BenchError(f"the worker exited ({message.returncode}): {message.stderr[-300:]}")
-            elif isinstance(message, p.RunEnded):
-                break
-        done = time.perf_counter()
-        run = session.run
-        gc.collect()
-        emit(
-            phase="done",
-            seconds=done - sent,
-            status=run.status if run is not None else "none",
-            worker_seconds=run.duration if run is not None else 0.0,
-            messages=count,
-            notes=len(run.finished_order) if run is not None else 0,
-            paints=0,
-            ui_rss=rss_mb(),
-            ui_peak=rss_mb("self", "VmHWM"),
-            worker_rss=rss_mb(pid) if pid else None,
-            worker_peak=rss_mb(pid, "VmHWM") if pid else None,
+        # stop: a second run, x one second into it
+        term.press("r")
+        term.drain(1.0)
+        pressed_x = term.press("x")
+        stopped = term.wait(lambda f: ": stopped" in status(f), 30.0)
+        return LongRun(
+            states_per_s=len(during) / run_s if run_s > 0 else 0.0,
+            longest_gap=max(gaps) if gaps else run_s,
+            first_change=(during[0] - pressed) if during else run_s,
+            run_s=run_s,
+            done_after_worker=(done.time - worker_end) if worker_end is not None else None,
+            studio_mb=studio_mb,
+            worker_mb=worker_mb,
+            stop=(stopped.time - pressed_x) if stopped is not None else None,
         )
     finally:
-        await client.close(grace=1.0)
+        term.close()
 
 
-@dataclass
-class ChildReport:
-    done: dict[str, Any] | None = None
-    idle: dict[str, Any] = field(default_factory=dict)
-    base: dict[str, Any] = field(default_factory=dict)
-    last: dict[str, Any] = field(default_factory=dict)  # the last progress line
-    error: str = ""
+# ---------------------------------------------------------------------------- the table
 
 
-def is_worker(pid: int) -> bool:
-    try:
-        return b"cadence_studio.worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-
-
-def run_child(mode: str, target: str, cwd: Path, budget: float) -> ChildReport:
-    """Run this script as ``--child MODE``; stop it (and its worker) ``budget`` s after the run starts.
-
-    Before the run starts (the child has drawn the graph and says ``idle``) it has ``WAIT_S``.
-    """
-    report = ChildReport()
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", mode, target, "--cwd", str(cwd)]
-    lines: queue.Queue[str | None] = queue.Queue()
-    with tempfile.TemporaryFile() as errors:
-        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True, cwd=ROOT)
-        assert child.stdout is not None
-        stdout = child.stdout
-
-        def read() -> None:
-            for line in stdout:
-                lines.put(line)
-            lines.put(None)
-
-        threading.Thread(target=read, daemon=True, name="child-stdout").start()
-        deadline = time.perf_counter() + WAIT_S
-        try:
-            while report.done is None:
-                remaining = deadline - time.perf_counter()
-                if remaining <= 0:
-                    break
-                try:
-                    line = lines.get(timeout=remaining)
-                except queue.Empty:
-                    break
-                if line is None:
-                    break
-                with contextlib.suppress(ValueError):
-                    data = json.loads(line)
-                    phase = data.get("phase")
-                    if phase == "done":
-                        report.done = data
-                    elif phase == "idle":
-                        report.idle = data
-                        deadline = time.perf_counter() + budget
-                    elif phase == "error":
-                        report.error = str(data.get("message"))
-                    elif phase == "base":
-                        report.base = data
-                    elif phase == "progress":
-                        report.last = data
-        finally:
-            pid = report.idle.get("worker_pid")
-            if child.poll() is None and report.done is None:
-                if isinstance(pid, int) and is_worker(pid):
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, 9)
-                child.kill()
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
-        if report.done is None and not report.error and not report.idle and child.returncode != 0:
-            errors.seek(0)
-            tail = errors.read().decode("utf-8", "replace").strip().splitlines()[-1:]
-            report.error = tail[0] if tail else f"exit status {child.returncode}"
-    return report
-
-
-def engine_alone_s(path: Path) -> float:
-    """The generated cadence run by the engine in this process: no listener, no worker, no UI."""
-    name = f"_cadence_bench_{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[name]
-    cadence = module.flat
-    asyncio.run(cadence.run())  # warm up
-    started = time.perf_counter()
-    asyncio.run(cadence.run())
-    return time.perf_counter() - started
-
-
-# ---------------------------------------------------------------------------- report
-
-
-Row = tuple[str, str, str, str, str]
-
-
-def fmt_s(seconds: float) -> str:
-    return f"{seconds:.2f} s" if seconds >= 1 else f"{seconds * 1000:.0f} ms"
-
-
-def fmt_ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
-
-
-def fmt_mb(mb: Any) -> str:
-    return f"{mb:.0f} MB" if isinstance(mb, int | float) else "n/a"
-
-
-def p90(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(0.9 * len(ordered) + 0.5) - 1))]
-
-
-def print_table(rows: list[Row]) -> None:
-    header = ("measure", "result", "detail", "target", "")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    aligns = ("<", ">", "<", ">", "<")
-
-    def line(cells: tuple[str, ...]) -> str:
-        return " | ".join(f"{c:{a}{w}}" for c, a, w in zip(cells, aligns, widths, strict=True)).rstrip()
-
-    print(line(header))
-    print("-+-".join("-" * w for w in widths))
-    for row in rows:
-        print(line(row))
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
-
-
-@dataclass
-class Results:
-    rows: list[Row] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    missed: list[str] = field(default_factory=list)
-
-    def add(self, key: str, row: Row) -> None:
-        self.rows.append(row)
-        if row[4] == "MISS":
-            self.missed.append(key)
-
-
-def report_start(out: Results, label: str, target: str, cwd: Path, runs: int) -> None:
-    key = f"start {label}"
-    name = f"(1) start → graph drawn: {label}"
-    goal = f"≤ {START_TARGET_S:g} s"
-    try:
-        samples = asyncio.run(measure_start(target, cwd, runs))
-    except BenchError as error:
-        out.add(key, (name, "error", str(error), goal, "MISS"))
-        return
-    drawn = statistics.median(s.drawn for s in samples)
-    detail = (
-        f"ready {fmt_s(statistics.median(s.ready for s in samples))} · "
-        f"catalog in {fmt_s(statistics.median(s.catalog for s in samples))} · "
-        f"painted {fmt_s(statistics.median(s.painted for s in samples))} · "
-        f"max {fmt_s(max(s.drawn for s in samples))} (median of {runs})"
-    )
-    out.add(key, (name, fmt_s(drawn), detail, goal, verdict(drawn <= START_TARGET_S)))
-
-
-def report_steps(out: Results, key: str, label: str, target: str, cwd: Path, steps: int, goal: bool) -> None:
-    """One row of n → paused note shown; the target applies only when ``goal``."""
-    name = f"(2) n → paused note shown: {label}"
-    target_text = f"≤ {STEP_TARGET_MS:g} ms" if goal else "—"
-    try:
-        samples, runs = asyncio.run(measure_steps(target, cwd, steps))
-    except BenchError as error:
-        out.add(key, (name, "error", str(error), target_text, "MISS" if goal else ""))
-        return
-    painted = [s.painted for s in samples]
-    median = statistics.median(painted)
-    detail = (
-        f"p90 {fmt_ms(p90(painted))} · "
-        f"screen state updated {fmt_ms(statistics.median(s.state for s in samples))} "
-        f"({len(samples)} steps, {runs} run{'s' if runs != 1 else ''})"
-    )
-    ok = verdict(median * 1000 <= STEP_TARGET_MS) if goal else ""
-    out.add(key, (name, fmt_ms(median), detail, target_text, ok))
-    if goal:
-        slow = sorted(samples, key=lambda s: -s.painted)[:3]
-        out.notes.append(
-            f"(2) {label}, slowest steps (painted): "
-            + ", ".join(f"{s.node.rsplit('/', 1)[-1]} {fmt_ms(s.painted)}" for s in slow)
-        )
-
-
-def report_memory(out: Results, folder: Path, file_name: str, budget: float) -> None:
-    goal = f"≤ {RSS_TARGET_MB:g} MB"
-    ui = run_child("ui", file_name, folder, budget)
-    bare = run_child("session", file_name, folder, max(budget, 30.0))
-    name = f"(3) UI RSS after a {MEMORY_NOTES:,}-note run"
-    run_name = f"(3) {MEMORY_NOTES:,}-note run in the studio (r → ended)"
-    idle = ui.idle
-    before = f"before r {fmt_mb(idle.get('ui_rss'))}, graph drawn in {fmt_s(float(idle.get('drawn', 0.0)))}"
-    if ui.done is not None:
-        done = ui.done
-        rss = done["ui_rss"]
-        ok = isinstance(rss, int | float) and rss <= RSS_TARGET_MB
-        detail = (
-            f"worker {fmt_mb(done['worker_rss'])} · {before} · "
-            f"peak {fmt_mb(done['ui_peak'])} (worker {fmt_mb(done['worker_peak'])})"
-        )
-        out.add("memory", (name, fmt_mb(rss), detail, goal, verdict(ok)))
-        run_detail = (
-            f"{done['status']}; worker's own run {fmt_s(done['worker_seconds'])}; "
-            f"{done['messages']:,} messages; {done['paints']} paints during the run"
-        )
-        out.add("run", (run_name, fmt_s(done["seconds"]), run_detail, "—", ""))
-    elif idle:
-        last = ui.last or {}
-        messages = int(last.get("messages", 0))
-        detail = (
-            f"unfinished: at {budget:g} s UI {fmt_mb(last.get('ui_rss', idle.get('ui_rss')))}, "
-            f"worker {fmt_mb(last.get('worker_rss', idle.get('worker_rss')))}, "
-            f"{int(last.get('notes', 0)):,} notes applied · {before}"
-        )
-        out.add("memory", (name, "n/a", detail, goal, "MISS"))
-        total = int(bare.done["messages"]) if bare.done else 2 * MEMORY_NOTES + 3
-        seconds = float(last.get("seconds", budget))
-        rate = messages / seconds if seconds > 0 else 0.0
-        projected = f"≈ {total / rate / 3600:.1f} h at that rate" if rate else "none applied yet"
-        paints = last.get("paints", 0)
-        run_detail = f"{messages:,} of {total:,} messages applied, {paints} paints; {projected}"
-        out.add("run", (run_name, f"> {budget:g} s", run_detail, "—", "MISS"))
-    else:
-        out.add("memory", (name, "error", ui.error or "the child reported nothing", goal, "MISS"))
-    label = "(3) same run, worker → bare Session, no widgets"
-    if bare.done is None:
-        out.add("bare", (label, "error", bare.error or "the child reported nothing", "—", ""))
-        return
-    done = bare.done
-    try:
-        alone = f"; engine alone {fmt_ms(engine_alone_s(folder / file_name))}"
-    except Exception as error:  # a diagnostic only
-        alone = f"; engine alone failed: {type(error).__name__}: {error}"
-    detail = (
-        f"Session process {fmt_mb(done['ui_rss'])} (before {fmt_mb(bare.idle.get('ui_rss'))}) · worker "
-        f"{fmt_mb(done['worker_rss'])} · worker's own run {fmt_s(done['worker_seconds'])}{alone}"
-    )
-    out.add("bare", (label, fmt_s(done["seconds"]), detail, "—", ""))
+def table(rows: list[Row]) -> str:
+    head = ["measure", "result", "target", "", "detail"]
+    cells = [head, *(row.cells() for row in rows)]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
+    lines = [" | ".join(c[i].ljust(widths[i]) for i in range(len(head))).rstrip() for c in cells]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer runs and steps, a shorter budget")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when any figure misses its target")
-    parser.add_argument("--only", help="comma-separated parts to run: start,step,memory")
-    parser.add_argument("--child", nargs=2, metavar=("MODE", "TARGET"), help=argparse.SUPPRESS)
-    parser.add_argument("--cwd", default=".", help=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs and steps")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a figure misses its target")
+    parser.add_argument("--only", default="start,step,run", help="comma list of: start, step, run")
     args = parser.parse_args(argv)
-    if args.child:
-        mode, target = args.child
-        child = {"ui": child_ui, "session": child_session}[mode]
-        try:
-            asyncio.run(child(target, Path(args.cwd)))
-        except BenchError as error:
-            emit(phase="error", message=str(error))
-            return 1
-        return 0
-
-    runs, steps, budget = (3, 10, 10.0) if args.quick else (5, 20, 20.0)
-    only = set(args.only.split(",")) if args.only else {"start", "step", "memory"}
-    started = time.perf_counter()
-    out = Results()
+    only = {part.strip() for part in args.only.split(",") if part.strip()}
+    unknown = only - {"start", "step", "run"}
+    if unknown:
+        print(f"error: --only takes start, step, run (not {', '.join(sorted(unknown))})", file=sys.stderr)
+        return 2
+    if not STUDIO.exists():
+        print(f"error: {STUDIO} not found: install the project (make install)", file=sys.stderr)
+        return 2
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="cadence-bench-studio-") as tmp:
         folder = Path(tmp)
-        files = write_modules(folder)
+        (folder / "flat_1000.py").write_text(FLAT_MODULE.format(n=1000, name="flat"))
+        (folder / "flat_10000.py").write_text(FLAT_MODULE.format(n=10_000, name="flat"))
+        shop = str(ROOT / "examples" / "shop.py")
         if "start" in only:
-            report_start(out, "examples/shop.py", "examples/shop.py", ROOT, runs)
-            report_start(out, "1,000 .then notes", files["flat1000"], folder, runs)
-            report_start(out, "100 .sync × 10 notes", files["sync100x10"], folder, runs)
-        if "step" in only:
-            shop = "examples/shop.py:checkout"
-            # The target is the studio's own latency: notes that take no time. The shop's notes add
-            # their simulated I/O (a few ms, some 100 ms) to every step; that row is for context.
-            report_steps(out, "step", "30 instant notes", files["flat30"], folder, steps, goal=True)
-            report_steps(
-                out, "step-shop", "shop checkout (+ its notes' own time)", shop, ROOT, steps, goal=False
+            runs = 2 if args.quick else 5
+            for label, target, node, goal in (
+                ("launch → graph: examples/shop.py", shop, "load_cart", 0.5),
+                ("launch → graph: 1,000 .then", "flat_1000.py", "n00000", 0.5),
+                ("launch → graph: 10,000 .then", "flat_10000.py", "n00000", 1.0),
+            ):
+                start = measure_start(target, node, folder, 1 if args.quick else runs)
+                shown = start.shown
+                detail = (
+                    f"median of {len(shown)} ({min(shown):.2f}-{max(shown):.2f} s); worker started "
+                    f"{statistics.median(start.worker):.2f} s, "
+                    f"first frame {statistics.median(start.first):.2f} s"
+                )
+                rows.append(Row(label, statistics.median(shown), "s", goal, detail=detail))
+                print(table(rows[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
+            floor = measure_floor(runs)
+            rows.append(
+                Row(
+                    "floor: a fresh python importing textual.app",
+                    floor,
+                    "s",
+                    None,
+                    detail=f"launch → graph of shop.py is {rows[-3].value / floor:.1f}× this"
+                    if rows[-3].value
+                    else "",
+                )
             )
-        if "memory" in only:
-            report_memory(out, folder, files["flat10000"], budget)
-
-    mode = "quick" if args.quick else "full"
-    print(f"cadence studio, headless {SIZE[0]}×{SIZE[1]}, real worker ({mode})")
-    print_table(out.rows)
-    for note in out.notes:
-        print(textwrap.fill(note, 110, subsequent_indent="    "))
-    summary = f"missed: {', '.join(out.missed)}" if out.missed else "all targets met"
-    print(f"{summary}  ({time.perf_counter() - started:.1f} s, Python {sys.version.split()[0]})")
-    return 1 if args.strict and out.missed else 0
+        if "step" in only:
+            count = 30 if args.quick else 100
+            steps = measure_steps("flat_1000.py", folder, count)
+            ms = [t * 1000 for t in steps.times]
+            scroll = [t * 1000 for t in steps.scrolled]
+            what = f"{count} n on 1,000 .then"
+            rows.append(Row(f"n → paused shown: median ({what})", statistics.median(ms), "ms", 15.0))
+            rows.append(
+                Row(
+                    f"n → paused shown: p99 ({what})",
+                    pct(ms, 0.99),
+                    "ms",
+                    50.0,
+                    detail=f"p90 {pct(ms, 0.9):.0f} ms",
+                )
+            )
+            rows.append(Row("n → paused shown: the first n", ms[0], "ms", 50.0))
+            rows.append(
+                Row(
+                    "n → paused shown: steps that scroll (slowest)",
+                    max(scroll) if scroll else None,
+                    "ms",
+                    50.0,
+                    detail=(
+                        f"{len(scroll)} scrolled, median {statistics.median(scroll):.0f} ms"
+                        if scroll
+                        else "none scrolled"
+                    ),
+                )
+            )
+            print(table(rows[-4:]), file=sys.stderr, flush=True)
+        if "run" in only:
+            run = measure_run("flat_10000.py", folder)
+            rows.append(
+                Row(
+                    "r on 10,000: screen states per second",
+                    run.states_per_s,
+                    "/s",
+                    10.0,
+                    higher_is_better=True,
+                    detail=(
+                        f"first change {run.first_change * 1000:.0f} ms after r, longest gap "
+                        f"{run.longest_gap * 1000:.0f} ms; r → done {run.run_s:.2f} s"
+                    ),
+                )
+            )
+            rows.append(
+                Row(
+                    "r on 10,000: worker's end → done shown",
+                    None if run.done_after_worker is None else run.done_after_worker * 1000,
+                    "ms",
+                    200.0,
+                    detail="worker's end: its last write to the pipe (/proc/PID/io)",
+                )
+            )
+            rows.append(
+                Row(
+                    "x one second into the run → stopped",
+                    None if run.stop is None else run.stop * 1000,
+                    "ms",
+                    100.0,
+                )
+            )
+            rows.append(Row("studio RSS after the 10,000-note run", run.studio_mb, "MB", 200.0))
+            rows.append(Row("worker RSS after the 10,000-note run", run.worker_mb, "MB", 60.0))
+    print(table(rows))
+    misses = [row for row in rows if row.verdict == "FAIL"]
+    if misses:
+        print(f"{len(misses)} of {len(rows)} figures miss their target", file=sys.stderr)
+    return 1 if args.strict and misses else 0
 
 
 if __name__ == "__main__":

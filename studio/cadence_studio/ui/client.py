@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from pydantic import BaseModel, ValidationError
 
 from .. import protocol as p
+from ..spawn import worker_argv, worker_env
 
 if TYPE_CHECKING:
     from ..store.recorder import Recorder
@@ -53,14 +54,101 @@ class Client(Protocol):
     async def close(self, *, grace: float = 0.0) -> None: ...
 
 
-class WorkerClient:
-    """Runs ``python -m cadence_studio.worker TARGET`` and talks to it over pipes."""
+class WorkerProcess(Protocol):
+    """What the client uses of a worker process (an asyncio one, or one started before the loop)."""
 
-    def __init__(self, target: str, *, cwd: Path | None = None, python: str = sys.executable) -> None:
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    @property
+    def stdin(self) -> asyncio.StreamWriter | None: ...
+
+    @property
+    def stdout(self) -> asyncio.StreamReader | None: ...
+
+    @property
+    def stderr(self) -> asyncio.StreamReader | None: ...
+
+    async def wait(self) -> int: ...
+
+    def kill(self) -> None: ...
+
+
+READ_LIMIT = 64 * 1024 * 1024  # one protocol line (a 10,000-note catalog) must fit
+
+
+class AdoptedProcess:
+    """A worker started before the event loop ran (:func:`cadence_studio.spawn.start_worker`), its
+    pipes connected to the loop: it reads and writes as an ``asyncio.subprocess.Process`` does."""
+
+    def __init__(
+        self,
+        popen: subprocess.Popen[bytes],
+        stdin: asyncio.StreamWriter,
+        stdout: asyncio.StreamReader,
+        stderr: asyncio.StreamReader,
+    ) -> None:
+        self._popen = popen
+        self.pid = popen.pid
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+
+    @classmethod
+    async def adopt(cls, popen: subprocess.Popen[bytes]) -> AdoptedProcess:
+        assert popen.stdin is not None
+        assert popen.stdout is not None
+        assert popen.stderr is not None
+        loop = asyncio.get_running_loop()
+
+        async def reader(pipe: object) -> asyncio.StreamReader:
+            stream = asyncio.StreamReader(limit=READ_LIMIT)
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), pipe)
+            return stream
+
+        stdout = await reader(popen.stdout)
+        stderr = await reader(popen.stderr)
+        transport, protocol = await loop.connect_write_pipe(
+            lambda: asyncio.StreamReaderProtocol(asyncio.StreamReader()), popen.stdin
+        )
+        stdin = asyncio.StreamWriter(transport, protocol, None, loop)
+        return cls(popen, stdin, stdout, stderr)
+
+    @property
+    def returncode(self) -> int | None:
+        return self._popen.poll()
+
+    async def wait(self) -> int:
+        if (code := self._popen.poll()) is not None:
+            return code
+        return await asyncio.to_thread(self._popen.wait)
+
+    def kill(self) -> None:
+        self._popen.kill()
+
+
+class WorkerClient:
+    """Runs ``python -m cadence_studio.worker TARGET`` and talks to it over pipes.
+
+    ``early`` is a worker the entry point started before the UI was imported: the first start adopts it.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        cwd: Path | None = None,
+        python: str = sys.executable,
+        early: subprocess.Popen[bytes] | None = None,
+    ) -> None:
         self.target = target
         self.cwd = (cwd or Path.cwd()).resolve()
         self.python = python
-        self.process: asyncio.subprocess.Process | None = None
+        self.process: WorkerProcess | None = None
+        self._early = early
         self._queue: asyncio.Queue[p.Message] = asyncio.Queue()
         self._readers: list[asyncio.Task[None]] = []
         self._generation = 0
@@ -69,29 +157,26 @@ class WorkerClient:
 
     async def start(self) -> None:
         self._generation += 1
-        # The worker dies with this process; it learns our pid here in case we die before it starts.
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", p.PARENT_ENV: str(os.getpid())}
-        self.process = await asyncio.create_subprocess_exec(
-            self.python,
-            "-m",
-            p.WORKER_MODULE,
-            self.target,
-            "--cwd",
-            str(self.cwd),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=self.cwd,
-            env=env,
-            limit=64 * 1024 * 1024,
-        )
+        early, self._early = self._early, None
+        if early is not None:
+            self.process = await AdoptedProcess.adopt(early)
+        else:
+            self.process = await asyncio.create_subprocess_exec(
+                *worker_argv(self.target, self.cwd, self.python),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                cwd=self.cwd,
+                env=worker_env(),
+                limit=READ_LIMIT,
+            )
         generation = self._generation
         self._readers = [
             asyncio.create_task(self._read_protocol(self.process, generation)),
             asyncio.create_task(self._read_stderr(self.process, generation)),
         ]
 
-    async def _read_protocol(self, process: asyncio.subprocess.Process, generation: int) -> None:
+    async def _read_protocol(self, process: WorkerProcess, generation: int) -> None:
         assert process.stdout is not None
         async for line in process.stdout:
             if generation != self._generation:
@@ -113,7 +198,7 @@ class WorkerClient:
 
     _stderr_tail = ""
 
-    async def _read_stderr(self, process: asyncio.subprocess.Process, generation: int) -> None:
+    async def _read_stderr(self, process: WorkerProcess, generation: int) -> None:
         assert process.stderr is not None
         async for line in process.stderr:
             text = line.decode("utf-8", "replace")

@@ -15,7 +15,8 @@ and ``Drawing.order`` for clicks, scrolling and keyboard navigation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +44,7 @@ from .layout_elements import (
     truncate,
 )
 
-__all__ = ["MAX_LABEL_CELLS", "Box", "Drawing", "format_duration", "layout", "note_badges"]
+__all__ = ["MAX_LABEL_CELLS", "Box", "Drawing", "Lines", "format_duration", "layout", "note_badges"]
 
 _BADGE, _DETAIL = "cyan", LINE
 
@@ -61,11 +62,77 @@ class _Scene:
     spent: bool = False  # a newer drawing took the canvas over
 
 
+_layouts = itertools.count()
+
+
+class Lines(Sequence[Text]):
+    """A drawing's rows as styled text, each built from the canvas when first asked for.
+
+    A 10,000-note cadence has some 40,000 rows and a screen shows about 40: building them all took
+    most of the first screen's time. Rows are built once and kept; a restyled drawing shares the rows
+    that did not change. :meth:`same_row` tells whether two drawings' row is the same without building
+    it (the canvas is shared and painted over, so only versions can say what a row was).
+    """
+
+    __slots__ = ("_built", "_canvas", "_layout", "_left", "_right", "_versions")
+
+    def __init__(self, canvas: Canvas, left: int, right: int) -> None:
+        self._canvas, self._left, self._right = canvas, left, right
+        self._layout = next(_layouts)
+        self._versions: dict[int, int] = {}  # row -> times it was painted again (absent: never)
+        self._built: dict[int, Text] = {}
+
+    def repainted(self, rows: Iterable[int]) -> Lines:
+        """These lines after ``rows`` were painted again on the (shared) canvas."""
+        rows = set(rows)
+        other = Lines.__new__(Lines)
+        other._canvas, other._left, other._right, other._layout = (
+            self._canvas,
+            self._left,
+            self._right,
+            self._layout,
+        )
+        other._versions = dict(self._versions)
+        for row in rows:
+            other._versions[row] = other._versions.get(row, 0) + 1
+        other._built = {row: text for row, text in self._built.items() if row not in rows}
+        return other
+
+    def same_row(self, other: Lines, row: int) -> bool:
+        """Whether ``row`` is the same here as in ``other`` (nothing painted over it in between)."""
+        return other._layout == self._layout and other._versions.get(row) == self._versions.get(row)
+
+    def __len__(self) -> int:
+        return len(self._canvas.chars)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        text = self._built.get(index)
+        if text is None:
+            text = self._built[index] = self._canvas.line(index, self._left, self._right)
+        return text
+
+    def __iter__(self) -> Iterator[Text]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:  # as a list of the rows compares
+        if isinstance(other, Lines | list):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass(frozen=True, slots=True)
 class Drawing:
     """A laid-out cadence: styled lines of one cell width, each node's box, and reading order."""
 
-    lines: list[Text]
+    lines: Lines
     width: int
     height: int
     boxes: dict[str, Box]
@@ -196,7 +263,7 @@ def layout(
     }
     order = sorted(boxes, key=lambda node_id: (boxes[node_id].y, boxes[node_id].x))
     scene = _Scene(tree, width, ctx, canvas, left, spare - left)
-    return Drawing(canvas.lines(left, spare - left), root.width + spare, root.height, boxes, order, scene)
+    return Drawing(Lines(canvas, left, spare - left), root.width + spare, root.height, boxes, order, scene)
 
 
 def _restyle(previous: Drawing, tree: Mapping[str, Any], ctx: Context, width: int | None) -> Drawing | None:
@@ -224,11 +291,9 @@ def _restyle(previous: Drawing, tree: Mapping[str, Any], ctx: Context, width: in
             nodes[id(node)] = node
     lines = previous.lines
     if nodes:
-        lines = list(lines)
         rows: set[int] = set()
         for node in sorted(nodes.values(), key=lambda node: node.number):  # outer nodes first
             rows.update(node.repaint(scene.canvas))
-        for row in rows:
-            lines[row] = scene.canvas.line(row, scene.left, scene.right)
+        lines = lines.repainted(rows)
     fresh = _Scene(tree, width, ctx, scene.canvas, scene.left, scene.right)
     return Drawing(lines, previous.width, previous.height, previous.boxes, previous.order, fresh)

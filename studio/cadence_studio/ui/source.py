@@ -11,9 +11,10 @@ from __future__ import annotations
 import ast
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.syntax import Syntax
+if TYPE_CHECKING:  # rich.syntax (and pygments) load when a note's source is first shown
+    from rich.syntax import Syntax
 
 __all__ = ["NoteSource", "SourceError", "note_source", "syntax"]
 
@@ -74,6 +75,8 @@ def _end(text: str, line: int) -> int:
 
 def syntax(source: NoteSource, *, theme: str = "monokai", wrap: bool = False) -> Syntax:
     """The note highlighted: line numbers, its first line marked (``wrap``: long lines wrap, not cut)."""
+    from rich.syntax import Syntax
+
     return Syntax(
         source.text,
         "python",

@@ -121,11 +121,11 @@ class MeasureGraph(ScrollView, can_focus=True):
         if old.lines is new.lines:
             return
         old_lines, new_lines = old.lines, new.lines
-        for index in [index for index in self._strips if old_lines[index] is not new_lines[index]]:
+        for index in [index for index in self._strips if not new_lines.same_row(old_lines, index)]:
             del self._strips[index]  # rendered lazily, only the lines that are shown
         top, width = self.scroll_offset.y, self.size.width
         shown = range(top, min(top + self.size.height, len(new_lines)))
-        changed = [Region(0, y - top, width, 1) for y in shown if old_lines[y] is not new_lines[y]]
+        changed = [Region(0, y - top, width, 1) for y in shown if not new_lines.same_row(old_lines, y)]
         if changed:
             self.refresh(*changed)
 

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.widgets import Static
 
@@ -111,5 +110,7 @@ class NoteDetails(Static):
                 )
                 trace = state.error.get("traceback")
                 if trace:
+                    from rich.syntax import Syntax  # loaded when a traceback is shown
+
                     parts.append(Syntax(trace, "pytb", theme="ansi_dark", word_wrap=True))
         return Group(*parts)

@@ -1,0 +1,211 @@
+"""A terminal for the studio bench: the real program in a pseudo-terminal, its output on a pyte screen.
+
+The bench is the terminal: it answers the one query Textual waits on (synchronized output, mode
+2026, which every modern terminal supports), so each frame the app paints arrives between "begin" and
+"end" markers. A frame is counted, and the screen's text is looked at, when its "end" marker is read;
+the time of a frame is the moment the bytes that end it were read from the pty (before pyte parses
+them, so pyte's own cost is not counted against the app).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import pty
+import re
+import select
+import signal
+import struct
+import termios
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pyte
+
+__all__ = ["Frame", "Terminal", "children", "io_wchar", "rss_mb"]
+
+SYNC_QUERY = b"\x1b[?2026$p"
+SYNC_REPLY = b"\x1b[?2026;2$y"  # supported, currently reset
+SYNC_END = b"\x1b[?2026l"
+
+
+def rss_mb(pid: int) -> float | None:
+    """``VmRSS`` of a process, in MB (None when it is gone or there is no /proc)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (from /proc)."""
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(part) for part in text.split()]
+
+
+def io_wchar(pid: int) -> int | None:
+    """Bytes a process has written so far (``/proc/PID/io``), None when it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/io").read_text()
+    except OSError:
+        return None
+    match = re.search(r"^wchar:\s*(\d+)", text, re.MULTILINE)
+    return int(match.group(1)) if match else None
+
+
+class Frame:
+    """One painted frame: when its last byte was read, and the screen's text then."""
+
+    __slots__ = ("lines", "time")
+
+    def __init__(self, moment: float, lines: list[str]) -> None:
+        self.time = moment
+        self.lines = lines
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+Check = Callable[[Frame], bool]
+
+
+class Terminal:
+    """``argv`` started in a pty of ``columns`` × ``rows``; ``launched`` is the moment before the fork."""
+
+    def __init__(self, argv: Sequence[str], *, cwd: Path, columns: int = 160, rows: int = 48) -> None:
+        self.screen = pyte.Screen(columns, rows)
+        self.stream = pyte.ByteStream(self.screen)
+        self.frames = 0
+        self.synced = False
+        self.last: Frame = Frame(0.0, [])
+        #: called with each frame (for counting distinct states); set by the caller
+        self.on_frame: Callable[[Frame], None] | None = None
+        #: called on every read with its time (for polling /proc while the app runs)
+        self.on_read: Callable[[float], None] | None = None
+        env = {
+            **os.environ,
+            "TERM": "xterm-256color",
+            "COLORTERM": "truecolor",
+            "COLUMNS": str(columns),
+            "LINES": str(rows),
+        }
+        env.pop("TEXTUAL", None)
+        self.launched = time.perf_counter()
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: the program, as a user starts it
+            try:
+                os.chdir(cwd)
+                os.execve(argv[0], list(argv), env)
+            finally:
+                os._exit(127)
+        self.pid = pid
+        self.fd = fd
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        self._tail = b""
+
+    # ------------------------------------------------------------------ reading
+
+    def _read(self, timeout: float) -> bool:
+        """Read what is there (waiting at most ``timeout``); False when the program has gone."""
+        ready, _, _ = select.select([self.fd], [], [], max(timeout, 0.0))
+        if not ready:
+            return True
+        try:
+            data = os.read(self.fd, 1 << 20)
+        except OSError:
+            return False
+        if not data:
+            return False
+        moment = time.perf_counter()
+        if SYNC_QUERY in self._tail + data:
+            os.write(self.fd, SYNC_REPLY)
+        joined = self._tail + data
+        self._tail = joined[-16:]
+        if self.on_read is not None:
+            self.on_read(moment)
+        if SYNC_END in joined:
+            self.synced = True
+        # feed up to each frame end, and look at the screen there
+        start = 0
+        while True:
+            end = data.find(SYNC_END, start)
+            if end < 0:
+                break
+            self.stream.feed(data[start : end + len(SYNC_END)])
+            start = end + len(SYNC_END)
+            self._frame(moment)
+        if start < len(data):
+            self.stream.feed(data[start:])
+            if not self.synced:  # a terminal without frames: each read is one
+                self._frame(moment)
+        return True
+
+    def _frame(self, moment: float) -> None:
+        self.frames += 1
+        self.last = Frame(moment, list(self.screen.display))
+        if self.on_frame is not None:
+            self.on_frame(self.last)
+
+    def wait(self, check: Check, timeout: float, *, tick: Callable[[], None] | None = None) -> Frame | None:
+        """The first frame from now on (or the current one) for which ``check`` holds; ``tick`` is
+        called every 2 ms meanwhile (to poll /proc)."""
+        if self.last.lines and check(self.last):
+            return self.last
+        deadline = time.perf_counter() + timeout
+        seen = self.frames
+        step = 0.002 if tick is not None else 0.05
+        while True:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return None
+            if tick is not None:
+                tick()
+            if not self._read(min(remaining, step)):
+                return None
+            if self.frames != seen:
+                seen = self.frames
+                if check(self.last):
+                    return self.last
+
+    def drain(self, seconds: float) -> None:
+        deadline = time.perf_counter() + seconds
+        while (remaining := deadline - time.perf_counter()) > 0:
+            if not self._read(min(remaining, 0.05)):
+                return
+
+    # ------------------------------------------------------------------ input
+
+    def press(self, key: str) -> float:
+        """Type ``key``; the moment it was written."""
+        os.write(self.fd, key.encode())
+        return time.perf_counter()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self.fd, b"\x11")  # ctrl+q
+        deadline = time.perf_counter() + 3
+        while time.perf_counter() < deadline:
+            done, _ = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                break
+            if not self._read(0.05):
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(self.pid, 0)
+                break
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)

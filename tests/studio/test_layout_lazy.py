@@ -1,0 +1,57 @@
+"""A big cadence's first screen: its drawing's rows are built when the graph shows them, not all at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from cadence import Cadence, Score
+from cadence_studio.ui.layout import layout
+from cadence_studio.ui.layout_elements import Canvas
+
+
+@dataclass
+class Tally(Score):
+    count: int = 0
+
+
+async def bump(score: Tally) -> None:
+    score.count += 1
+
+
+def long_cadence(notes: int) -> Cadence[Tally]:
+    cadence = Cadence("flat", Tally())
+    for i in range(notes):
+        cadence.then(f"n{i:05d}", bump)
+    return cadence
+
+
+def test_laying_out_builds_no_row_until_one_is_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """2,000 notes are some 8,000 rows; laying them out builds none, showing one builds that one."""
+    built: list[int] = []
+    line = Canvas.line
+
+    def counted(self: Canvas, row: int, left: int, right: int) -> object:
+        built.append(row)
+        return line(self, row, left, right)
+
+    monkeypatch.setattr(Canvas, "line", counted)
+    drawing = layout(long_cadence(2000).describe(), width=120)
+    assert len(drawing.lines) > 8000
+    assert built == [], f"{len(built)} rows built by the layout alone"
+    box = drawing.boxes["flat/n01500"]
+    assert "n01500" in drawing.lines[box.y + 1].plain
+    assert built == [box.y + 1]
+    drawing.lines[box.y + 1]  # a row is built once
+    assert built == [box.y + 1]
+
+
+def test_a_restyled_drawing_rebuilds_only_the_rows_painted_again() -> None:
+    tree = long_cadence(50).describe()
+    before = layout(tree, width=120, selected="flat/n00010")
+    after = layout(tree, width=120, selected="flat/n00011", previous=before)
+    changed = {y for y in range(len(after.lines)) if not after.lines.same_row(before.lines, y)}
+    old, new = after.boxes["flat/n00010"], after.boxes["flat/n00011"]
+    assert changed == set(range(old.y, old.y + old.height)) | set(range(new.y, new.y + new.height))
+    assert after.lines == layout(tree, width=120, selected="flat/n00011").lines
