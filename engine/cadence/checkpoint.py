@@ -285,44 +285,52 @@ class SQLiteCheckpointStore:
         return _Transaction(self.connection())
 
     def write(self, batch: CheckpointWrite) -> None:
-        run_id = batch.run_id
         with self._transaction() as db:
-            for node_id in batch.drop:
-                db.execute(
-                    "DELETE FROM cadence_fields WHERE run_id = ? AND (scope = ? OR substr(scope, 1, ?) = ?)",
-                    (run_id, node_id, len(node_id) + 1, node_id + "/"),
-                )
-                db.execute(
-                    "DELETE FROM cadence_done WHERE run_id = ? AND substr(node_id, 1, ?) = ?",
-                    (run_id, len(node_id) + 1, node_id + "/"),
-                )
-            if batch.cadence is not None:
-                db.execute(
-                    "INSERT INTO cadence_runs VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET "
-                    "cadence = excluded.cadence, status = excluded.status, meta = excluded.meta, "
-                    "updated = excluded.updated",
-                    (run_id, batch.cadence, batch.status or "running", batch.meta or "{}", time.time()),
-                )
-            elif batch.status is not None:
-                db.execute(
-                    "UPDATE cadence_runs SET status = ?, updated = ? WHERE run_id = ?",
-                    (batch.status, time.time(), run_id),
-                )
-            rows = [
-                (run_id, scope, name, text)
-                for scope, values in batch.fields.items()
-                for name, text in values.items()
-            ]
-            if rows:
-                db.executemany(
-                    "INSERT INTO cadence_fields VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (run_id, scope, name) DO UPDATE SET value = excluded.value",
-                    rows,
-                )
-            if batch.done:
-                db.executemany(
-                    "INSERT OR IGNORE INTO cadence_done VALUES (?, ?)", [(run_id, d) for d in batch.done]
-                )
+            self.write_rows(db, batch)
+
+    def write_rows(self, db: sqlite3.Connection, batch: CheckpointWrite) -> None:
+        """Apply ``batch`` with ``db``, inside the transaction :meth:`write` holds.
+
+        A subclass that keeps more per checkpoint extends this (calling it first), so that its rows
+        commit in the same transaction as the checkpoint's.
+        """
+        run_id = batch.run_id
+        for node_id in batch.drop:
+            db.execute(
+                "DELETE FROM cadence_fields WHERE run_id = ? AND (scope = ? OR substr(scope, 1, ?) = ?)",
+                (run_id, node_id, len(node_id) + 1, node_id + "/"),
+            )
+            db.execute(
+                "DELETE FROM cadence_done WHERE run_id = ? AND substr(node_id, 1, ?) = ?",
+                (run_id, len(node_id) + 1, node_id + "/"),
+            )
+        if batch.cadence is not None:
+            db.execute(
+                "INSERT INTO cadence_runs VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET "
+                "cadence = excluded.cadence, status = excluded.status, meta = excluded.meta, "
+                "updated = excluded.updated",
+                (run_id, batch.cadence, batch.status or "running", batch.meta or "{}", time.time()),
+            )
+        elif batch.status is not None:
+            db.execute(
+                "UPDATE cadence_runs SET status = ?, updated = ? WHERE run_id = ?",
+                (batch.status, time.time(), run_id),
+            )
+        rows = [
+            (run_id, scope, name, text)
+            for scope, values in batch.fields.items()
+            for name, text in values.items()
+        ]
+        if rows:
+            db.executemany(
+                "INSERT INTO cadence_fields VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (run_id, scope, name) DO UPDATE SET value = excluded.value",
+                rows,
+            )
+        if batch.done:
+            db.executemany(
+                "INSERT OR IGNORE INTO cadence_done VALUES (?, ?)", [(run_id, d) for d in batch.done]
+            )
 
     def load(self, run_id: str) -> SavedRun | None:
         db = self.connection()

@@ -101,3 +101,47 @@ def test_ids_are_stable_across_describes_and_slashes_are_escaped() -> None:
     assert OUTER.describe() == OUTER.describe()
     odd = Cadence("a/b", D()).then("x/y", compute).describe()
     assert [n["id"] for n in _walk(odd)] == ["a∕b", "a∕b/x∕y"]
+
+
+# ---------------------------------------------------------------- looked up once per callable
+
+
+def test_describe_twice_gives_equal_graphs_that_do_not_share_dicts() -> None:
+    first, second = OUTER.describe(), OUTER.describe()
+    assert first == second
+    first["children"][0]["note"]["resilience"][0]["attempts"] = 99
+    first["children"][0]["note"]["name"] = "changed"
+    third = OUTER.describe()
+    assert third == second
+    assert third["children"][0]["note"]["name"] == "fetch"
+
+
+def test_a_function_whose_code_was_swapped_is_described_anew() -> None:
+    """A hot reload that replaces a function's code keeps the object: its line must follow the code."""
+    namespace: dict[str, Any] = {}
+    exec(compile("\ndef task(s):\n    pass\n", "first.py", "exec"), namespace)
+    task = namespace["task"]
+    cadence = Cadence("swap", D()).then("t", task)
+    before = cadence.describe()["children"][0]["note"]["line"]
+    other: dict[str, Any] = {}
+    exec(compile("\n\n\n\n\n\ndef task(s):\n    s.x = 3\n", "third.py", "exec"), other)
+    task.__code__ = other["task"].__code__
+    after = cadence.describe()["children"][0]["note"]["line"]
+    assert (before, after) == (2, 7)
+
+
+def test_callables_without_weak_references_are_described_too() -> None:
+    cadence = Cadence("builtins", D()).then("p", print).then("l", len)
+    notes = [child["note"] for child in cadence.describe()["children"]]
+    assert [n["qualname"] for n in notes] == ["print", "len"]
+    assert cadence.describe() == cadence.describe()
+
+
+def test_a_thousand_notes_of_one_name_get_unique_ids_in_order() -> None:
+    cadence = Cadence("many", D())
+    for _ in range(1000):
+        cadence.then("same", compute)
+    ids = [child["id"] for child in cadence.describe()["children"]]
+    assert ids[:3] == ["many/same", "many/same#2", "many/same#3"]
+    assert ids[-1] == "many/same#1000"
+    assert len(set(ids)) == 1000

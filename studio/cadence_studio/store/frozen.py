@@ -1,8 +1,8 @@
 """What freezing a note as a test needs from a recorded run: the note, and the score before and after it.
 
 Both scores come from the run's checkpoints (``.cadence/checkpoints.sqlite3``), as the engine serialised
-them (``cadence.serialize_score``): the worker keeps the root score before each top-level measure (its
-``studio_before`` table, see ``cadence_studio.worker.durable``), so the score after a top-level note is
+them (``cadence.serialize_score``): the worker keeps the root score before each top-level measure (see
+``cadence_studio.protocol.scores_before``), so the score after a top-level note is
 the one before the next measure, or the run's last saved score after the last one. Nothing here
 imports the user's code: the rows are JSON text, the note is named by the run's graph.
 
@@ -21,12 +21,11 @@ from cadence import SQLiteCheckpointStore
 
 from .. import protocol as p
 from ..errors import HistoryError
+from ..protocol import scores_before
 from .checkpoints import checkpoint_file, checkpoint_of
 from .history import History
 
 __all__ = ["RecordedNote", "recorded_note"]
-
-_BEFORE = "SELECT fields FROM studio_before WHERE run_id = ? AND node_id = ?"  # the worker's table
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,12 +105,11 @@ def _values(fields: dict[str, str]) -> dict[str, Any]:
 def _before(path: Any, checkpoint: str, node_id: str) -> dict[str, str] | None:
     if not path.exists():
         return None
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        try:
-            row = db.execute(_BEFORE, (checkpoint, node_id)).fetchone()
-        except sqlite3.OperationalError:  # an older file, without the table
-            return None
-    return None if row is None else dict(json.loads(row[0]))
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return scores_before.score_before(db, checkpoint, node_id)
+    finally:
+        db.close()
 
 
 def _status(messages: list[p.Message], node_id: str) -> str | None:

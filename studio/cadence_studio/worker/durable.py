@@ -3,8 +3,8 @@
 Every run the studio starts is checkpointed into one SQLite file (the engine's
 :class:`~cadence.SQLiteCheckpointStore`). The engine keeps only a run's latest state, but a re-run from
 a note needs the score as it was *before* that note: so the studio's store also keeps, per run, the
-root score as it stood before each top-level measure (``studio_before``: one row per measure, the
-score's fields as the engine serialised them). The engine's ``start_at`` works on top-level measures,
+root score as it stood before each top-level measure, as the fields each checkpoint changed
+(:mod:`cadence_studio.protocol.scores_before`). The engine's ``start_at`` works on top-level measures,
 so these are all the starting points a re-run can have.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import sqlite3
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,70 +21,58 @@ from typing import Any
 from cadence import Cadence, CheckpointError, SQLiteCheckpointStore, restore_score
 from cadence.checkpoint import CheckpointWrite
 
-__all__ = ["StudioStore", "plan_rerun", "score_before", "store_for", "top_measure"]
+from ..protocol import scores_before
 
-_BEFORE = """
-CREATE TABLE IF NOT EXISTS studio_before (
-    run_id TEXT NOT NULL, node_id TEXT NOT NULL, fields TEXT NOT NULL, UNIQUE (run_id, node_id)
-);
-"""
+__all__ = ["StudioStore", "plan_rerun", "score_before", "store_for", "top_measure"]
 
 
 class StudioStore(SQLiteCheckpointStore):
     """The engine's SQLite store, plus the root score before each top-level measure of the runs it was
-    told about (:meth:`follow`)."""
+    told about (:meth:`follow`): per checkpoint, the root fields it changed and the measure that comes
+    next (:mod:`cadence_studio.protocol.scores_before`), in the checkpoint's own transaction."""
 
     def __init__(self, path: str | Path) -> None:
         super().__init__(path)
-        self.connection().executescript(_BEFORE)
+        self.connection().executescript(scores_before.SCHEMA)
         self._lock = threading.Lock()
-        # run id -> (root scope, top-level ids in order, the root's fields as saved so far)
-        self._followed: dict[str, tuple[str, list[str], dict[str, str]]] = {}
+        # run id -> (root scope, each top-level id -> the one after it)
+        self._followed: dict[str, tuple[str, dict[str, str | None]]] = {}
+        self._resuming: set[str] = set()  # runs whose next write is a resume's first
 
     def follow(self, run_id: str, cadence: Cadence[Any], *, resume: bool = False) -> None:
         """Keep the score before each top-level measure of ``run_id`` (a run of ``cadence``)."""
         graph = cadence.describe()
-        root = graph["id"]
         tops = [child["id"] for child in graph.get("children", [])]
-        fields: dict[str, str] = {}
-        if resume:
-            saved = self.load(run_id)
-            if saved is not None:
-                fields = dict(saved.fields.get(root, {}))
+        following: dict[str, str | None] = dict(zip(tops, [*tops[1:], None], strict=True))
         with self._lock:
-            self._followed[run_id] = (root, tops, fields)
+            self._followed[run_id] = (graph["id"], following)
+            if resume:  # its first write goes on from where it stopped: the before rows are there
+                self._resuming.add(run_id)
 
-    def write(self, batch: CheckpointWrite) -> None:
-        super().write(batch)
+    def write_rows(self, db: sqlite3.Connection, batch: CheckpointWrite) -> None:
+        super().write_rows(db, batch)
         with self._lock:
             followed = self._followed.get(batch.run_id)
             if followed is None:
                 return
-            root, tops, fields = followed
-            fields.update(batch.fields.get(root, {}))
-            done = set(batch.done)
-            if batch.cadence is not None:  # the first write: the score before the first measure it runs
-                nexts = [next((t for t in tops if t not in done), None)]
+            root, following = followed
+            if batch.cadence is not None and batch.run_id in self._resuming:
+                self._resuming.discard(batch.run_id)
+                nexts = []
+            elif batch.cadence is not None:  # the first write: the score before the first measure it runs
+                first = next((t for t in following if t not in batch.done), None)
+                nexts = [first] if first is not None else []
             else:  # after each top-level measure: the score before the next one
-                nexts = [tops[i + 1] if i + 1 < len(tops) else None for i, t in enumerate(tops) if t in done]
-            rows = [(batch.run_id, node, json.dumps(fields)) for node in nexts if node is not None]
+                nexts = [n for d in batch.done if d in following and (n := following[d]) is not None]
             if batch.status is not None and batch.status != "running":
                 self._followed.pop(batch.run_id, None)
-        if rows:
-            self.connection().executemany(
-                "INSERT INTO studio_before VALUES (?, ?, ?) "
-                "ON CONFLICT (run_id, node_id) DO UPDATE SET fields = excluded.fields",
-                rows,
-            )
+        if root in batch.drop:  # a new run under an id the store knew: nothing of the old one stays
+            db.execute("DELETE FROM studio_steps WHERE run_id = ?", (batch.run_id,))
+        scores_before.append_rows(db, batch.run_id, batch.fields.get(root, {}), nexts)
 
     def before(self, run_id: str, node_id: str) -> dict[str, str] | None:
         """The root score's saved fields just before top-level measure ``node_id`` of ``run_id``."""
-        row = (
-            self.connection()
-            .execute("SELECT fields FROM studio_before WHERE run_id = ? AND node_id = ?", (run_id, node_id))
-            .fetchone()
-        )
-        return None if row is None else dict(json.loads(row[0]))
+        return scores_before.score_before(self.connection(), run_id, node_id)
 
 
 _stores: dict[str, StudioStore] = {}
