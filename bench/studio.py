@@ -17,7 +17,8 @@ frame that shows the result has been read (see ``bench/_pty.py``):
 3. ``r`` on 10,000 notes: distinct screen states per second until the status line reads ``done``, the
    longest time without a new state, and the time from the worker's end (its last write to the pipe,
    from ``/proc/PID/io``) to ``done`` on screen; the RSS of the studio and of its worker (its child
-   process) after the run; then a second ``r``, ``x`` one second into it → ``stopped`` on screen.
+   process) after the run, and after each of two more runs (flat: at most 10 MB more after the third
+   than after the first); then one more ``r``, ``x`` one second into it → ``stopped`` on screen.
 
 ``bench/studio_inprocess.py`` is the earlier, in-process bench: it splits a start-up and a step into
 their parts (worker ready, catalog decoded, screen state applied, paint) from inside the app, which
@@ -69,6 +70,8 @@ for _i in range({n}):
 '''
 
 STATUS_ROW = 1
+REPEATS = 2  # runs after the first, to see the memory stay flat
+FLAT_MB = 10.0  # "flat across repeated runs": at most this much more after the last than after the first
 GRAPH_COLUMNS = 96  # the graph's pane at 160 columns (the inspector is to its right)
 
 
@@ -241,6 +244,7 @@ class LongRun:
     done_after_worker: float | None
     studio_mb: float | None
     worker_mb: float | None
+    again: list[tuple[float | None, float | None]]  # (studio, worker) RSS after each repeated run
     stop: float | None
 
 
@@ -284,6 +288,17 @@ def measure_run(target: str, cwd: Path) -> LongRun:
         term.drain(1.0)  # what a user sees once it is over: the RSS it settles at
         studio_mb, worker_mb = rss_mb(term.pid), rss_mb(worker)
 
+        # memory across repeated runs: two more runs to their end, the RSS settled after each
+        again: list[tuple[float | None, float | None]] = []
+        for _ in range(REPEATS):
+            term.press("r")
+            if term.wait(lambda f: ": done" not in status(f), 10.0) is None:
+                raise BenchError(f"r did not start another run:\n{term.last.text}")
+            if term.wait(lambda f: ": done" in status(f), 120.0) is None:
+                raise BenchError(f"a repeated run did not end within 120 s:\n{term.last.text}")
+            term.drain(1.0)
+            again.append((rss_mb(term.pid), rss_mb(worker)))
+
         # stop: a second run, x one second into it
         term.press("r")
         term.drain(1.0)
@@ -297,6 +312,7 @@ def measure_run(target: str, cwd: Path) -> LongRun:
             done_after_worker=(done.time - worker_end) if worker_end is not None else None,
             studio_mb=studio_mb,
             worker_mb=worker_mb,
+            again=again,
             stop=(stopped.time - pressed_x) if stopped is not None else None,
         )
     finally:
@@ -428,6 +444,22 @@ def main(argv: list[str] | None = None) -> int:
             )
             rows.append(Row("studio RSS after the 10,000-note run", run.studio_mb, "MB", 200.0))
             rows.append(Row("worker RSS after the 10,000-note run", run.worker_mb, "MB", 60.0))
+            for which, first, later in (
+                ("studio", run.studio_mb, [a for a, _ in run.again]),
+                ("worker", run.worker_mb, [b for _, b in run.again]),
+            ):
+                known = [mb for mb in later if mb is not None]
+                grown = None if first is None or len(known) < len(later) or not known else known[-1] - first
+                figures = ", ".join("—" if mb is None else f"{mb:.0f}" for mb in [first, *later])
+                rows.append(
+                    Row(
+                        f"{which} RSS growth over {1 + len(later)} runs of 10,000",
+                        grown,
+                        "MB",
+                        FLAT_MB,
+                        detail=f"after each run: {figures} MB",
+                    )
+                )
     print(table(rows))
     misses = [row for row in rows if row.verdict == "FAIL"]
     if misses:
