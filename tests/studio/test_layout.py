@@ -479,3 +479,15 @@ def test_restyling_lays_out_again_when_the_shape_changes() -> None:
         assert layout(tree, previous=previous, **change).lines == layout(tree, **change).lines  # type: ignore[arg-type]
     other = payment().describe()
     assert layout(other, previous=layout(tree)).lines == layout(other).lines
+
+
+def test_the_canvas_keeps_one_object_per_distinct_character() -> None:
+    """A 10,000-note graph has some 240,000 border cells: each must not be a str object of its own."""
+    from cadence_studio.ui.layout_elements import Canvas
+
+    canvas = Canvas(20, 3)
+    canvas.put(0, 0, "╭" + "─" * 8 + "╮", "")
+    canvas.put(0, 2, "".join(["─"] * 8), "")
+    cells = [c for row in canvas.chars for c in row if c == "─"]
+    assert len(cells) == 16
+    assert len({id(c) for c in cells}) == 1
