@@ -98,5 +98,8 @@ class EventSender:
         self.send(p.EventMessage(run=self.number, event=event, clock=round(self.clock.now(), 6)))
 
     def close(self) -> None:
+        """The run is over: stop watching the loop, and let go of its notes (10,000 notes: some 3 MB)."""
         if self.watch is not None:
             self.watch.stop()
+        self._notes = {}
+        self._times = {}
