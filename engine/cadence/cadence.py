@@ -79,6 +79,7 @@ class Cadence(Generic[S]):
         self.name = name
         self._score = score
         self._measures: list[Measure] = []
+        self._segs: set[str] = set()  # the measures' id segments, to keep them unique as they are added
         self._hooks: list[Any] = []
         self._reporters: list[Callable[..., Any]] = []
         self._error_handler: tuple[Callable[..., Any], bool] | None = None
@@ -188,12 +189,13 @@ class Cadence(Generic[S]):
     def _add(self, measure: Measure) -> None:
         # A name used twice gets the id segment ``name#2``, ``name#3`` (as inside a group), so
         # that node ids stay unique: a checkpoint of one never marks the other done.
-        used = {m.seg for m in self._measures}
+        used = self._segs
         if measure.seg in used:
             n = 2
             while f"{measure.seg}#{n}" in used:
                 n += 1
             measure.seg = f"{measure.seg}#{n}"
+        used.add(measure.seg)
         self._measures.append(measure)
 
     def _check_name(self, name: str) -> str:
