@@ -9,16 +9,29 @@ shows about 40). Rows are made when first written or read.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from itertools import accumulate
-from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, get_character_cell_size
 from rich.text import Span, Text
 
-if TYPE_CHECKING:
-    from .layout_elements import Box
+__all__ = ["Box", "Canvas", "style_with"]
 
-__all__ = ["Canvas", "style_with"]
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """Where a node is drawn (its box, header line, frame title or lane label), with its full label."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    label: str
+    kind: str
+
+    def contains(self, x: int, y: int) -> bool:
+        """Whether cell ``(x, y)`` of the drawing is in this box."""
+        return self.x <= x < self.x + self.width and self.y <= y < self.y + self.height
 
 
 def style_with(style: str, extra: str) -> str:

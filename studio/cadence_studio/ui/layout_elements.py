@@ -18,7 +18,7 @@ from rich.cells import cell_len, get_character_cell_size
 
 from cadence.diagram import format_duration, run_marks  # one style in every view
 
-from .canvas import Canvas, style_with
+from .canvas import Box, Canvas, style_with
 from .glyphs import STALL_GLYPH, STATUS_GLYPHS
 
 __all__ = [
@@ -81,22 +81,6 @@ _JUNCTIONS = {
 
 Runs: TypeAlias = list[tuple[str, str]]
 """A label as (text, style) pieces."""
-
-
-@dataclass(frozen=True, slots=True)
-class Box:
-    """Where a node is drawn (its box, header line, frame title or lane label), with its full label."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-    label: str
-    kind: str
-
-    def contains(self, x: int, y: int) -> bool:
-        """Whether cell ``(x, y)`` of the drawing is in this box."""
-        return self.x <= x < self.x + self.width and self.y <= y < self.y + self.height
 
 
 def clean(name: object) -> str:

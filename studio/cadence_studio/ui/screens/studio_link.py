@@ -16,6 +16,7 @@ from textual.timer import Timer
 from textual.widgets import TabbedContent
 
 from ... import protocol as p
+from ...memory import release_collection
 from ...protocol.session import RunRecord, Session
 from ...store.history import STOPPED_BY_RELOAD, History
 from ...store.recorder import Recorder
@@ -32,6 +33,9 @@ DRAW_WAIT_FACTOR = 3.0  # after a redraw that took t, the next waits 3t (the scr
 MAX_DRAW_WAIT = 1.0
 PACE_ABOVE = 0.02  # seconds: redraws cheaper than this follow every batch at once
 STATUS_EVERY = 0.1  # seconds: between paced redraws, the status line (cheap) still follows the run
+#: seconds: what start-up puts off (garbage collection, see cadence_studio.memory; the protocol's
+#: models) happens once the first catalog has been drawn, or after this long if none comes
+SETTLE_AFTER = 5.0
 _ANSWERS = (p.Paused, p.RunEnded, p.WorkerExited, p.LoadFailed)
 
 
@@ -77,6 +81,7 @@ class StudioLink(StudioView):
         self.query_one("#timeline", Gantt).border_title = "Timeline"
         self.query_one("#graph", MeasureGraph).border_title = "Graph"
         self._status("starting the worker…")
+        self.set_timer(SETTLE_AFTER, _settle)
         await self.client.start()
         self.pump()
         if self.watch_dir is not None:
@@ -161,6 +166,8 @@ class StudioLink(StudioView):
         started = time.perf_counter()
         self._redraw(changed)
         cost = self._draw_cost = time.perf_counter() - started
+        if "catalog" in changed:  # the first graph (or the load error) is drawn: painted next
+            self.call_after_refresh(_settle)
         # Cheap draws (small cadences) are never held back; costly ones space themselves out.
         wait = DRAW_WAIT_FACTOR * cost if cost > PACE_ABOVE else 0.0
         self._next_draw = time.perf_counter() + min(MAX_DRAW_WAIT, wait)
@@ -293,6 +300,13 @@ class StudioLink(StudioView):
             self.notify(message.error or "nothing to load", severity="warning")
             return
         self.query_one("#score-tree", ScoreTree).add_more(message.path, message.offset, message.tree)
+
+
+def _settle() -> None:
+    """What start-up put off, once the first graph is on screen: garbage collection, and the
+    protocol's models a run needs (built now, not at the first step)."""
+    release_collection()
+    p.prepare()
 
 
 def _shown_target(target: str) -> str:
