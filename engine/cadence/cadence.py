@@ -79,7 +79,7 @@ class Cadence(Generic[S]):
         self.name = name
         self._score = score
         self._measures: list[Measure] = []
-        self._segs: set[str] = set()  # the measures' id segments, to keep them unique as they are added
+        self._segs: set[str] = set()  # the measures' id segments, kept unique by _add
         self._hooks: list[Any] = []
         self._reporters: list[Callable[..., Any]] = []
         self._error_handler: tuple[Callable[..., Any], bool] | None = None
