@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
@@ -132,3 +133,27 @@ async def test_collection_resumes_even_when_no_catalog_comes(
         assert gc.isenabled()
         assert isinstance(app.screen, StudioScreen)
         assert app.screen.query_one(MeasureGraph).drawing is None  # no catalog came
+
+
+async def test_the_files_are_watched_from_when_the_first_graph_is_shown(tmp_path: Path) -> None:
+    """The watcher (it imports watchfiles) starts after the first graph, and a save still reloads."""
+    app = make_app("tests", cwd=tmp_path, client=ScriptedClient(), watch=True, history=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, StudioScreen)
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if any(w.group == "watch" for w in app.workers):
+                break
+        assert screen.query_one(MeasureGraph).drawing is not None
+        assert [w.group for w in app.workers if w.group == "watch"] == ["watch"]
+        client = screen.client
+        assert isinstance(client, ScriptedClient)
+        starts = client.starts
+        await pilot.pause(0.3)  # awatch sets itself up
+        (tmp_path / "flow.py").write_text("x = 1\n")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if client.starts > starts:
+                break
+        assert client.starts > starts  # the save started a new worker

@@ -71,6 +71,7 @@ class StudioLink(StudioView):
         self._timeline_run: RunRecord | None = None  # the run the timeline shows
         self._reloading: str | None = None  # why the worker is being replaced, until it has loaded
         self._steps_queued = 0  # n pressed while a step was still running: sent at each pause
+        self._watching = False  # the user's files are watched (from when the first graph is shown)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -81,11 +82,9 @@ class StudioLink(StudioView):
         self.query_one("#timeline", Gantt).border_title = "Timeline"
         self.query_one("#graph", MeasureGraph).border_title = "Graph"
         self._status("starting the worker…")
-        self.set_timer(SETTLE_AFTER, _settle)
+        self.set_timer(SETTLE_AFTER, self._started)
         await self.client.start()
         self.pump()
-        if self.watch_dir is not None:
-            self.watch_files()
 
     @work(exclusive=True, group="pump")
     async def pump(self) -> None:
@@ -139,6 +138,15 @@ class StudioLink(StudioView):
             self._status_at = now
             self._update_status()
 
+    def _started(self) -> None:
+        """What start-up put off, once the first graph is on screen: garbage collection, the protocol's
+        models a run needs (built now, not at the first step) and the watcher of the user's files."""
+        release_collection()
+        p.prepare()
+        if self.watch_dir is not None and not self._watching:
+            self._watching = True
+            self.watch_files()
+
     def _draw_answered(self) -> None:
         """The rest of an answer's redraw, once its status line is on screen (if nothing drew it since)."""
         if self._dirty and self._draw_timer is None:
@@ -167,7 +175,7 @@ class StudioLink(StudioView):
         self._redraw(changed)
         cost = self._draw_cost = time.perf_counter() - started
         if "catalog" in changed:  # the first graph (or the load error) is drawn: painted next
-            self.call_after_refresh(_settle)
+            self.call_after_refresh(self._started)
         # Cheap draws (small cadences) are never held back; costly ones space themselves out.
         wait = DRAW_WAIT_FACTOR * cost if cost > PACE_ABOVE else 0.0
         self._next_draw = time.perf_counter() + min(MAX_DRAW_WAIT, wait)
@@ -300,13 +308,6 @@ class StudioLink(StudioView):
             self.notify(message.error or "nothing to load", severity="warning")
             return
         self.query_one("#score-tree", ScoreTree).add_more(message.path, message.offset, message.tree)
-
-
-def _settle() -> None:
-    """What start-up put off, once the first graph is on screen: garbage collection, and the
-    protocol's models a run needs (built now, not at the first step)."""
-    release_collection()
-    p.prepare()
 
 
 def _shown_target(target: str) -> str:
