@@ -189,7 +189,13 @@ class Node(Element):
     def paint(self, canvas: Canvas, x: int, y: int, tail: bool, dim: str) -> None:
         self.placed, self.number = (x, y, tail, dim), canvas.painted
         canvas.painted += 1
-        self.draw(canvas, x, y, tail, dim)
+        if not (canvas.placing and self.place(canvas, x, y)):
+            self.draw(canvas, x, y, tail, dim)
+
+    def place(self, canvas: Canvas, x: int, y: int) -> bool:
+        """While placing: record the box at ``(x, y)`` without drawing, if this node can (it holds no
+        other node); False to be drawn without writing instead, which places what it holds."""
+        return False
 
     def repaint(self, canvas: Canvas) -> range:
         """Paint again where it was painted last (the nodes inside it too); returns the rows."""
@@ -216,6 +222,10 @@ class NoteBox(Node):
         if self.node_id in ctx.breakpoints:
             self.runs.insert(0, ("● ", _BREAKPOINT))
         return fits
+
+    def place(self, canvas: Canvas, x: int, y: int) -> bool:
+        canvas.boxes[self.node_id] = Box(x, y, self.width, 3, self.label, self.kind)
+        return True
 
     def draw(self, canvas: Canvas, x: int, y: int, tail: bool, dim: str) -> None:
         dim = _style(dim, self.dim)
