@@ -1,14 +1,25 @@
-"""A big cadence's first screen: its drawing's rows are built when the graph shows them, not all at once."""
+"""A big cadence's first screen: its drawing's rows are built when the graph shows them, not all at once.
+
+Laying out places every node (its box is known at once) and paints nothing: the part of the canvas
+under a row is painted when that row is first read, so the rows must come out the same whatever is
+read first, and whatever was restyled before it was read.
+"""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 import pytest
 
 from cadence import Cadence, Score
+from cadence_studio.ui.app import make_app
 from cadence_studio.ui.layout import layout
 from cadence_studio.ui.layout_elements import Canvas
+from cadence_studio.ui.screens.studio import StudioScreen
+from cadence_studio.ui.widgets.measure_graph import MeasureGraph
+from tests.studio.scripted import ScriptedClient, entry
+from tests.studio.test_layout import every_kind, order_cadence
 
 
 @dataclass
@@ -47,6 +58,25 @@ def test_laying_out_builds_no_row_until_one_is_shown(monkeypatch: pytest.MonkeyP
     assert built == [box.y + 1]
 
 
+def test_laying_out_paints_only_the_notes_whose_rows_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every node is placed (its box is known), but cells are written only under the rows read."""
+    written: list[int] = []
+    put = Canvas.put
+
+    def counted(self: Canvas, x: int, y: int, text: str, style: str) -> int:
+        if not getattr(self, "placing", False):
+            written.append(y)
+        return put(self, x, y, text, style)
+
+    monkeypatch.setattr(Canvas, "put", counted)
+    drawing = layout(long_cadence(2000).describe(), width=120)
+    assert len(drawing.boxes) == 2001
+    assert len(written) < 20, f"{len(written)} writes by the layout alone"
+    box = drawing.boxes["flat/n01500"]
+    assert "n01500" in drawing.lines[box.y + 1].plain
+    assert set(written) <= set(range(box.y - 1, box.y + 3))  # that note's rows and its connector
+
+
 def test_a_restyled_drawing_rebuilds_only_the_rows_painted_again() -> None:
     tree = long_cadence(50).describe()
     before = layout(tree, width=120, selected="flat/n00010")
@@ -55,3 +85,70 @@ def test_a_restyled_drawing_rebuilds_only_the_rows_painted_again() -> None:
     old, new = after.boxes["flat/n00010"], after.boxes["flat/n00011"]
     assert changed == set(range(old.y, old.y + old.height)) | set(range(new.y, new.y + new.height))
     assert after.lines == layout(tree, width=120, selected="flat/n00011").lines
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rows_read_in_any_order_are_the_rows_read_in_order(seed: int) -> None:
+    """Every kind of measure (frames, lanes, branches, a collapsed child) and a long sequence."""
+    rng = random.Random(seed)
+    cadence = [every_kind, order_cadence, lambda: long_cadence(120)][seed % 3]()
+    tree = cadence.describe()
+    collapsed = {"shop/prepare"} if seed == 3 else set()
+    in_order = [line.plain for line in layout(tree, width=100, collapsed=collapsed).lines]
+    drawing = layout(tree, width=100, collapsed=collapsed)
+    rows = list(range(len(drawing.lines)))
+    rng.shuffle(rows)
+    shuffled = {row: drawing.lines[row] for row in rows}
+    assert [shuffled[row].plain for row in range(len(rows))] == in_order
+    fresh = layout(tree, width=100, collapsed=collapsed).lines
+    assert [shuffled[row] for row in range(len(rows))] == list(fresh)
+
+
+def test_a_node_restyled_before_its_rows_were_read_shows_its_new_looks() -> None:
+    """A run reaches a note far down before the graph scrolled there: its rows show the run's state."""
+    tree = long_cadence(2000).describe()
+    before = layout(tree, width=120)
+    assert "n00000" in before.lines[before.boxes["flat/n00000"].y + 1].plain  # the top was read
+    statuses = {"flat/n01500": {"status": "done", "duration": 0.004}, "flat/n01501": {"status": "paused"}}
+    after = layout(tree, width=120, statuses=statuses, selected="flat/n01501", previous=before)
+    fresh = layout(tree, width=120, statuses=statuses, selected="flat/n01501")
+    box = after.boxes["flat/n01500"]
+    rows = range(box.y - 4, box.y + 12)
+    assert [after.lines[y] for y in rows] == [fresh.lines[y] for y in rows]
+    assert "✓ 4 ms" in after.lines[box.y].plain
+    assert "┏" in after.lines[after.boxes["flat/n01501"].y].plain  # the selection's heavy border
+
+
+async def test_the_graph_of_ten_thousand_notes_shows_the_notes_it_is_scrolled_to() -> None:
+    """Scrolled to the middle and to the end, the graph pane shows those notes, boxed as at the top."""
+    client = ScriptedClient(entries=[entry(long_cadence(10_000), "flat")])
+    app = make_app("tests", client=client, watch=False, history=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, StudioScreen)
+        graph = app.screen.query_one(MeasureGraph)
+        assert graph.drawing is not None
+        assert len(graph.drawing.boxes) == 10_001
+        top = [graph.render_line(y).text for y in range(graph.size.height)]
+        assert any("n00000" in line for line in top)
+        for name in ("n05000", "n09998"):  # (the last note has no stem below it)
+            box = graph.drawing.boxes[f"flat/{name}"]
+            graph.scroll_to(y=box.y - 2, animate=False, force=True)
+            await pilot.pause()
+            at = box.y - graph.scroll_offset.y  # the end cannot scroll to the top of the pane
+            assert at >= 2
+            shown = [graph.render_line(y).text for y in range(graph.size.height)]
+            assert name in shown[at + 1], shown[at : at + 3]
+            # the same box as the first note's, one row for one row (a note is three rows)
+            first = graph.drawing.boxes["flat/n00000"]
+            assert shown[at : at + 3] == [line.replace("n00000", name) for line in top[first.y : first.y + 3]]
+
+
+def test_the_canvas_keeps_one_object_per_distinct_character() -> None:
+    """(As on main:) a 10,000-note graph has some 240,000 border cells, not one str object each."""
+    canvas = Canvas(20, 3)
+    canvas.put(0, 0, "╭" + "─" * 8 + "╮", "")
+    canvas.put(0, 2, "".join(["─"] * 8), "")
+    cells = [c for row in canvas.chars for c in row if c == "─"]
+    assert len(cells) == 16
+    assert len({id(c) for c in cells}) == 1

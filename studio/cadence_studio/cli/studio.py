@@ -34,10 +34,12 @@ def main(argv: list[str] | None = None) -> None:
 
         run_commands(args)
         return
+    from ..memory import hold_collection
     from ..spawn import start_worker
 
     cwd = Path(".")
     early = start_worker(target, cwd)
+    hold_collection()  # until the first graph is on screen (see cadence_studio.memory)
     from ..ui.app import make_app
     from ..ui.client import WorkerClient
 

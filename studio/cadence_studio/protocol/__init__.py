@@ -51,6 +51,7 @@ from .messages import (
     decode_command,
     decode_message,
     encode,
+    prepare,
 )
 from .process import PARENT_ENV, WORKER_MODULE
 from .watches import Watch, WatchHit
@@ -100,4 +101,5 @@ __all__ = [
     "decode_command",
     "decode_message",
     "encode",
+    "prepare",
 ]

@@ -19,7 +19,7 @@ class Watch(BaseModel):
     """``field``: pause when a note changes the score field ``text`` (``total``, or ``address.city``).
     ``expr``: pause when the expression ``text`` over ``score`` turns true after a note."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     kind: Literal["field", "expr"]
     text: str
@@ -33,7 +33,7 @@ class WatchHit(BaseModel):
     """Why a run paused after a note: the watch, the note that wrote (``node_id``), and old → new
     (short reprs: the field's values, or the expression's ``False`` → ``True``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     watch: Watch
     node_id: str

@@ -16,7 +16,7 @@ and ``Drawing.order`` for clicks, scrolling and keyboard navigation.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,7 +103,7 @@ class Lines(Sequence[Text]):
         return other._layout == self._layout and other._versions.get(row) == self._versions.get(row)
 
     def __len__(self) -> int:
-        return len(self._canvas.chars)
+        return len(self._canvas)
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
@@ -253,8 +253,12 @@ def layout(
         root: Element = Stack(items + [_build(child, ctx) for child in tree.get("children") or ()])
     else:
         root = _build(tree, ctx)
+    # Placed at once (every box is known), painted as its rows are read (see Canvas).
     canvas = Canvas(root.width, root.height)
+    canvas.placing = True
     root.paint(canvas, 0, 0, False, "")
+    canvas.placing = False
+    canvas.fill = root.filler() if isinstance(root, Stack) else _paint_once(root)
     spare = max(0, (width or 0) - root.width)
     left = spare // 2
     boxes = {
@@ -264,6 +268,16 @@ def layout(
     order = sorted(boxes, key=lambda node_id: (boxes[node_id].y, boxes[node_id].x))
     scene = _Scene(tree, width, ctx, canvas, left, spare - left)
     return Drawing(Lines(canvas, left, spare - left), root.width + spare, root.height, boxes, order, scene)
+
+
+def _paint_once(root: Element) -> Callable[[Canvas, int], None]:
+    """What paints ``root`` whole when any of its rows is first read."""
+
+    def fill(canvas: Canvas, row: int) -> None:
+        canvas.fill = None
+        root.paint(canvas, 0, 0, False, "")
+
+    return fill
 
 
 def _restyle(previous: Drawing, tree: Mapping[str, Any], ctx: Context, width: int | None) -> Drawing | None:

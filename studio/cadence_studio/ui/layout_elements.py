@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate
-from sys import intern
 from typing import Any, TypeAlias
 
 from rich.cells import cell_len, get_character_cell_size
-from rich.text import Span, Text
 
 from cadence.diagram import format_duration, run_marks  # one style in every view
 
+from .canvas import Box, Canvas, style_with
 from .glyphs import STALL_GLYPH, STATUS_GLYPHS
 
 __all__ = [
@@ -84,22 +83,6 @@ Runs: TypeAlias = list[tuple[str, str]]
 """A label as (text, style) pieces."""
 
 
-@dataclass(frozen=True, slots=True)
-class Box:
-    """Where a node is drawn (its box, header line, frame title or lane label), with its full label."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-    label: str
-    kind: str
-
-    def contains(self, x: int, y: int) -> bool:
-        """Whether cell ``(x, y)`` of the drawing is in this box."""
-        return self.x <= x < self.x + self.width and self.y <= y < self.y + self.height
-
-
 def clean(name: object) -> str:
     """``name`` as text with control characters replaced."""
     return _CONTROL.sub("?", str(name))
@@ -121,73 +104,7 @@ def _width(runs: Runs) -> int:
     return sum(cell_len(text) for text, _ in runs)
 
 
-def _style(style: str, extra: str) -> str:
-    return f"{style} {extra}" if style and extra else style or extra
-
-
-# -- canvas -------------------------------------------------------------------------------------------
-
-
-class Canvas:
-    """A grid of cells; a wide character fills its cell and leaves ``""`` in the next one."""
-
-    def __init__(self, width: int, height: int) -> None:
-        self.chars = [[" "] * width for _ in range(height)]
-        self.styles = [[""] * width for _ in range(height)]
-        self.boxes: dict[str, Box] = {}
-        self.painted = 0  # nodes painted so far: a node's number orders it after the nodes around it
-
-    def put(self, x: int, y: int, text: str, style: str) -> int:
-        """Write ``text`` at ``(x, y)``; returns the column after it."""
-        chars, styles = self.chars[y], self.styles[y]
-        for char in text:
-            size = get_character_cell_size(char)
-            if size == 0:  # a combining mark joins the character before it
-                chars[x - 1] += char
-                continue
-            # one str object per distinct character: a box-drawing character is a new object each
-            # time otherwise (76 bytes a cell, some 17 MB for the borders of 10,000 notes)
-            chars[x], styles[x] = intern(char), style
-            if size == 2:
-                chars[x + 1], styles[x + 1] = "", style
-            x += size
-        return x
-
-    def put_runs(self, x: int, y: int, runs: Runs, extra: str) -> int:
-        for text, style in runs:
-            x = self.put(x, y, text, _style(style, extra))
-        return x
-
-    def restyle(self, x: int, y: int, extra: str) -> None:
-        self.styles[y][x] = _style(self.styles[y][x], extra)
-
-    def clear(self, x: int, y: int, width: int, height: int) -> None:
-        """Blank a rectangle."""
-        for row in range(y, y + height):
-            self.chars[row][x : x + width] = [" "] * width
-            self.styles[row][x : x + width] = [""] * width
-
-    def line(self, row: int, left: int, right: int) -> Text:
-        """One row as styled text, with ``left`` and ``right`` blank cells around it."""
-        chars, styles = self.chars[row], self.styles[row]
-        plain = "".join(chars)
-        # Spans count characters: a wide character's second cell holds none, a combined one more.
-        offsets: Sequence[int] = range(left, left + len(chars) + 1)
-        if len(plain) != len(chars):
-            offsets = list(accumulate((len(c) for c in chars), initial=left))
-        spans, start, style = [], 0, styles[0] if styles else ""
-        for column, cell_style in enumerate(styles):
-            if cell_style != style:
-                if style:
-                    spans.append(Span(offsets[start], offsets[column], style))
-                start, style = column, cell_style
-        if style:
-            spans.append(Span(offsets[start], offsets[len(chars)], style))
-        return Text(" " * left + plain + " " * right, spans=spans, end="", no_wrap=True)
-
-    def lines(self, left: int, right: int) -> list[Text]:
-        """The rows as styled text, with ``left`` and ``right`` blank cells around them."""
-        return [self.line(row, left, right) for row in range(len(self.chars))]
+_style = style_with
 
 
 # -- elements: measured when built, then painted ------------------------------------------------------
@@ -272,7 +189,13 @@ class Node(Element):
     def paint(self, canvas: Canvas, x: int, y: int, tail: bool, dim: str) -> None:
         self.placed, self.number = (x, y, tail, dim), canvas.painted
         canvas.painted += 1
-        self.draw(canvas, x, y, tail, dim)
+        if not (canvas.placing and self.place(canvas, x, y)):
+            self.draw(canvas, x, y, tail, dim)
+
+    def place(self, canvas: Canvas, x: int, y: int) -> bool:
+        """While placing: record the box at ``(x, y)`` without drawing, if this node can (it holds no
+        other node); False to be drawn without writing instead, which places what it holds."""
+        return False
 
     def repaint(self, canvas: Canvas) -> range:
         """Paint again where it was painted last (the nodes inside it too); returns the rows."""
@@ -299,6 +222,10 @@ class NoteBox(Node):
         if self.node_id in ctx.breakpoints:
             self.runs.insert(0, ("● ", _BREAKPOINT))
         return fits
+
+    def place(self, canvas: Canvas, x: int, y: int) -> bool:
+        canvas.boxes[self.node_id] = Box(x, y, self.width, 3, self.label, self.kind)
+        return True
 
     def draw(self, canvas: Canvas, x: int, y: int, tail: bool, dim: str) -> None:
         dim = _style(dim, self.dim)
@@ -351,6 +278,8 @@ class Stack(Element):
 
     def __init__(self, items: Sequence[Element], *, lead: bool = False) -> None:
         self.items, self.lead = items, lead
+        self.placed: tuple[int, bool, str] = (0, False, "")  # x, tail, dim: where it was painted
+        self.starts: list[int] = []  # the first row of each item (its connector's)
         self.connector = None if lead else items[0].connector
         self.anchor = max(item.anchor for item in items)
         self.width = self.anchor + max(item.width - item.anchor for item in items)
@@ -359,13 +288,32 @@ class Stack(Element):
             self.height -= 1
 
     def paint(self, canvas: Canvas, x: int, y: int, tail: bool, dim: str) -> None:
-        spine, last = x + self.anchor, len(self.items) - 1
-        for n, item in enumerate(self.items):
-            if item.connector and (n or self.lead):
-                canvas.put(spine, y, item.connector, _style(LINE, dim))
-                y += 1
-            item.paint(canvas, spine - item.anchor, y, tail or n < last, dim)
-            y += item.height
+        self.placed, self.starts = (x, tail, dim), []
+        for n in range(len(self.items)):
+            self.starts.append(y)
+            y = self._paint_item(canvas, n, y)
+
+    def _paint_item(self, canvas: Canvas, n: int, y: int) -> int:
+        """Paint item ``n`` (and the connector above it) from row ``y``; returns the row after it."""
+        x, tail, dim = self.placed
+        item, spine = self.items[n], x + self.anchor
+        if item.connector and (n or self.lead):
+            canvas.put(spine, y, item.connector, _style(LINE, dim))
+            y += 1
+        item.paint(canvas, spine - item.anchor, y, tail or n < len(self.items) - 1, dim)
+        return y + item.height
+
+    def filler(self) -> Callable[[Canvas, int], None]:
+        """Once placed: what paints its items on a canvas as their rows are first read."""
+        starts, done = self.starts, bytearray(len(self.items))
+
+        def fill(canvas: Canvas, row: int) -> None:
+            n = bisect_right(starts, row) - 1
+            if 0 <= n < len(done) and not done[n]:
+                done[n] = 1
+                self._paint_item(canvas, n, starts[n])
+
+        return fill
 
 
 class Frame(Node):

@@ -475,6 +475,7 @@ def main(argv: list[str] | None = None) -> None:
     commands, channel = isolate_stdio()
     worker = Worker(args.target, channel, Path(args.cwd).resolve())
     if worker.load():
+        p.prepare()  # the UI has the catalog: build the protocol's models now, not at the first step
         serve_loop(serve(worker, commands, closed))
 
 

@@ -18,12 +18,9 @@ from textual.widgets import Select
 
 from ... import protocol as p
 from ...errors import HistoryError
-from ...protocol.config import ConfigError, load_config
 from ...protocol.session import RunRecord
 from ..widgets.measure_graph import MeasureGraph
 from ..widgets.score_tree import ScoreTree
-from .dialogs import ArgsDialog, CodeDialog, ExportDialog, NewNoteDialog, ScoreDialog
-from .history_dialog import Compare, HistoryDialog
 from .studio_insight import RunInsight
 
 __all__ = ["StudioScreen"]
@@ -96,6 +93,8 @@ class StudioScreen(RunInsight):
         title = f"Initial score of {entry.name} ({entry.score_type})"
         if entry.score_kept:  # a lock, a generator...: no JSON form, each run gets the cadence's own
             title += f"\nnot JSON, taken from the cadence: {', '.join(entry.score_kept)}"
+        from .dialogs import ScoreDialog  # (dialogs are imported when first opened)
+
         dialog = ScoreDialog(title, json.dumps(current, indent=2), self._checker(entry.name))
 
         def done(data: dict[str, Any] | None) -> None:
@@ -138,6 +137,8 @@ class StudioScreen(RunInsight):
                 severity="warning",
             )
             return
+        from .dialogs import ArgsDialog
+
         self.app.push_screen(ArgsDialog(entry, self.args.get(entry.name, {})), self._args_given(False))
 
     def action_export(self) -> None:
@@ -153,6 +154,8 @@ class StudioScreen(RunInsight):
                 return
             fmt, path = choice
             self.export(entry.graph, fmt, path, run.statuses() if with_run and run else None)
+
+        from .dialogs import ExportDialog
 
         self.app.push_screen(ExportDialog(entry.name, with_run), done)
 
@@ -179,6 +182,7 @@ class StudioScreen(RunInsight):
         except HistoryError as error:
             runs, problem = [], str(error)
         temporal = self._temporal_server()
+        from .history_dialog import Compare, HistoryDialog
 
         def chosen(run_id: int | str | Compare | None) -> None:
             if isinstance(run_id, Compare):
@@ -194,6 +198,8 @@ class StudioScreen(RunInsight):
     def _temporal_server(self) -> tuple[str, str] | None:
         """The Temporal server (address, namespace) the project names, if any ([tool.cadence] temporal,
         CADENCE_TEMPORAL); a malformed setting is told, and the local runs are listed alone."""
+        from ...protocol.config import ConfigError, load_config
+
         try:
             config = load_config(self.project)
         except ConfigError as error:
@@ -280,6 +286,8 @@ class StudioScreen(RunInsight):
             if options is not None:
                 self.scaffold_note(directory, options)
 
+        from .dialogs import NewNoteDialog
+
         self.app.push_screen(NewNoteDialog(), done)
 
     @work(thread=True, group="scaffold")
@@ -310,6 +318,8 @@ class StudioScreen(RunInsight):
         self._dirty.add("log")  # the Log pane lists the new files
         self.receive()
         self.notify(f"created {', '.join(name for name, _ in shown)}", title="New note")
+        from .dialogs import CodeDialog
+
         self.app.push_screen(CodeDialog(f"Created {', '.join(name for name, _ in shown)}", shown, hint))
 
 

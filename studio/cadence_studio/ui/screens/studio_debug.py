@@ -20,14 +20,12 @@ from textual.widgets import TabbedContent
 from ... import protocol as p
 from ...errors import HistoryError, ScaffoldError
 from ...protocol.watches import normalised, watch_problem
-from ..freezing import freeze_recorded
 from ..source import SourceError, note_source
 from ..widgets.measure_graph import MeasureGraph
 from ..widgets.note_details import find_node
 from ..widgets.score_tree import ScoreTree
 from .studio_durable import DurableControls
 from .studio_view import _graph_of
-from .watch_dialog import WatchDialog
 
 __all__ = ["DebugControls"]
 
@@ -102,6 +100,8 @@ class DebugControls(DurableControls):
             shown = ", ".join(w.label() for w in watches) or "none"
             self.notify(f"data breakpoints: {shown}", title="Watches")
 
+        from .watch_dialog import WatchDialog  # (dialogs are imported when first opened)
+
         self.app.push_screen(WatchDialog(self.session.watches), done)
 
     def _selected_source(self) -> tuple[str, int] | None:
@@ -160,6 +160,8 @@ class DebugControls(DurableControls):
     @work(thread=True, group="freeze")
     def freeze(self, number: int, node_id: str) -> None:
         assert self.history is not None
+        from ..freezing import freeze_recorded  # (scaffolding: imported when first used)
+
         try:
             path = freeze_recorded(self.history, number, node_id, root=self.project)
         except (HistoryError, ScaffoldError) as error:

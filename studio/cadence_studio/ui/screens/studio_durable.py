@@ -15,7 +15,6 @@ from typing import Any
 from ... import protocol as p
 from ...store.checkpoints import recorded_as, rerun_of, resume_of
 from ...store.history import HistoryError
-from .dialogs import ScoreDialog
 from .studio_run import RunControls
 
 __all__ = ["DurableControls", "plan_text"]
@@ -136,6 +135,8 @@ class DurableControls(RunControls):
     def _ask_score(self, plan: p.RerunPlan, number: int, args: dict[str, Any], durable: p.Durable) -> None:
         assert plan.start_at is not None
         start_at = plan.start_at
+        from .dialogs import ScoreDialog  # (dialogs are imported when first opened)
+
         dialog = ScoreDialog(
             plan_text(plan, number),
             json.dumps(plan.score_json, indent=2),

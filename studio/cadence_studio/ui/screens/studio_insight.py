@@ -8,18 +8,20 @@ run on screen (live: the writes made so far; a past run: all of them).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on, work
 
 from ...protocol.field_writes import value_at
 from ...protocol.session import RunRecord
 from ...protocol.value_trees import join_path
-from ...store.compare import RunComparison, compare_runs
 from ...store.history import HistoryError
 from ..widgets.measure_graph import MeasureGraph
 from ..widgets.score_tree import ScoreTree
-from .field_provenance import FieldProvenanceDialog
-from .run_comparison import RunComparisonScreen
 from .studio_debug import DebugControls
+
+if TYPE_CHECKING:
+    from ...store.compare import RunComparison
 
 __all__ = ["RunInsight"]
 
@@ -32,6 +34,8 @@ class RunInsight(DebugControls):
         """Replay runs ``a`` and ``b`` from the history (off the UI thread) and show them side by side."""
         if self.history is None:
             return
+        from ...store.compare import compare_runs  # (the dialogs and what they use: when first opened)
+
         try:
             comparison = compare_runs(self.history, a, b)
         except HistoryError as error:
@@ -42,6 +46,8 @@ class RunInsight(DebugControls):
         self.app.call_from_thread(self._show_comparison, comparison)
 
     def _show_comparison(self, comparison: RunComparison) -> None:
+        from .run_comparison import RunComparisonScreen
+
         self.app.push_screen(RunComparisonScreen(comparison))
 
     @on(ScoreTree.ProvenanceAsked)
@@ -80,6 +86,8 @@ class RunInsight(DebugControls):
         def chosen(node_id: str | None) -> None:
             if node_id is not None:
                 self.query_one("#graph", MeasureGraph).select(node_id)
+
+        from .field_provenance import FieldProvenanceDialog
 
         dialog = FieldProvenanceDialog(
             field,

@@ -16,6 +16,7 @@ from textual.timer import Timer
 from textual.widgets import TabbedContent
 
 from ... import protocol as p
+from ...memory import release_collection
 from ...protocol.session import RunRecord, Session
 from ...store.history import STOPPED_BY_RELOAD, History
 from ...store.recorder import Recorder
@@ -32,6 +33,9 @@ DRAW_WAIT_FACTOR = 3.0  # after a redraw that took t, the next waits 3t (the scr
 MAX_DRAW_WAIT = 1.0
 PACE_ABOVE = 0.02  # seconds: redraws cheaper than this follow every batch at once
 STATUS_EVERY = 0.1  # seconds: between paced redraws, the status line (cheap) still follows the run
+#: seconds: what start-up puts off (garbage collection, see cadence_studio.memory; the protocol's
+#: models) happens once the first catalog has been drawn, or after this long if none comes
+SETTLE_AFTER = 5.0
 _ANSWERS = (p.Paused, p.RunEnded, p.WorkerExited, p.LoadFailed)
 
 
@@ -67,6 +71,7 @@ class StudioLink(StudioView):
         self._timeline_run: RunRecord | None = None  # the run the timeline shows
         self._reloading: str | None = None  # why the worker is being replaced, until it has loaded
         self._steps_queued = 0  # n pressed while a step was still running: sent at each pause
+        self._watching = False  # the user's files are watched (from when the first graph is shown)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -77,10 +82,9 @@ class StudioLink(StudioView):
         self.query_one("#timeline", Gantt).border_title = "Timeline"
         self.query_one("#graph", MeasureGraph).border_title = "Graph"
         self._status("starting the worker…")
+        self.set_timer(SETTLE_AFTER, self._started)
         await self.client.start()
         self.pump()
-        if self.watch_dir is not None:
-            self.watch_files()
 
     @work(exclusive=True, group="pump")
     async def pump(self) -> None:
@@ -134,6 +138,15 @@ class StudioLink(StudioView):
             self._status_at = now
             self._update_status()
 
+    def _started(self) -> None:
+        """What start-up put off, once the first graph is on screen: garbage collection, the protocol's
+        models a run needs (built now, not at the first step) and the watcher of the user's files."""
+        release_collection()
+        p.prepare()
+        if self.watch_dir is not None and not self._watching:
+            self._watching = True
+            self.watch_files()
+
     def _draw_answered(self) -> None:
         """The rest of an answer's redraw, once its status line is on screen (if nothing drew it since)."""
         if self._dirty and self._draw_timer is None:
@@ -161,6 +174,8 @@ class StudioLink(StudioView):
         started = time.perf_counter()
         self._redraw(changed)
         cost = self._draw_cost = time.perf_counter() - started
+        if "catalog" in changed:  # the first graph (or the load error) is drawn: painted next
+            self.call_after_refresh(self._started)
         # Cheap draws (small cadences) are never held back; costly ones space themselves out.
         wait = DRAW_WAIT_FACTOR * cost if cost > PACE_ABOVE else 0.0
         self._next_draw = time.perf_counter() + min(MAX_DRAW_WAIT, wait)

@@ -14,7 +14,6 @@ from ... import protocol as p
 from ...memory import give_back_memory
 from ...store.checkpoints import new_run
 from ..widgets.measure_graph import MeasureGraph
-from .dialogs import ArgsDialog
 from .studio_link import StudioLink
 
 __all__ = ["RunControls"]
@@ -92,6 +91,8 @@ class RunControls(StudioLink):
             self.notify("no cadence selected", severity="warning")
             return
         if entry.kind == "factory" and entry.graph is None and entry.name not in self.args:
+            from .dialogs import ArgsDialog  # (dialogs are imported when first opened)
+
             self.app.push_screen(ArgsDialog(entry, {}), self._args_given(pause_at_start))
             return
         self.runs_sent += 1

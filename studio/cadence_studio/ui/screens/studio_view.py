@@ -18,6 +18,7 @@ from cadence.diagram import format_duration
 
 from ...protocol.session import RunRecord, Session, status_style
 from ..glyphs import legend_markdown
+from ..widgets.footer import StudioFooter
 from ..widgets.gantt import Gantt
 from ..widgets.measure_graph import MeasureGraph
 from ..widgets.merge_view import MergePanel
@@ -45,6 +46,7 @@ class StudioView(Screen[None]):
         super().__init__()
         self.session = session
         self.focus_node: str | None = None  # the node the inspector shows
+        self._footer_shown: tuple[bool, bool, bool] | None = None  # narrow, compact, palette key
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -67,7 +69,7 @@ class StudioView(Screen[None]):
                 with TabPane("Events", id="tab-events"):
                     yield Timeline(id="events")
         yield Gantt(id="timeline")
-        yield Footer()
+        yield StudioFooter()
 
     # ------------------------------------------------------------------ layout
 
@@ -80,7 +82,10 @@ class StudioView(Screen[None]):
         footer = self.query_one(Footer)
         footer.compact = event.size.width < ROOMY_FOOTER_FROM
         footer.show_command_palette = event.size.width >= WIDE_FROM
-        self.refresh_bindings()
+        shown = (self.narrow, footer.compact, footer.show_command_palette)
+        if shown != self._footer_shown:  # its keys change (a resize to the same width keeps them)
+            self._footer_shown = shown
+            self.refresh_bindings()
         if self.session.entry is not None:  # its key hints depend on the width (not while starting)
             self._update_status()
 

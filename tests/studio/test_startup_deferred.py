@@ -1,0 +1,159 @@
+"""What start-up puts off, and that it still works when it comes: the protocol's models are built when
+first used (or by ``prepare`` once the studio is up), and garbage collection, held back while
+``cadence-studio TARGET`` starts, resumes once the first graph is on screen (issue 18)."""
+
+from __future__ import annotations
+
+import gc
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from cadence_studio import memory
+from cadence_studio import protocol as p
+from cadence_studio.protocol import messages
+from cadence_studio.ui.app import make_app
+from cadence_studio.ui.screens import studio_link
+from cadence_studio.ui.screens.studio import StudioScreen
+from cadence_studio.ui.widgets.measure_graph import MeasureGraph
+from tests.studio.scripted import ScriptedClient
+
+
+def test_importing_the_protocol_builds_no_model_and_each_is_built_when_first_used() -> None:
+    """In a fresh process: nothing built by the import; a line builds the model its type names; the
+    rest are built by prepare(); a line of no known type is refused as before."""
+    code = textwrap.dedent(
+        """
+        import json
+        from cadence_studio import protocol as p
+        from typing import get_args
+        from pydantic import TypeAdapter, ValidationError
+
+        models = {
+            model.model_fields["type"].default: model
+            for union in (p.Message, p.Command)
+            for model in get_args(get_args(union)[0])
+        }
+        built = lambda: sorted(k for k, model in models.items() if model.__pydantic_complete__)
+        out = {"imported": built()}
+        ready = p.decode_message(b'{"type":"ready","target":"t","module":"m","file":null,"pid":7}')
+        out["ready"] = [type(ready).__name__, ready.pid, built()]
+        step = p.decode_command(p.encode(p.Step()))
+        out["step"] = [type(step).__name__, built()]
+        try:
+            p.decode_message(b'{"type":"no_such_message"}')
+        except ValidationError as error:
+            out["unknown"] = str(error).splitlines()[0]
+        getattr(p, "prepare", lambda: None)()  # (absent before models were built lazily)
+        out["prepared"] = len(built()) == len(models)
+        print(json.dumps(out))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = json.loads(done.stdout)
+    assert out["imported"] == []
+    assert out["ready"] == ["Ready", 7, ["ready"]]
+    assert out["step"] == ["Step", ["ready", "step"]]
+    assert "validation error" in out["unknown"]
+    assert out["prepared"] is True
+
+
+def message_lines() -> Iterator[bytes]:
+    yield p.encode(p.Ready(target="t", module="m", file="/x.py", pid=1))
+    yield p.encode(p.Paused(run=1, kind="note", node_id="a/b", name="b", held=["a/b"]))
+    yield p.encode(p.Log(stream="stdout", text="hi\n"))
+    yield p.encode(p.WorkerExited(returncode=3, stderr="boom"))
+
+
+@pytest.mark.parametrize("line", list(message_lines()))
+def test_a_line_decodes_the_same_by_its_type_and_by_the_union(line: bytes) -> None:
+    by_type = p.decode_message(line)
+    assert by_type == TypeAdapter(p.Message).validate_json(line)
+    # "type" need not come first: such a line goes through the union
+    data = json.loads(line)
+    reordered = json.dumps({**{k: v for k, v in data.items() if k != "type"}, "type": data["type"]})
+    assert p.decode_message(reordered) == by_type
+
+
+def test_a_bad_line_of_a_known_type_is_still_refused() -> None:
+    with pytest.raises(ValidationError):
+        p.decode_message(b'{"type":"ready","target":"t"}')  # module and pid missing
+    with pytest.raises(ValidationError):
+        p.decode_command(b'{"type":"run","target":"x","extra":1}')  # extra="forbid"
+
+
+@pytest.fixture
+def held() -> Iterator[None]:
+    """A start-up's hold on garbage collection; the test process is left as it was."""
+    assert gc.isenabled()
+    memory.hold_collection()
+    try:
+        yield
+    finally:
+        memory.release_collection()
+        gc.unfreeze()
+        gc.enable()
+
+
+async def test_collection_resumes_once_the_first_graph_is_on_screen(held: None) -> None:
+    assert not gc.isenabled()
+    app = make_app("tests", client=ScriptedClient(), watch=False, history=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, StudioScreen)
+        assert app.screen.query_one(MeasureGraph).drawing is not None
+        await pilot.pause()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0  # what start-up made is left out of later collections
+        assert messages.Paused.__pydantic_complete__  # and a run's models are ready
+
+
+async def test_collection_resumes_even_when_no_catalog_comes(
+    held: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that never answers (a module that hangs on import): collection resumes after a while."""
+
+    class Silent(ScriptedClient):
+        async def start(self) -> None:
+            self.starts += 1
+
+    monkeypatch.setattr(studio_link, "SETTLE_AFTER", 0.2)
+    app = make_app("tests", client=Silent(), watch=False, history=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(100):  # the time-out is 0.2 s; a busy machine may take longer to get there
+            await pilot.pause(0.05)
+            if gc.isenabled():
+                break
+        assert gc.isenabled()
+        assert isinstance(app.screen, StudioScreen)
+        assert app.screen.query_one(MeasureGraph).drawing is None  # no catalog came
+
+
+async def test_the_files_are_watched_from_when_the_first_graph_is_shown(tmp_path: Path) -> None:
+    """The watcher (it imports watchfiles) starts after the first graph, and a save still reloads."""
+    app = make_app("tests", cwd=tmp_path, client=ScriptedClient(), watch=True, history=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, StudioScreen)
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if any(w.group == "watch" for w in app.workers):
+                break
+        assert screen.query_one(MeasureGraph).drawing is not None
+        assert [w.group for w in app.workers if w.group == "watch"] == ["watch"]
+        client = screen.client
+        assert isinstance(client, ScriptedClient)
+        starts = client.starts
+        await pilot.pause(0.3)  # awatch sets itself up
+        (tmp_path / "flow.py").write_text("x = 1\n")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if client.starts > starts:
+                break
+        assert client.starts > starts  # the save started a new worker
