@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cadence import Cadence, CheckpointError, Waypoint
+from cadence import Cadence, CheckpointError, Waypoint, _fingerprint
 from cadence.events import Event, RunFinished
 
 from .. import protocol as p
@@ -45,6 +45,8 @@ from .values import expand
 from .watching import WatchingController, check_watches
 
 __all__ = ["Worker", "main"]
+
+WARM_UP_AFTER = 0.3  # seconds after the catalog: the UI draws its first screen meanwhile
 
 
 class Worker:
@@ -94,6 +96,15 @@ class Worker:
     def send_catalog(self) -> None:
         entries = [catalog_entry(f) for f in self.found.values()]
         self.channel.send(p.Catalog(entries=entries, plugins=self.plugins))
+
+    def warm_up(self) -> None:
+        """What the first run of each cadence would compute first, done while the user reads the first
+        screen: its fingerprint (every note's code hashed, kept per definition; ~half of a 1,000-note
+        cadence's first step)."""
+        for found in self.found.values():
+            if found.kind == "cadence":
+                with contextlib.suppress(Exception):  # its run will say what is wrong with it
+                    _fingerprint.shape(found.obj)
 
     # ------------------------------------------------------------------ running
 
@@ -452,6 +463,7 @@ async def serve(worker: Worker, commands: int, closed: threading.Event) -> None:
         closed.set()
 
     threading.Thread(target=read_commands, args=(commands, put, eof), daemon=True, name="commands").start()
+    loop.call_later(WARM_UP_AFTER, worker.warm_up)
     while (line := await queue.get()) is not None:
         try:
             command = p.decode_command(line)
