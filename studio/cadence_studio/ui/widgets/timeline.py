@@ -89,6 +89,9 @@ class Timeline(ScrollView, can_focus=True):
     def reset(self) -> None:
         self._texts, self._strips = [], {}
         self.shown = self._widest = 0
+        if not self._displayed:
+            self._behind = True
+            return
         self._resized()
         self.scroll_to(0, 0, animate=False)
         self.refresh()
