@@ -135,3 +135,47 @@ async def test_after_many_steps_the_screen_shows_the_run_as_it_is(tmp_path: Path
         last = run.timeline[-1][1]
         assert any(line == last for line in lines), (last, lines)
         assert events.scroll_y == events.max_scroll_y
+
+
+async def test_a_hidden_timeline_asks_for_no_repaint_and_is_right_when_shown(tmp_path: Path) -> None:
+    """80×24: the timeline is a toggle (t). Steps taken while it is hidden ask it for no repaint; shown,
+    it has a row per note run and the last one in view."""
+    (tmp_path / "flat.py").write_text(FLAT.format(n=NOTES))
+    app = make_app("flat.py", cwd=tmp_path, watch=False, history=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        studio = screen(app)
+        graph = studio.query_one(MeasureGraph)
+        await until(lambda: graph.drawing is not None, "the graph")
+        gantt = studio.query_one("#timeline", Gantt)
+        assert not studio.timeline_shown
+        repaints: list[str] = []
+        refresh = gantt.refresh
+
+        def counted(*regions: Any, **options: Any) -> Any:
+            repaints.append("refresh")
+            return refresh(*regions, **options)
+
+        gantt.refresh = counted  # type: ignore[method-assign]
+        steps = 15
+        for step in range(steps):
+            await pilot.press("n")
+            node = f"flat/n{step:05d}"
+            await until(
+                lambda node=node: studio.session.run is not None and studio.session.run.paused_at == node,
+                f"the pause before {node}",
+            )
+            await until(lambda: studio.up_to_date, f"step {step + 1} drawn")
+        assert repaints == []
+        run = studio.session.run
+        assert run is not None
+        assert gantt.spans is run.spans
+
+        await pilot.press("t")
+        await until(lambda: studio.timeline_shown and gantt.size.height > 0, "the timeline shown")
+        await pilot.pause()
+        await pilot.pause()
+        assert [span.node for span in run.spans.rows] == [f"flat/n{i:05d}" for i in range(steps - 1)]
+        rows = [gantt.render_line(y).text for y in range(gantt.size.height)]
+        assert rows[0].startswith("own time")
+        assert any(f"n{steps - 2:05d}" in row for row in rows[1:]), rows
+        assert gantt.scroll_y == gantt.max_scroll_y

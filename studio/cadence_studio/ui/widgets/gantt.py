@@ -132,6 +132,7 @@ class Gantt(ScrollView, can_focus=True):
         self._extent = 0.0  # the run's own time the bars are scaled to, as of the last refresh
         self._wall = 0.0  # the wall clock then (running notes grow from it)
         self._style: Style | None = None  # the widget's style while its lines render
+        self._behind = False  # spans came while it was hidden: drawn when shown
         self._labels: dict[tuple[str, int, str, bool, int], Strip] = {}  # rendered row labels
 
     def on_mount(self) -> None:
@@ -144,6 +145,14 @@ class Gantt(ScrollView, can_focus=True):
         if spans is not self.spans:  # another run: from its first row
             self._shown_rows, self._follow = 0, True
         self.spans, self.live = spans, live
+        if not all(node.display for node in self.ancestors_with_self):
+            # Hidden (a narrow screen shows it on t): a hidden widget asking for a repaint costs every
+            # frame a new map of the whole screen (issue 18: step latency); it catches up when shown.
+            self._behind = True
+            if self._grow is not None:
+                self._grow.pause()
+            return
+        self._behind = False
         rows = len(spans.rows) if spans is not None else 0
         size = Size(self.scrollable_content_region.width, rows + 1)
         if size != self.virtual_size:
@@ -159,6 +168,10 @@ class Gantt(ScrollView, can_focus=True):
                 self._grow.resume()
             else:
                 self._grow.pause()
+
+    def on_show(self) -> None:
+        if self._behind:
+            self.show(self.spans, live=self.live)
 
     def _tick(self) -> None:
         if not self.live or not _notes_running(self.spans):
