@@ -66,6 +66,7 @@ class Worker:
         self.live: Any = None  # the score "more" is loaded from: the paused one, or the last result
         self._reported: list[str] = []  # the held waypoints the UI was last told about
         self.events: EventSender | None = None  # the current run's listener
+        self._after: asyncio.Task[None] | None = None  # the check that follows the last step
 
     # ------------------------------------------------------------------ loading
 
@@ -228,6 +229,13 @@ class Worker:
         """Tell the run's clock whether the controller holds the run now."""
         if self.events is not None:
             self.events.held(bool(self.controller and self.controller.held))
+
+    def _check_held_soon(self) -> None:
+        """:meth:`_after_step` beside the next commands: a step sent at once after a pause (n n n)
+        is not held back while it waits (issue 18: step latency)."""
+        if self._after is not None:
+            self._after.cancel()
+        self._after = asyncio.create_task(self._after_step())
 
     async def _after_step(self) -> None:
         """After a step: if other parallel notes are still held, say so (no new pause may come)."""
@@ -396,6 +404,8 @@ class Worker:
             ctl.watches = self.watches
 
     async def stop(self) -> None:
+        if self._after is not None:
+            self._after.cancel()
         task, self.task = self.task, None
         if task is not None and not task.done():
             task.cancel()
@@ -412,13 +422,13 @@ class Worker:
                     self._reported = []
                     ctl.step()
                     self._held()
-                    await self._after_step()
+                    self._check_held_soon()
             case p.StepOver():
                 if ctl:
                     self._reported = []
                     ctl.step_over()
                     self._held()
-                    await self._after_step()
+                    self._check_held_soon()
             case p.Continue():
                 if ctl:
                     self._reported = []
