@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cadence import Cadence, CheckpointError, Waypoint, _fingerprint
+from cadence import Cadence, CheckpointError, Waypoint
 from cadence.events import Event, RunFinished
 
 from .. import protocol as p
@@ -33,7 +33,7 @@ from ..memory import give_back_memory
 from ..protocol.target import parse_target
 from . import remote
 from ._io import Channel, guard_parent, isolate_stdio, read_commands, serve_loop
-from .catalog import catalog_entry, display, factory_args, tree
+from .catalog import catalog_entry, display, factory_args, fingerprint, tree
 from .durable import plan_rerun, score_before, store_for, top_measure
 from .loader import Found
 from .plugins import load_target
@@ -66,7 +66,7 @@ class Worker:
         self.live: Any = None  # the score "more" is loaded from: the paused one, or the last result
         self._reported: list[str] = []  # the held waypoints the UI was last told about
         self.events: EventSender | None = None  # the current run's listener
-        self._after: asyncio.Task[None] | None = None  # the check that follows the last step
+        self._after: asyncio.Task[None] | None = None  # the check after the last step (issue 18)
 
     # ------------------------------------------------------------------ loading
 
@@ -97,15 +97,6 @@ class Worker:
     def send_catalog(self) -> None:
         entries = [catalog_entry(f) for f in self.found.values()]
         self.channel.send(p.Catalog(entries=entries, plugins=self.plugins))
-
-    def warm_up(self) -> None:
-        """What the first run of each cadence would compute first, done while the user reads the first
-        screen: its fingerprint (every note's code hashed, kept per definition; ~half of a 1,000-note
-        cadence's first step)."""
-        for found in self.found.values():
-            if found.kind == "cadence":
-                with contextlib.suppress(Exception):  # its run will say what is wrong with it
-                    _fingerprint.shape(found.obj)
 
     # ------------------------------------------------------------------ running
 
@@ -229,13 +220,6 @@ class Worker:
         """Tell the run's clock whether the controller holds the run now."""
         if self.events is not None:
             self.events.held(bool(self.controller and self.controller.held))
-
-    def _check_held_soon(self) -> None:
-        """:meth:`_after_step` beside the next commands: a step sent at once after a pause (n n n)
-        is not held back while it waits (issue 18: step latency)."""
-        if self._after is not None:
-            self._after.cancel()
-        self._after = asyncio.create_task(self._after_step())
 
     async def _after_step(self) -> None:
         """After a step: if other parallel notes are still held, say so (no new pause may come)."""
@@ -404,8 +388,6 @@ class Worker:
             ctl.watches = self.watches
 
     async def stop(self) -> None:
-        if self._after is not None:
-            self._after.cancel()
         task, self.task = self.task, None
         if task is not None and not task.done():
             task.cancel()
@@ -417,18 +399,15 @@ class Worker:
         match command:
             case p.Run():
                 await self.start(command)
-            case p.Step():
+            case p.Step() | p.StepOver():
                 if ctl:
                     self._reported = []
-                    ctl.step()
+                    ctl.step() if isinstance(command, p.Step) else ctl.step_over()
                     self._held()
-                    self._check_held_soon()
-            case p.StepOver():
-                if ctl:
-                    self._reported = []
-                    ctl.step_over()
-                    self._held()
-                    self._check_held_soon()
+                    # the check beside the next commands: a step sent at the next pause is read at once
+                    if self._after is not None:
+                        self._after.cancel()
+                    self._after = asyncio.create_task(self._after_step())
             case p.Continue():
                 if ctl:
                     self._reported = []
@@ -473,7 +452,7 @@ async def serve(worker: Worker, commands: int, closed: threading.Event) -> None:
         closed.set()
 
     threading.Thread(target=read_commands, args=(commands, put, eof), daemon=True, name="commands").start()
-    loop.call_later(WARM_UP_AFTER, worker.warm_up)
+    loop.call_later(WARM_UP_AFTER, fingerprint, list(worker.found.values()))
     while (line := await queue.get()) is not None:
         try:
             command = p.decode_command(line)
