@@ -212,7 +212,7 @@ class StudioLink(StudioView):
             self._plugin_notice(message.plugins or [])
             # Once drawn, what the screen holds lives as long as the module: out of the collector's
             # scans (a full collection of a 1,000-note screen took 50-100 ms, in the middle of a step).
-            self.call_after_refresh(gc.freeze)
+            self.call_after_refresh(_keep_long_lived)
         if isinstance(message, p.ScoreChecked):
             waiting = self._checks.pop(message.target, None)
             if waiting is not None and not waiting.done():
@@ -313,6 +313,15 @@ class StudioLink(StudioView):
             self.notify(message.error or "nothing to load", severity="warning")
             return
         self.query_one("#score-tree", ScoreTree).add_more(message.path, message.offset, message.tree)
+
+
+def _keep_long_lived() -> None:
+    """Leave what lives now out of the garbage collector's scans (``gc.freeze``). Frozen again after a
+    reload: the previous module's screen is collected first, not kept frozen for good."""
+    if gc.get_freeze_count():
+        gc.unfreeze()
+        gc.collect()
+    gc.freeze()
 
 
 def _shown_target(target: str) -> str:
