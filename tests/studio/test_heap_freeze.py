@@ -37,4 +37,3 @@ async def test_the_drawn_screen_is_frozen_and_so_is_the_next_one_after_a_reload(
         assert graph.drawing is not None
         assert graph.drawing.boxes is not first
         assert not scanned(graph.drawing.boxes)
-    gc.unfreeze()  # the rest of the test session as usual
