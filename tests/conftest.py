@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,15 @@ from tests._tools.renderers import MermaidRenderer
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_HISTORY = ROOT / ".cadence" / "history.sqlite3"
 PROJECT_CHECKPOINTS = ROOT / ".cadence" / "checkpoints.sqlite3"
+
+
+@pytest.fixture(autouse=True)
+def _heap_unfrozen() -> Iterator[None]:
+    """A studio app freezes its heap once its first screen is drawn (``gc.freeze``, issue 18): each test
+    unfreezes it after itself, so that what the test made is collected, as in a process of its own."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cadence import Cadence
+from cadence_studio import protocol as p
 from cadence_studio.ui.app import make_app
 from cadence_studio.ui.screens.studio import StudioScreen
 from cadence_studio.ui.widgets import measure_graph
@@ -39,3 +40,22 @@ async def test_scrolling_a_big_graph_keeps_few_lines_and_draws_them_again_the_sa
         graph.scroll_to(y=0, animate=False, force=True)
         await pilot.pause()
         assert [graph.render_line(y).text for y in range(graph.size.height)] == first
+
+
+async def test_a_graph_taller_than_its_pane_is_centred_in_the_width_its_scrollbar_leaves() -> None:
+    """From the first screen, the width the graph is drawn for is the one left by its scrollbar: the first
+    step of a big cadence finds the same width and lays out nothing again (issue 18: the first n)."""
+    client = ScriptedClient(entries=[])  # the catalog comes once the screen is laid out, as a worker's does
+    app = make_app("tests", client=client, watch=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        client.push(p.Catalog(entries=[entry(_big(), "big")]))
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, StudioScreen)
+        graph = app.screen.query_one(MeasureGraph)
+        assert graph.drawing is not None
+        assert graph.drawing._scene is not None
+        assert graph.show_vertical_scrollbar
+        assert not graph.show_horizontal_scrollbar
+        assert graph.drawing._scene.width == graph.scrollable_content_region.width

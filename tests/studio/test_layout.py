@@ -450,6 +450,27 @@ def test_restyling_in_place_draws_what_a_fresh_layout_draws(seed: int) -> None:
         previous = drawing
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_a_new_width_centres_the_same_canvas_again(seed: int) -> None:
+    """A scrollbar that comes or goes changes the width only: the drawing is centred anew on the same
+    canvas (a 1,000-note cadence is not laid out again at the first step), as a fresh layout draws it."""
+    rng = random.Random(seed)
+    tree = (order_cadence() if seed % 2 else every_kind()).describe()
+    looks = random_looks(tree, rng)
+    previous = layout(tree, width=90, **looks)
+    for _ in range(8):
+        width = rng.choice([None, 20, 60, 88, 90, 92, 140])
+        drawing = layout(tree, width=width, previous=previous, **looks)
+        assert previous._scene is not None
+        assert drawing._scene is not None
+        assert drawing._scene.canvas is previous._scene.canvas
+        fresh = layout(tree, width=width, **looks)
+        assert drawing.lines == fresh.lines
+        assert (drawing.boxes, drawing.order) == (fresh.boxes, fresh.order)
+        assert (drawing.width, drawing.height) == (fresh.width, fresh.height)
+        previous = drawing
+
+
 def test_restyling_keeps_the_lines_that_did_not_change() -> None:
     """Stepping from one note to the next paints only those notes' rows; every other line is kept."""
     tree = order_cadence().describe()
@@ -472,7 +493,7 @@ def test_restyling_keeps_the_lines_that_did_not_change() -> None:
 
 
 def test_restyling_lays_out_again_when_the_shape_changes() -> None:
-    """New breakpoints, collapsed measures, width or tree: a whole new layout, as without ``previous``."""
+    """New breakpoints, collapsed measures or tree: a whole new layout, as without ``previous``."""
     tree = order_cadence().describe()
     for change in ({"breakpoints": {"order/validate"}}, {"collapsed": {"order/pay"}}, {"width": 120}):
         previous = layout(tree)

@@ -283,7 +283,7 @@ def _paint_once(root: Element) -> Callable[[Canvas, int], None]:
 def _restyle(previous: Drawing, tree: Mapping[str, Any], ctx: Context, width: int | None) -> Drawing | None:
     """``previous`` with the nodes whose looks changed painted again; None when it must be laid out."""
     scene = previous._scene
-    if scene is None or scene.spent or scene.tree is not tree or scene.width != width:
+    if scene is None or scene.spent or scene.tree is not tree:
         return None
     old = scene.ctx
     if old.collapsed != ctx.collapsed or old.breakpoints != ctx.breakpoints:
@@ -303,11 +303,22 @@ def _restyle(previous: Drawing, tree: Mapping[str, Any], ctx: Context, width: in
             if not node.restyle(ctx):
                 return None  # a status too wide for its slot: the boxes move
             nodes[id(node)] = node
-    lines = previous.lines
-    if nodes:
-        rows: set[int] = set()
-        for node in sorted(nodes.values(), key=lambda node: node.number):  # outer nodes first
-            rows.update(node.repaint(scene.canvas))
-        lines = lines.repainted(rows)
-    fresh = _Scene(tree, width, ctx, scene.canvas, scene.left, scene.right)
-    return Drawing(lines, previous.width, previous.height, previous.boxes, previous.order, fresh)
+    rows: set[int] = set()
+    for node in sorted(nodes.values(), key=lambda node: node.number):  # outer nodes first
+        rows.update(node.repaint(scene.canvas))
+    if scene.width == width:
+        lines = previous.lines.repainted(rows) if rows else previous.lines
+        fresh = _Scene(tree, width, ctx, scene.canvas, scene.left, scene.right)
+        return Drawing(lines, previous.width, previous.height, previous.boxes, previous.order, fresh)
+    # Another width (a scrollbar came or went): the same canvas, centred anew; every row changes.
+    inner = previous.width - scene.left - scene.right
+    spare = max(0, (width or 0) - inner)
+    left = spare // 2
+    shift = left - scene.left
+    boxes = {
+        node_id: Box(box.x + shift, box.y, box.width, box.height, box.label, box.kind)
+        for node_id, box in previous.boxes.items()
+    }
+    fresh = _Scene(tree, width, ctx, scene.canvas, left, spare - left)
+    lines = Lines(scene.canvas, left, spare - left)
+    return Drawing(lines, inner + spare, previous.height, boxes, previous.order, fresh)

@@ -3,13 +3,15 @@ the scores it draws; plus the factory arguments it checks before a run."""
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import typing
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from cadence import Cadence, Score
+from cadence import Cadence, Score, _fingerprint
 from cadence._fork import is_fork
 
 from .. import protocol as p
@@ -18,7 +20,7 @@ from .score_input import ScoreInputError, input_json, kept_fields, score_schema
 from .tracebacks import USER_ERRORS, error_info
 from .values import value_tree
 
-__all__ = ["catalog_entry", "display", "factory_args", "tree"]
+__all__ = ["catalog_entry", "display", "factory_args", "fingerprint", "tree"]
 
 
 def display(score: Any) -> Any:
@@ -148,3 +150,13 @@ def catalog_entry(found: Found) -> p.CadenceEntry:
 
 def _jsonable(value: Any) -> bool:
     return value is None or isinstance(value, (bool, int, float, str))
+
+
+def fingerprint(found: Iterable[Found]) -> None:
+    """What the first run of each cadence computes first, done while the user reads the first screen:
+    its fingerprint (every note's code hashed; kept per definition, ~half of the first step of a
+    1,000-note cadence)."""
+    for each in found:
+        if each.kind == "cadence":
+            with contextlib.suppress(Exception):  # its run will say what is wrong with it
+                _fingerprint.shape(each.obj)

@@ -33,7 +33,7 @@ from ..memory import give_back_memory
 from ..protocol.target import parse_target
 from . import remote
 from ._io import Channel, guard_parent, isolate_stdio, read_commands, serve_loop
-from .catalog import catalog_entry, display, factory_args, tree
+from .catalog import catalog_entry, display, factory_args, fingerprint, tree
 from .durable import plan_rerun, score_before, store_for, top_measure
 from .loader import Found
 from .plugins import load_target
@@ -45,6 +45,8 @@ from .values import expand
 from .watching import WatchingController, check_watches
 
 __all__ = ["Worker", "main"]
+
+WARM_UP_AFTER = 0.3  # seconds after the catalog: the UI draws its first screen meanwhile
 
 
 class Worker:
@@ -64,6 +66,7 @@ class Worker:
         self.live: Any = None  # the score "more" is loaded from: the paused one, or the last result
         self._reported: list[str] = []  # the held waypoints the UI was last told about
         self.events: EventSender | None = None  # the current run's listener
+        self._after: asyncio.Task[None] | None = None  # the check after the last step (issue 18)
 
     # ------------------------------------------------------------------ loading
 
@@ -396,18 +399,15 @@ class Worker:
         match command:
             case p.Run():
                 await self.start(command)
-            case p.Step():
+            case p.Step() | p.StepOver():
                 if ctl:
                     self._reported = []
-                    ctl.step()
+                    ctl.step() if isinstance(command, p.Step) else ctl.step_over()
                     self._held()
-                    await self._after_step()
-            case p.StepOver():
-                if ctl:
-                    self._reported = []
-                    ctl.step_over()
-                    self._held()
-                    await self._after_step()
+                    # the check beside the next commands: a step sent at the next pause is read at once
+                    if self._after is not None:
+                        self._after.cancel()
+                    self._after = asyncio.create_task(self._after_step())
             case p.Continue():
                 if ctl:
                     self._reported = []
@@ -452,6 +452,7 @@ async def serve(worker: Worker, commands: int, closed: threading.Event) -> None:
         closed.set()
 
     threading.Thread(target=read_commands, args=(commands, put, eof), daemon=True, name="commands").start()
+    loop.call_later(WARM_UP_AFTER, fingerprint, list(worker.found.values()))
     while (line := await queue.get()) is not None:
         try:
             command = p.decode_command(line)

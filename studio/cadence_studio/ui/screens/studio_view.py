@@ -47,6 +47,7 @@ class StudioView(Screen[None]):
         self.session = session
         self.focus_node: str | None = None  # the node the inspector shows
         self._footer_shown: tuple[bool, bool, bool] | None = None  # narrow, compact, palette key
+        self._status_line: Static | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -241,7 +242,10 @@ class StudioView(Screen[None]):
 
     def _status(self, text: str, style: str = "") -> None:
         # one line, always: no need to lay the screen out again for it (a cut line ends in "…")
-        for line in self.query("#status").results(Static):  # none while the app closes
+        line = self._status_line
+        if line is None:  # found once: a query walks the whole screen, at every step (issue 18)
+            line = self._status_line = next(iter(self.query("#status").results(Static)), None)
+        if line is not None and line.is_attached:  # not while the app closes
             line.update(Text(text, style=style, no_wrap=True), layout=False)
 
     def _update_status(self) -> None:

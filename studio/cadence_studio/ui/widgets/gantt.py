@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import math
 import time
+from functools import lru_cache
 
-from rich.bar import Bar
+from rich.color import Color
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.events import Click, Resize
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -43,6 +45,35 @@ _RETRY_COLOR = "yellow"
 _STALL_STYLE = Style(color="red", bold=True)
 _MARK_STYLE = Style(color="yellow", bold=True)
 _DIM = Style(dim=True)
+_KEPT_LABELS = 2000  # rendered labels kept (a row's label is the same at every step)
+# Rich's Bar, drawn without a console (as rich.bar.Bar.__rich_console__ draws it): one segment
+_BEGIN_BLOCKS = ["█", "█", "█", "▐", "▐", "▐", "▕", "▕"]
+_END_BLOCKS = [" ", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]
+
+
+def _bar_text(size: float, begin: float, end: float, width: int) -> str:
+    """The cells of ``rich.bar.Bar(size, begin, end, width=width)``: a bar to an eighth of a cell."""
+    if begin >= end:
+        return " " * width
+    prefix_eighths = int(width * 8 * begin / size)
+    prefix = " " * (prefix_eighths // 8)
+    if prefix_eighths % 8:
+        prefix += _BEGIN_BLOCKS[prefix_eighths % 8]
+    body_eighths = int(width * 8 * end / size)
+    body = "█" * (body_eighths // 8)
+    if body_eighths % 8:
+        body += _END_BLOCKS[body_eighths % 8]
+    return prefix + body[len(prefix) :] + " " * (width - len(body))
+
+
+@lru_cache(maxsize=64)
+def _bar_style(color: str, back: Color | None) -> Style:
+    return Style(color=color, bgcolor=back or "default")
+
+
+def _bar_strip(size: float, begin: float, end: float, width: int, style: Style) -> Strip:
+    """``rich.bar.Bar`` of ``width`` cells as a strip (its cells are all one cell wide)."""
+    return Strip([Segment(_bar_text(size, begin, end, width), style)], width)
 
 
 def axis_step(extent: float, cells: int, *, every: int = 12) -> float:
@@ -100,6 +131,9 @@ class Gantt(ScrollView, can_focus=True):
         self._grow: Timer | None = None
         self._extent = 0.0  # the run's own time the bars are scaled to, as of the last refresh
         self._wall = 0.0  # the wall clock then (running notes grow from it)
+        self._style: Style | None = None  # the widget's style while its lines render
+        self._behind = False  # spans came while it was hidden: drawn when shown
+        self._labels: dict[tuple[str, int, str, bool, int], Strip] = {}  # rendered row labels
 
     def on_mount(self) -> None:
         self._grow = self.set_interval(self.GROW_EVERY, self._tick, pause=True)
@@ -111,6 +145,14 @@ class Gantt(ScrollView, can_focus=True):
         if spans is not self.spans:  # another run: from its first row
             self._shown_rows, self._follow = 0, True
         self.spans, self.live = spans, live
+        if not all(node.display for node in self.ancestors_with_self):
+            # Hidden (a narrow screen shows it on t): a hidden widget asking for a repaint costs every
+            # frame a new map of the whole screen (issue 18: step latency); it catches up when shown.
+            self._behind = True
+            if self._grow is not None:
+                self._grow.pause()
+            return
+        self._behind = False
         rows = len(spans.rows) if spans is not None else 0
         size = Size(self.scrollable_content_region.width, rows + 1)
         if size != self.virtual_size:
@@ -126,6 +168,10 @@ class Gantt(ScrollView, can_focus=True):
                 self._grow.resume()
             else:
                 self._grow.pause()
+
+    def on_show(self) -> None:
+        if self._behind:
+            self.show(self.spans, live=self.live)
 
     def _tick(self) -> None:
         if not self.live or not _notes_running(self.spans):
@@ -195,29 +241,36 @@ class Gantt(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ drawing
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._style = self.rich_style  # once for all the rows (it walks up the DOM for the background)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._style = None
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        style = self.rich_style
+        style = self._style or self.rich_style
         spans = self.spans
         if spans is None or not spans.rows:
             text = Text("the timeline of a run shows here (r runs, n steps)" if y == 0 else "", style=_DIM)
-            return self._strip(text, width)
+            return self._strip(text, width, style)
         extent = self._extent
         if y == 0:
-            return self._strip(self._axis(extent), width)
+            return self._strip(self._axis(extent), width, style)
         index = int(self.scroll_y) + y - 1
         if index >= len(spans.rows):
             return Strip.blank(width, style)
-        return self._row(spans.rows[index], extent, width)
+        return self._row(spans.rows[index], extent, width, style)
 
     def draw_row(self, span: Span) -> Strip:
         """``span``'s row as it is drawn now (its label, its bar on the axis' scale, its marks)."""
-        return self._row(span, self._extent, self.scrollable_content_region.width)
+        return self._row(span, self._extent, self.scrollable_content_region.width, self.rich_style)
 
-    def _strip(self, text: Text, width: int) -> Strip:
+    def _strip(self, text: Text, width: int, style: Style) -> Strip:
         text.no_wrap, text.end = True, ""
-        strip = Strip(text.render(self.app.console)).adjust_cell_length(width, self.rich_style)
-        return strip.apply_style(self.rich_style)
+        strip = Strip(text.render(self.app.console)).adjust_cell_length(width, style)
+        return strip.apply_style(style)
 
     def _axis(self, extent: float) -> Text:
         label, cells = self.columns()
@@ -233,37 +286,44 @@ class Gantt(ScrollView, can_focus=True):
         head = Text(f"own time, ┆ = {tick_label(step, step)}".ljust(label)[:label], style=_DIM)
         return Text.assemble(head, " ", ("".join(line), "dim"))
 
-    def _row(self, span: Span, extent: float, width: int) -> Strip:
+    def _row(self, span: Span, extent: float, width: int, style: Style) -> Strip:
         label_cells, cells = self.columns()
-        label = Text("  " * span.depth + _GROUP_GLYPHS.get(span.kind, "") + span.name, no_wrap=True)
-        if span.stalled:
-            label.append(f" {STALL_GLYPH}", _STALL_STYLE)
-        label.truncate(label_cells, overflow="ellipsis", pad=True)
-        head = Strip(label.render(self.app.console)).adjust_cell_length(label_cells + 1)
-        bar = self._bar(span, extent, cells)
-        return Strip.join([head, bar]).adjust_cell_length(width).apply_style(self.rich_style)
+        head = self._label(span, label_cells)
+        bar = self._bar(span, extent, cells, style)
+        return Strip.join([head, bar]).adjust_cell_length(width).apply_style(style)
 
-    def _bar(self, span: Span, extent: float, cells: int) -> Strip:
+    def _label(self, span: Span, cells: int) -> Strip:
+        """A row's label, cut to ``cells`` and a space after it (kept: it changes only if the note stalls)."""
+        key = (span.name, span.depth, span.kind, span.stalled > 0, cells)
+        strip = self._labels.get(key)
+        if strip is None:
+            label = Text("  " * span.depth + _GROUP_GLYPHS.get(span.kind, "") + span.name, no_wrap=True)
+            if span.stalled:
+                label.append(f" {STALL_GLYPH}", _STALL_STYLE)
+            label.truncate(cells, overflow="ellipsis", pad=True)
+            strip = Strip(label.render(self.app.console)).adjust_cell_length(cells + 1)
+            if len(self._labels) >= _KEPT_LABELS:
+                self._labels.clear()
+            self._labels[key] = strip
+        return strip
+
+    def _bar(self, span: Span, extent: float, cells: int, style: Style) -> Strip:
         end = self.end_of(span)
         total = max(extent, end, 1e-9)
         start = span.start
         if (end - start) / total * cells < 0.5:  # too short to see: drawn half a cell wide
             end = min(total, start + total / cells / 2)
             start = max(0.0, end - total / cells / 2)
-        back = self.rich_style.bgcolor or "default"
+        back = style.bgcolor
         color = _GROUP_COLOR if span.kind != "note" else _BAR_COLORS.get(span.status, "white")
-        strip = self._render_bar(Bar(total, start, end, width=cells, color=color, bgcolor=back), cells)
+        strip = _bar_strip(total, start, end, cells, _bar_style(color, back))
         if span.retries and span.kind == "note":  # the failed attempts: yellow up to the last retry
             cut = max(0, min(cells, round(min(span.retries[-1], end) / total * cells)))
             # the yellow ends on the cell boundary where the bar's own colour takes over
-            tried = Bar(total, start, cut / cells * total, width=cells, color=_RETRY_COLOR, bgcolor=back)
-            strip = Strip.join([self._render_bar(tried, cells).crop(0, cut), strip.crop(cut, cells)])
+            tried = _bar_strip(total, start, cut / cells * total, cells, _bar_style(_RETRY_COLOR, back))
+            strip = Strip.join([tried.crop(0, cut), strip.crop(cut, cells)])
         marks = self._marks(span, self.end_of(span) - span.start)
         return self._annotate(strip, marks, span.start / total * cells, end / total * cells, cells)
-
-    def _render_bar(self, bar: Bar, cells: int) -> Strip:
-        options = self.app.console.options.update_width(cells)
-        return Strip(self.app.console.render_lines(bar, options, pad=False)[0]).adjust_cell_length(cells)
 
     @staticmethod
     def _marks(span: Span, duration: float) -> Text:

@@ -97,20 +97,34 @@ class MeasureGraph(ScrollView, can_focus=True):
         if self.selected is None or (self.drawing and self.selected not in self.drawing.boxes):
             self.selected = self.graph_tree["id"]  # the cadence itself: the first box of every drawing
         previous = self.drawing
-        self.drawing = layout(
+        width = self.scrollable_content_region.width or None
+        self.drawing = self._layout(width, previous)  # only the nodes that changed are painted again
+        if (
+            width is not None
+            and not self.show_vertical_scrollbar
+            and self.styles.overflow_y == "auto"
+            and self.drawing.height > self.scrollable_content_region.height
+        ):
+            # The scrollbar this drawing brings takes columns: centred at once in what is left, so
+            # that the first step does not find another width (and lay the screen out again).
+            self.drawing = self._layout(width - self.styles.scrollbar_size_vertical, self.drawing)
+        size = Size(self.drawing.width, self.drawing.height)
+        if size != self.virtual_size:  # a new size lays the screen out again; same size only repaints
+            self.virtual_size = size
+        self._repaint(previous, self.drawing)
+
+    def _layout(self, width: int | None, previous: Drawing | None) -> Drawing:
+        assert self.graph_tree is not None
+        return layout(
             self.graph_tree,
             statuses=self.statuses,
             collapsed=frozenset(self.collapsed),
             selected=self.selected,
             breakpoints=self.breakpoints,
             taken=self.taken,
-            width=self.scrollable_content_region.width or None,
-            previous=previous,  # only the nodes that changed are painted again
+            width=width,
+            previous=previous,
         )
-        size = Size(self.drawing.width, self.drawing.height)
-        if size != self.virtual_size:  # a new size lays the screen out again; same size only repaints
-            self.virtual_size = size
-        self._repaint(previous, self.drawing)
 
     def _repaint(self, old: Drawing | None, new: Drawing) -> None:
         """Repaint the lines that changed (a restyled drawing keeps the others), or everything."""

@@ -40,6 +40,7 @@ class Timeline(ScrollView, can_focus=True):
         self._texts: list[Text] = []
         self._widest = 0  # cells of the widest text
         self._strips: dict[int, Strip] = {}  # rendered lazily, at the current width
+        self._behind = False  # lines were written while hidden: the view catches up when shown
 
     def sync(self, lines: list[tuple[str, str, str]]) -> None:
         """Write the lines not written yet."""
@@ -63,13 +64,34 @@ class Timeline(ScrollView, can_focus=True):
             del self._texts[:excess]
             self._strips = {}
             start = 0
+        if not self._displayed:
+            # In a hidden tab: nothing to repaint. A hidden widget asking for a repaint costs every
+            # frame a new map of the whole screen (issue 18: step latency); the view catches up on Show.
+            self._behind = True
+            return
         self._resized()
         self.refresh_lines(start, len(self._texts) - start)
         self.scroll_to(y=self.max_scroll_y, animate=False)  # a new scroll position repaints everything
 
+    @property
+    def _displayed(self) -> bool:
+        """Whether it is on show (not in a hidden tab): every node up to the screen is displayed."""
+        return all(node.display for node in self.ancestors_with_self)
+
+    def on_show(self) -> None:
+        """Shown again (its tab opened): the lines written meanwhile, and the last one in view."""
+        if self._behind:
+            self._behind = False
+            self._resized()
+            self.refresh()
+            self.scroll_to(y=self.max_scroll_y, animate=False)
+
     def reset(self) -> None:
         self._texts, self._strips = [], {}
         self.shown = self._widest = 0
+        if not self._displayed:
+            self._behind = True
+            return
         self._resized()
         self.scroll_to(0, 0, animate=False)
         self.refresh()
