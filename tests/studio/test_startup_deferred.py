@@ -157,3 +157,11 @@ async def test_the_files_are_watched_from_when_the_first_graph_is_shown(tmp_path
             if client.starts > starts:
                 break
         assert client.starts > starts  # the save started a new worker
+
+
+def test_every_line_starts_with_its_type_so_it_is_decoded_by_that_model_alone() -> None:
+    """A model whose ``type`` is not its first field would be decoded through the union (every model
+    of it built at once): keep ``type`` first."""
+    for union in (p.Command, p.Message):
+        for model in messages._models(union).values():
+            assert next(iter(model.model_fields)) == "type", model.__name__
