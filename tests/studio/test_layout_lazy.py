@@ -152,3 +152,36 @@ def test_the_canvas_keeps_one_object_per_distinct_character() -> None:
     cells = [c for row in canvas.chars for c in row if c == "─"]
     assert len(cells) == 16
     assert len({id(c) for c in cells}) == 1
+
+
+def test_another_width_centres_the_drawing_again_without_laying_it_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The graph's pane may get its width after the first layout (a catalog drawn before the first
+    frame), and a terminal is resized: the same drawing is centred anew, its nodes are not built again."""
+    from cadence_studio.ui import layout as layout_module
+
+    tree = long_cadence(300).describe()
+    looks = {"statuses": {"flat/n00002": {"status": "done", "duration": 0.01}}, "selected": "flat/n00003"}
+    first = layout(tree, width=40, **looks)
+    built: list[str] = []
+    build = layout_module._build
+
+    def counted(node: object, ctx: object) -> object:
+        built.append(str(node))
+        return build(node, ctx)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(layout_module, "_build", counted)
+    wider = layout(tree, width=120, previous=first, **looks)
+    assert built == []
+    monkeypatch.undo()
+    fresh = layout(tree, width=120, **looks)
+    assert (wider.width, wider.height, wider.boxes, wider.order) == (
+        fresh.width,
+        fresh.height,
+        fresh.boxes,
+        fresh.order,
+    )
+    assert wider.lines == fresh.lines
+    narrower = layout(tree, width=30, previous=wider, statuses={}, selected="flat/n00100")
+    assert narrower.lines == layout(tree, width=30, statuses={}, selected="flat/n00100").lines

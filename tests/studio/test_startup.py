@@ -89,3 +89,31 @@ async def test_the_client_adopts_a_worker_started_before_the_loop(tmp_path: Path
     finally:
         await client.close(grace=1.0)
     assert early.poll() is not None, "the adopted worker outlived its client"
+
+
+def test_the_early_worker_is_read_before_any_event_loop_runs(tmp_path: Path) -> None:
+    """A thread reads the worker's protocol pipe from its start: a catalog far larger than a pipe holds
+    (3,000 notes, some 700 KB) is all read while the UI would still be importing, so the worker is not
+    held up writing it and goes on to read its commands (here: shut down)."""
+    notes = "".join(f'big = big.then("n{i:04d}", bump)\n' for i in range(3000))
+    (tmp_path / "big_module.py").write_text(
+        textwrap.dedent(MODULE) + 'big = Cadence("big", Tally())\n' + notes
+    )
+    with start_worker("big_module.py", tmp_path) as early:  # (closes its pipes)
+        assert early.stdin is not None
+        early.stdin.write(p.encode(p.Shutdown()))
+        early.stdin.flush()
+        try:
+            assert early.wait(timeout=30) == 0  # nothing else reads its output: the thread did
+        finally:
+            early.kill()
+        chunks = early.take(lambda chunk: None)
+        assert chunks[-1] is None  # the pipe's end, once the worker is gone
+        lines = b"".join(chunk for chunk in chunks if chunk).splitlines()
+        catalog_line = next(line for line in lines if line.startswith(b'{"type":"catalog"'))
+        assert len(catalog_line) > 256 * 1024
+        catalog = p.decode_message(catalog_line)
+        assert isinstance(catalog, p.Catalog)
+        big = next(entry for entry in catalog.entries if entry.name == "big")
+        assert big.graph is not None
+        assert len(big.graph["children"]) == 3000

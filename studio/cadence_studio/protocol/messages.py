@@ -5,7 +5,8 @@ on the worker's protocol pipe. Both are pydantic models told apart by their ``ty
 
 A model's validator and serializer are built when it is first used (``defer_build``), not when this
 module is imported: building all of them took a quarter of the studio's start-up, and a start-up uses
-three. A line is decoded by the model its ``type`` names; :func:`prepare` builds the rest ahead of need.
+three. A line is decoded by the model its ``type`` names; :func:`prepare` builds them all (the worker
+calls it once it has sent its catalog, while nobody waits for it).
 """
 
 from __future__ import annotations
@@ -513,7 +514,7 @@ def decode_message(line: str | bytes) -> Message:
 
 def prepare() -> None:
     """Build every command's and message's validator and serializer now (each is otherwise built when
-    first used), so that the first step of a run does not wait for them; done once the studio is up."""
+    first used), so that the first step of a run does not wait for them."""
     for union in (Command, Message):
         for model in _models(union).values():
             model.model_rebuild()

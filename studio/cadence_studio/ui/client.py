@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from pydantic import BaseModel, ValidationError
 
 from .. import protocol as p
-from ..spawn import worker_argv, worker_env
+from ..spawn import EarlyWorker, worker_argv, worker_env
 
 if TYPE_CHECKING:
     from ..store.recorder import Recorder
@@ -109,7 +109,7 @@ class AdoptedProcess:
             await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), pipe)
             return stream
 
-        stdout = await reader(popen.stdout)
+        stdout = _read_ahead(popen, loop) if isinstance(popen, EarlyWorker) else await reader(popen.stdout)
         stderr = await reader(popen.stderr)
         transport, protocol = await loop.connect_write_pipe(
             lambda: asyncio.StreamReaderProtocol(asyncio.StreamReader()), popen.stdin
@@ -128,6 +128,25 @@ class AdoptedProcess:
 
     def kill(self) -> None:
         self._popen.kill()
+
+
+def _read_ahead(worker: EarlyWorker, loop: asyncio.AbstractEventLoop) -> asyncio.StreamReader:
+    """A stream of what ``worker``'s reading thread has read (at once) and will read (as it comes)."""
+    stream = asyncio.StreamReader(limit=READ_LIMIT)
+
+    def feed(chunk: bytes | None) -> None:
+        if chunk is None:
+            stream.feed_eof()
+        else:
+            stream.feed_data(chunk)
+
+    def sink(chunk: bytes | None) -> None:  # in the reading thread
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody reads any more
+            loop.call_soon_threadsafe(feed, chunk)
+
+    for chunk in worker.take(sink):
+        feed(chunk)
+    return stream
 
 
 class WorkerClient:

@@ -235,10 +235,10 @@ def layout(
         taken: split id -> ``"true"`` or ``"false"``: that lane is highlighted and the other dimmed.
         width: the columns available: a narrower drawing is centred in them, a wider one stays wider.
         previous: the drawing this one replaces. When it was laid out from the same ``tree`` object
-            with the same collapsed measures, breakpoints and width, only the nodes whose status,
-            selection or taken lane changed are painted again, and every other line is the same
-            ``Text`` object as in ``previous`` (compare with ``is`` to find what changed). ``previous``
-            is then used up: passing it again lays everything out afresh.
+            with the same collapsed measures and breakpoints, only the nodes whose status, selection
+            or taken lane changed are painted again, and every other line is the same ``Text`` object
+            as in ``previous`` (compare with ``is`` to find what changed); another ``width`` only
+            centres it again. ``previous`` is then used up: passing it again lays everything out afresh.
     """
     ctx = Context(
         dict(statuses or {}), frozenset(collapsed), selected, frozenset(breakpoints), dict(taken or {})
@@ -259,15 +259,21 @@ def layout(
     root.paint(canvas, 0, 0, False, "")
     canvas.placing = False
     canvas.fill = root.filler() if isinstance(root, Stack) else _paint_once(root)
-    spare = max(0, (width or 0) - root.width)
+    left, right, boxes = _centred(canvas, width)
+    order = sorted(boxes, key=lambda node_id: (boxes[node_id].y, boxes[node_id].x))
+    scene = _Scene(tree, width, ctx, canvas, left, right)
+    return Drawing(Lines(canvas, left, right), root.width + left + right, root.height, boxes, order, scene)
+
+
+def _centred(canvas: Canvas, width: int | None) -> tuple[int, int, dict[str, Box]]:
+    """The blank columns left and right of a drawing centred in ``width``, and its boxes there."""
+    spare = max(0, (width or 0) - canvas.width)
     left = spare // 2
     boxes = {
         node_id: Box(box.x + left, box.y, box.width, box.height, box.label, box.kind)
         for node_id, box in canvas.boxes.items()
     }
-    order = sorted(boxes, key=lambda node_id: (boxes[node_id].y, boxes[node_id].x))
-    scene = _Scene(tree, width, ctx, canvas, left, spare - left)
-    return Drawing(Lines(canvas, left, spare - left), root.width + spare, root.height, boxes, order, scene)
+    return left, spare - left, boxes
 
 
 def _paint_once(root: Element) -> Callable[[Canvas, int], None]:
@@ -303,22 +309,19 @@ def _restyle(previous: Drawing, tree: Mapping[str, Any], ctx: Context, width: in
             if not node.restyle(ctx):
                 return None  # a status too wide for its slot: the boxes move
             nodes[id(node)] = node
-    rows: set[int] = set()
-    for node in sorted(nodes.values(), key=lambda node: node.number):  # outer nodes first
-        rows.update(node.repaint(scene.canvas))
-    if scene.width == width:
-        lines = previous.lines.repainted(rows) if rows else previous.lines
-        fresh = _Scene(tree, width, ctx, scene.canvas, scene.left, scene.right)
+    lines = previous.lines
+    if nodes:
+        rows: set[int] = set()
+        for node in sorted(nodes.values(), key=lambda node: node.number):  # outer nodes first
+            rows.update(node.repaint(scene.canvas))
+        lines = lines.repainted(rows)
+    canvas = scene.canvas
+    if width == scene.width:
+        fresh = _Scene(tree, width, ctx, canvas, scene.left, scene.right)
         return Drawing(lines, previous.width, previous.height, previous.boxes, previous.order, fresh)
-    # Another width (a scrollbar came or went): the same canvas, centred anew; every row changes.
-    inner = previous.width - scene.left - scene.right
-    spare = max(0, (width or 0) - inner)
-    left = spare // 2
-    shift = left - scene.left
-    boxes = {
-        node_id: Box(box.x + shift, box.y, box.width, box.height, box.label, box.kind)
-        for node_id, box in previous.boxes.items()
-    }
-    fresh = _Scene(tree, width, ctx, scene.canvas, left, spare - left)
-    lines = Lines(scene.canvas, left, spare - left)
-    return Drawing(lines, inner + spare, previous.height, boxes, previous.order, fresh)
+    # Another width centres the same drawing elsewhere: its rows are made again, nothing is laid out
+    # (the graph's first layout may come before its pane has its width).
+    left, right, boxes = _centred(canvas, width)
+    fresh = _Scene(tree, width, ctx, canvas, left, right)
+    lines = Lines(canvas, left, right)
+    return Drawing(lines, canvas.width + left + right, previous.height, boxes, previous.order, fresh)
