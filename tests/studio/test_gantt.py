@@ -51,3 +51,24 @@ def test_the_axis_ticks_a_round_step_about_every_twelve_cells(
 ) -> None:
     assert axis_step(extent, cells) == pytest.approx(step)
     assert [tick_label(i * step, step) for i in range(3)] == labels
+
+
+@pytest.mark.parametrize("cells", [1, 7, 40, 119])
+def test_bars_are_drawn_as_rich_draws_them(cells: int) -> None:
+    """The chart draws its bars without a console (one segment per bar: issue 18, step latency); they are
+    the cells and style Rich's ``Bar`` renders, to an eighth of a cell."""
+    from rich.bar import Bar
+    from rich.color import Color
+    from rich.console import Console
+
+    from cadence_studio.ui.widgets.gantt import _bar_strip, _bar_style
+
+    console = Console(width=200, color_system="truecolor")
+    back = Color.parse("#1e1e1e")
+    for size, begin, end in [(1.0, 0.0, 1.0), (1.0, 0.0, 0.0), (3.0, 1.0, 2.0), (0.7, 0.33, 0.34)] + [
+        (10.0, b / 7, b / 7 + e / 13) for b in range(8) for e in range(9)
+    ]:
+        bar = Bar(size, begin, end, width=cells, color="green", bgcolor=back)
+        lines = console.render_lines(bar, console.options.update_width(cells), pad=False)
+        ours = _bar_strip(size, begin, end, cells, _bar_style("green", back))
+        assert [(s.text, s.style) for s in ours] == [(s.text, s.style) for s in lines[0]], (size, begin, end)
