@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -22,6 +23,16 @@ class StudioFooter(Footer):
     _recompose_due = False
     _shown: Any = None  # what the keys were composed from
 
+    def __init__(self) -> None:
+        super().__init__()
+        # Its keys are composed with it (Textual's footer waits for the first update of the bindings and
+        # recomposes then, which held the first frame back until it was done).
+        self.set_reactive(Footer._bindings_ready, True)
+
+    def compose(self) -> ComposeResult:
+        self._shown = self._keys()
+        yield from super().compose()
+
     def bindings_changed(self, screen: Screen[object]) -> None:
         self._bindings_ready = True
         if not screen.app.app_focus:
@@ -39,6 +50,9 @@ class StudioFooter(Footer):
 
     def _keys(self) -> Any:
         """What :meth:`compose` makes the keys of (the screen's active bindings, the palette key)."""
-        active = self.screen.active_bindings.values()
-        keys = [(binding, enabled, tooltip) for _, binding, enabled, tooltip in active]
-        return (keys, self.show_command_palette, self.combine_groups)
+        active = self.screen.active_bindings
+        keys = [
+            (binding, enabled, tooltip) for _, binding, enabled, tooltip in active.values() if binding.show
+        ]
+        palette = active.get(self.app.COMMAND_PALETTE_BINDING) if self.show_command_palette else None
+        return (keys, palette and palette[1:], self.combine_groups)
