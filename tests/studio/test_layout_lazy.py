@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from cadence import Cadence, Score
+from cadence_studio.ui import layout_elements
 from cadence_studio.ui.layout import layout
 from cadence_studio.ui.layout_elements import Canvas
 
@@ -55,3 +56,25 @@ def test_a_restyled_drawing_rebuilds_only_the_rows_painted_again() -> None:
     old, new = after.boxes["flat/n00010"], after.boxes["flat/n00011"]
     assert changed == set(range(old.y, old.y + old.height)) | set(range(new.y, new.y + new.height))
     assert after.lines == layout(tree, width=120, selected="flat/n00011").lines
+
+
+def test_another_width_centres_the_drawing_anew_without_a_layout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The graph's scrollbar appears once a 10,000-note graph is shown, and its width shrinks by two
+    columns: the next redraw (the run's start) laid the whole graph out again (0.6-0.8 s)."""
+    tree = long_cadence(300).describe()
+    before = layout(tree, width=94)
+    built: list[str] = []
+    box = layout_elements.NoteBox.__init__
+
+    def counted(self: layout_elements.NoteBox, node_id: str, *args: object, **kwargs: object) -> None:
+        built.append(node_id)
+        box(self, node_id, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(layout_elements.NoteBox, "__init__", counted)
+    statuses = {"flat/n00000": {"status": "running"}}
+    after = layout(tree, width=92, statuses=statuses, previous=before)
+    assert built == [], f"{len(built)} notes laid out again for a new width"
+    fresh = layout(tree, width=92, statuses=statuses)
+    assert after.lines == fresh.lines
+    assert (after.width, after.boxes, after.order) == (fresh.width, fresh.boxes, fresh.order)
+    assert after.boxes["flat/n00000"].x == before.boxes["flat/n00000"].x - 1

@@ -235,10 +235,11 @@ def layout(
         taken: split id -> ``"true"`` or ``"false"``: that lane is highlighted and the other dimmed.
         width: the columns available: a narrower drawing is centred in them, a wider one stays wider.
         previous: the drawing this one replaces. When it was laid out from the same ``tree`` object
-            with the same collapsed measures, breakpoints and width, only the nodes whose status,
+            with the same collapsed measures and breakpoints, only the nodes whose status,
             selection or taken lane changed are painted again, and every other line is the same
-            ``Text`` object as in ``previous`` (compare with ``is`` to find what changed). ``previous``
-            is then used up: passing it again lays everything out afresh.
+            ``Text`` object as in ``previous`` (compare with ``is`` to find what changed); another
+            ``width`` only centres it anew. ``previous`` is then used up: passing it again lays
+            everything out afresh.
     """
     ctx = Context(
         dict(statuses or {}), frozenset(collapsed), selected, frozenset(breakpoints), dict(taken or {})
@@ -269,7 +270,7 @@ def layout(
 def _restyle(previous: Drawing, tree: Mapping[str, Any], ctx: Context, width: int | None) -> Drawing | None:
     """``previous`` with the nodes whose looks changed painted again; None when it must be laid out."""
     scene = previous._scene
-    if scene is None or scene.spent or scene.tree is not tree or scene.width != width:
+    if scene is None or scene.spent or scene.tree is not tree:
         return None
     old = scene.ctx
     if old.collapsed != ctx.collapsed or old.breakpoints != ctx.breakpoints:
@@ -289,11 +290,24 @@ def _restyle(previous: Drawing, tree: Mapping[str, Any], ctx: Context, width: in
             if not node.restyle(ctx):
                 return None  # a status too wide for its slot: the boxes move
             nodes[id(node)] = node
-    lines = previous.lines
+    lines, boxes, left, right = previous.lines, previous.boxes, scene.left, scene.right
+    inner = previous.width - left - right  # the drawing's own width, without the centring margins
+    if width != scene.width:
+        # Another width only centres the drawing anew (the graph's scrollbar came or went, the
+        # terminal was resized): the same canvas, its rows and boxes shifted, nothing laid out again.
+        spare = max(0, (width or 0) - inner)
+        left, right = spare // 2, spare - spare // 2
+        if left != scene.left or right != scene.right:
+            shift = left - scene.left
+            boxes = {
+                node_id: Box(box.x + shift, box.y, box.width, box.height, box.label, box.kind)
+                for node_id, box in boxes.items()
+            }
+            lines = Lines(scene.canvas, left, right)
     if nodes:
         rows: set[int] = set()
         for node in sorted(nodes.values(), key=lambda node: node.number):  # outer nodes first
             rows.update(node.repaint(scene.canvas))
         lines = lines.repainted(rows)
-    fresh = _Scene(tree, width, ctx, scene.canvas, scene.left, scene.right)
-    return Drawing(lines, previous.width, previous.height, previous.boxes, previous.order, fresh)
+    fresh = _Scene(tree, width, ctx, scene.canvas, left, right)
+    return Drawing(lines, inner + left + right, previous.height, boxes, previous.order, fresh)
