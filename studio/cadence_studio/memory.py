@@ -3,6 +3,13 @@
 A long run allocates and frees many small objects (events, score trees, drawn lines). Python keeps
 freed memory for reuse, so a process's size stays at its peak after the run; on glibc,
 ``malloc_trim`` returns the free pages, so the size after a run is what it keeps (issue 18).
+
+The studio's UI also keeps what it has drawn out of the garbage collector's full passes
+(:func:`keep_long_lived`): a full pass walks every object the collector tracks, and with a
+10,000-note graph, its layout and a run's states that is hundreds of thousands, a pause of 0.1-0.4 s
+every second or so of a fast run (the screen stood still, a key waited). Frozen objects are still
+freed when nothing refers to them; cycles among them are collected after the run
+(:func:`give_back_memory` unfreezes first).
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import functools
 import gc
 import sys
 
-__all__ = ["give_back_memory"]
+__all__ = ["give_back_memory", "keep_long_lived", "stop_keeping"]
 
 
 @functools.cache
@@ -27,9 +34,25 @@ def _trim() -> ctypes._NamedFuncPointer | None:
         return None
 
 
-def give_back_memory() -> bool:
-    """Collect garbage and return free heap pages to the system; False where the C library cannot."""
+def keep_long_lived() -> None:
+    """Leave every object alive now out of the collector's passes (``gc.freeze``) until the next
+    :func:`give_back_memory`: what the screen has drawn (the graph, the run so far) stays anyway."""
+    gc.freeze()
+
+
+def stop_keeping() -> None:
+    """Give the objects :func:`keep_long_lived` kept back to the collector (the screen that drew them
+    is going away)."""
+    gc.unfreeze()
+
+
+def give_back_memory(*, refreeze: bool = False) -> bool:
+    """Collect garbage (among the frozen objects too) and return free heap pages to the system; False
+    where the C library cannot. ``refreeze``: then leave what is alive out of the passes again."""
+    gc.unfreeze()
     gc.collect()
+    if refreeze:
+        gc.freeze()
     trim = _trim()
     if trim is None:
         return False

@@ -16,6 +16,7 @@ from textual.timer import Timer
 from textual.widgets import TabbedContent
 
 from ... import protocol as p
+from ...memory import keep_long_lived, stop_keeping
 from ...protocol.session import RunRecord, Session
 from ...store.history import STOPPED_BY_RELOAD, History
 from ...store.recorder import Recorder
@@ -32,6 +33,7 @@ DRAW_WAIT_FACTOR = 3.0  # after a redraw that took t, the next waits 3t (the scr
 MAX_DRAW_WAIT = 1.0
 PACE_ABOVE = 0.02  # seconds: redraws cheaper than this follow every batch at once
 STATUS_EVERY = 0.1  # seconds: between paced redraws, the status line (cheap) still follows the run
+FREEZE_EVERY = 0.5  # seconds: while a run goes on, what is drawn leaves the collector's passes this often
 _ANSWERS = (p.Paused, p.RunEnded, p.WorkerExited, p.LoadFailed)
 
 
@@ -62,6 +64,7 @@ class StudioLink(StudioView):
         self._draw_due = 0.0
         self._status_at = 0.0  # when the status line was last written
         self._draw_cost = 0.0  # seconds the last redraw took
+        self._frozen_at = 0.0  # when what was drawn last left the garbage collector's passes
         self._hold_until = 0.0
         self._running_timer: Timer | None = None
         self._timeline_run: RunRecord | None = None  # the run the timeline shows
@@ -81,6 +84,9 @@ class StudioLink(StudioView):
         self.pump()
         if self.watch_dir is not None:
             self.watch_files()
+
+    def on_unmount(self) -> None:
+        stop_keeping()  # what this screen drew goes back to the garbage collector with it
 
     @work(exclusive=True, group="pump")
     async def pump(self) -> None:
@@ -160,7 +166,16 @@ class StudioLink(StudioView):
         changed, self._dirty = self._dirty, set()
         started = time.perf_counter()
         self._redraw(changed)
-        cost = self._draw_cost = time.perf_counter() - started
+        done = time.perf_counter()
+        cost = self._draw_cost = done - started
+        run = self.session.run
+        if "catalog" in changed or (
+            run is not None and not run.finished and done - self._frozen_at >= FREEZE_EVERY
+        ):
+            # A new graph, or a run's states so far: they stay while on screen, and a full collection
+            # walking them all would hold the screen (see cadence_studio.memory).
+            self._frozen_at = done
+            keep_long_lived()
         # Cheap draws (small cadences) are never held back; costly ones space themselves out.
         wait = DRAW_WAIT_FACTOR * cost if cost > PACE_ABOVE else 0.0
         self._next_draw = time.perf_counter() + min(MAX_DRAW_WAIT, wait)

@@ -52,7 +52,7 @@ class RunControls(StudioLink):
         elif isinstance(message, (p.RunEnded, p.WorkerExited, p.LoadFailed)):
             self._steps_queued = 0
             if isinstance(message, p.RunEnded):  # once it is drawn: what the run freed goes back
-                self.set_timer(GIVE_BACK_AFTER, give_back_memory)
+                self.set_timer(GIVE_BACK_AFTER, lambda: give_back_memory(refreeze=True))
         return changed
 
     def _hold_draws(self) -> None:
