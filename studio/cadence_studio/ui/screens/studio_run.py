@@ -193,10 +193,10 @@ class RunControls(StudioLink):
             and not self.session.run.finished
         ):
             # The run did not stop: a sync note that never returns holds the worker. Replace it.
-            self.session.run.status = "stopped"
-            self.session.run.timeline.append(
-                ("yellow", "■ the worker did not stop in time; it was replaced", "")
-            )
+            run = self.session.run
+            run.status = "stopped"
+            run.timeline.append(("yellow", "■ the worker did not stop in time; it was replaced", ""))
+            run.spans.close()  # the note it was in ends on the Gantt too
             self.runs_sent = 0
             recorder = self._recorder
             if recorder is not None:  # its worker never says how it ended: say it for it
@@ -205,5 +205,6 @@ class RunControls(StudioLink):
             self.notify(
                 "the run would not stop (a note never returned): started a new worker", severity="warning"
             )
-            self._draw_graph()
-            self._update_status()
+            self._dirty |= {"graph", "inspector", "timeline", "status"}  # as a run's end is drawn
+            self._cancel_draw()
+            self._draw_dirty()
