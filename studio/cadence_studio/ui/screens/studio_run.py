@@ -178,8 +178,10 @@ class RunControls(StudioLink):
             return
         await self.client.send(p.Stop())
         # Stop first, then drain: what the worker sent before it stopped is applied but not drawn
-        # until its answer (run_ended), which is then drawn at once.
+        # until its answer (run_ended), which is then drawn at once: a paced redraw already due (a big
+        # graph's takes a while) would come between x and "stopped".
         self._hold_until = time.perf_counter() + STOP_GRACE
+        self._cancel_draw()
         # The grace period runs apart from the key's handler: the screen keeps drawing meanwhile, so
         # "stopped" shows as soon as the worker says so, not after the grace.
         self.run_worker(self._replace_if_stuck(run.number), group="stop")
