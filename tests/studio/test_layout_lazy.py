@@ -78,3 +78,25 @@ def test_another_width_centres_the_drawing_anew_without_a_layout(monkeypatch: py
     assert after.lines == fresh.lines
     assert (after.width, after.boxes, after.order) == (fresh.width, fresh.boxes, fresh.order)
     assert after.boxes["flat/n00000"].x == before.boxes["flat/n00000"].x - 1
+
+
+def test_a_restyle_paints_a_node_again_only_when_its_rows_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fast run changes thousands of notes between two redraws of the graph, which shows a few: each
+    is painted again when a row of it is read, not all of them at each redraw (0.1-0.3 s at 10,000)."""
+    tree = long_cadence(2000).describe()
+    before = layout(tree, width=120)
+    painted: list[str] = []
+    draw = layout_elements.NoteBox.draw
+
+    def counted(self: layout_elements.NoteBox, *args: object) -> None:
+        painted.append(self.node_id)
+        draw(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(layout_elements.NoteBox, "draw", counted)
+    statuses = {f"flat/n{i:05d}": {"status": "done", "duration": 0.001} for i in range(1500)}
+    after = layout(tree, width=120, statuses=statuses, previous=before)
+    assert painted == [], f"{len(painted)} notes painted again before any was shown"
+    box = after.boxes["flat/n00010"]
+    assert "✓ 1 ms" in after.lines[box.y].plain
+    assert painted == ["flat/n00010"]
+    assert after.lines == layout(tree, width=120, statuses=statuses).lines

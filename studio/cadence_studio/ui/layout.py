@@ -306,8 +306,8 @@ def _restyle(previous: Drawing, tree: Mapping[str, Any], ctx: Context, width: in
             lines = Lines(scene.canvas, left, right)
     if nodes:
         rows: set[int] = set()
-        for node in sorted(nodes.values(), key=lambda node: node.number):  # outer nodes first
-            rows.update(node.repaint(scene.canvas))
+        for node in nodes.values():  # painted when the rows are read: most are off screen
+            rows.update(scene.canvas.paint_later(node))
         lines = lines.repainted(rows)
     fresh = _Scene(tree, width, ctx, scene.canvas, left, right)
     return Drawing(lines, inner + left + right, previous.height, boxes, previous.order, fresh)

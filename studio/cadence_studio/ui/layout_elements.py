@@ -128,13 +128,30 @@ def _style(style: str, extra: str) -> str:
 
 
 class Canvas:
-    """A grid of cells; a wide character fills its cell and leaves ``""`` in the next one."""
+    """A grid of cells; a wide character fills its cell and leaves ``""`` in the next one. A restyled
+    node is painted again when a row of it is read (thousands change between two redraws of a fast
+    run, the screen shows a few)."""
 
     def __init__(self, width: int, height: int) -> None:
         self.chars = [[" "] * width for _ in range(height)]
         self.styles = [[""] * width for _ in range(height)]
         self.boxes: dict[str, Box] = {}
         self.painted = 0  # nodes painted so far: a node's number orders it after the nodes around it
+        self._stale: dict[int, list[Node]] = {}  # row -> nodes to paint again before it is read
+
+    def paint_later(self, node: Node) -> range:
+        """Paint ``node`` again where it was, once one of its rows is read; returns its rows."""
+        rows = node.rows
+        for row in rows:
+            self._stale.setdefault(row, []).append(node)
+        return rows
+
+    def _settle(self, row: int) -> None:
+        """Paint again the nodes waiting on ``row``, outer ones first (a frame paints what it holds)."""
+        for node in sorted({id(n): n for n in self._stale.pop(row, ())}.values(), key=lambda n: n.number):
+            for other in node.repaint(self):
+                if pending := self._stale.get(other):
+                    pending[:] = [n for n in pending if n is not node]
 
     def put(self, x: int, y: int, text: str, style: str) -> int:
         """Write ``text`` at ``(x, y)``; returns the column after it."""
@@ -166,6 +183,8 @@ class Canvas:
 
     def line(self, row: int, left: int, right: int) -> Text:
         """One row as styled text, with ``left`` and ``right`` blank cells around it."""
+        if self._stale:
+            self._settle(row)
         chars, styles = self.chars[row], self.styles[row]
         plain = "".join(chars)
         # Spans count characters: a wide character's second cell holds none, a combined one more.
@@ -271,12 +290,17 @@ class Node(Element):
         canvas.painted += 1
         self.draw(canvas, x, y, tail, dim)
 
+    @property
+    def rows(self) -> range:
+        """The rows it was painted on last."""
+        return range(self.placed[1], self.placed[1] + self.height)
+
     def repaint(self, canvas: Canvas) -> range:
         """Paint again where it was painted last (the nodes inside it too); returns the rows."""
         x, y, tail, dim = self.placed
         canvas.clear(x, y, self.width, self.height)
         self.paint(canvas, x, y, tail, dim)
-        return range(y, y + self.height)
+        return self.rows
 
     @abc.abstractmethod
     def draw(self, canvas: Canvas, x: int, y: int, tail: bool, dim: str) -> None:
