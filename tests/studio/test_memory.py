@@ -6,7 +6,11 @@ import gc
 import sys
 from pathlib import Path
 
+import pytest
+
+from cadence_studio import protocol as p
 from cadence_studio.memory import give_back_memory
+from cadence_studio.ui.client import WorkerClient
 from cadence_studio.ui.widgets.measure_graph import MeasureGraph
 
 
@@ -43,3 +47,42 @@ async def test_what_the_studio_drew_is_left_out_of_the_collectors_passes(tmp_pat
         assert run.status == "done"
         graph = entry.graph
     assert _walked(graph), "the studio closed and left its graph frozen"
+
+
+async def test_a_big_catalog_is_decoded_with_no_collection_inside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real worker's catalog of 2,000 notes (its graph some 30,000 objects): the collector used to
+    run many times while the client decoded it, each pass walking what was made so far and more
+    (a 10,000-note graph took 50-190 ms to decode instead of 25, and the screen stood still)."""
+    from tests.e2e.test_long_run_live import FLAT
+    from tests.e2e.test_worker import next_of
+
+    (tmp_path / "flat.py").write_text(FLAT.format(n=2000, busy=0))
+    decoding = [False]
+    during: list[int] = []
+    decode = p.decode_message
+
+    def watched(line: str | bytes) -> p.Message:
+        decoding[0] = True
+        try:
+            return decode(line)
+        finally:
+            decoding[0] = False
+
+    def collection(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and decoding[0]:
+            during.append(info["generation"])
+
+    monkeypatch.setattr(p, "decode_message", watched)
+    gc.callbacks.append(collection)
+    client = WorkerClient("flat.py", cwd=tmp_path)
+    try:
+        await client.start()
+        catalog = await next_of(client, p.Catalog, timeout=60)
+    finally:
+        gc.callbacks.remove(collection)
+        await client.close(grace=1.0)
+    assert catalog.entries[0].graph is not None
+    assert len(catalog.entries[0].graph["children"]) == 2000
+    assert during == [], f"{len(during)} collections ran while a message was decoded"
