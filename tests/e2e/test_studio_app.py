@@ -10,7 +10,9 @@ from pathlib import Path
 
 from cadence_studio.ui.app import StudioApp, make_app
 from cadence_studio.ui.screens.studio import StudioScreen
+from cadence_studio.ui.widgets.gantt import Gantt
 from cadence_studio.ui.widgets.measure_graph import MeasureGraph
+from cadence_studio.ui.widgets.timeline import Timeline
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = (160, 48)
@@ -93,6 +95,15 @@ async def test_survives_a_note_that_exits_and_one_that_hangs(tmp_path: Path) -> 
         await asyncio.sleep(0.3)
         await pilot.press("x")
         await until(lambda: "stopped" in status(app), "the hung run to stop", timeout=10)
+        studio = screen(app)
+        events = studio.query_one("#events", Timeline)
+        run = studio.session.run
+        assert run is not None
+        assert run.timeline[-1][1] == "■ the worker did not stop in time; it was replaced"
+        assert events.shown == len(run.timeline), "the Events tab misses how the run ended"
+        gantt = studio.query_one("#timeline", Gantt)
+        assert gantt.spans is run.spans
+        assert [(row.node, row.status) for row in run.spans.rows] == [("hangs/hang", "cancelled")]
         await until(lambda: screen(app).session.ready is not None, "the replacement worker")
         await choose(app, "works")
         await pilot.press("r")

@@ -279,6 +279,50 @@ async def test_a_hanging_sync_note_is_stopped_by_replacing_the_worker(crashy: Wo
     assert (await next_of(crashy, p.RunEnded)).status == "done"
 
 
+async def test_stop_is_heard_while_notes_that_never_wait_run(tmp_path: Path) -> None:
+    """``async def`` notes with no real ``await`` never give the worker's loop back by themselves: the
+    run still hears ``stop`` mid-way (it used to run to ``done`` first; the studio then replaced the
+    worker after its grace), and stops with the notes that finished before it."""
+    notes = 5000
+    write(
+        tmp_path,
+        "busy.py",
+        f"""
+        from dataclasses import dataclass
+        from cadence import Cadence, Score
+
+        @dataclass
+        class Tally(Score):
+            count: int = 0
+
+        async def bump(score: Tally) -> None:
+            score.count += 1
+
+        busy = Cadence("busy", Tally())
+        for _i in range({notes}):
+            busy.then(f"n{{_i}}", bump)
+        """,
+    )
+    client = WorkerClient("busy.py", cwd=tmp_path)
+    await client.start()
+    try:
+        await next_of(client, p.Catalog)
+        await client.send(p.Run(target="busy"))
+        await collect_until(
+            client, lambda m: isinstance(m, p.EventMessage) and m.event["kind"] == "note_finished"
+        )
+        await client.send(p.Stop())
+        seen = await collect_until(client, lambda m: isinstance(m, p.RunEnded), timeout=60)
+        end = seen[-1]
+        assert isinstance(end, p.RunEnded)
+        assert end.status == "stopped", f"the run went on to {end.status!r} after the stop"
+        finished = [m for m in seen if isinstance(m, p.EventMessage) and m.event["kind"] == "note_finished"]
+        assert len(finished) < notes - 1
+        assert dict(end.score["c"])["count"]["r"] == str(len(finished) + 1)  # one before the collect
+    finally:
+        await client.close(grace=1.0)
+
+
 def test_protocol_round_trips() -> None:
     """Every command and message survives encode/decode."""
     items: list[Any] = [

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from cadence_studio import protocol as p
 from cadence_studio.ui.app import make_app
 from cadence_studio.ui.screens.studio import StudioScreen
-from tests.studio.scripted import PAY, ScriptedClient, entry, order_tree
+from cadence_studio.ui.widgets.measure_graph import MeasureGraph
+from tests.studio.scripted import PAY, ScriptedClient, entry, event, order_tree
 
 
 async def test_selecting_another_cadence_shows_that_cadence_in_the_status() -> None:
@@ -37,3 +40,30 @@ async def test_selecting_another_cadence_shows_that_cadence_in_the_status() -> N
         screen.query_one("#cadences").value = "order"  # type: ignore[attr-defined]
         await pilot.pause()
         assert "paused before order/load" in status()
+
+
+async def test_a_redraw_due_when_x_is_pressed_waits_for_the_stop() -> None:
+    """x while a big graph's paced redraw is due: it is called off, and what the worker sent before
+    it stopped is drawn with "stopped", in one go (a 10,000-note graph's redraw took 0.1-0.3 s, and
+    came between x and "stopped")."""
+    client = ScriptedClient()
+    app = make_app("tests", client=client, watch=False, history=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, StudioScreen)
+        graph = screen.query_one(MeasureGraph)
+        await pilot.press("r")
+        client.push(event(1, "note_started", "order/load", order_tree()))
+        await pilot.pause(0.1)
+        assert graph.statuses["order/load"]["status"] == "running"
+        screen._next_draw = time.perf_counter() + 0.2  # as after a redraw that took a while (a big graph)
+        client.push(event(1, "note_finished", "order/load", order_tree(items=["book"]), status="done"))
+        await pilot.pause(0.05)
+        await pilot.press("x")
+        await pilot.pause(0.4)  # past the redraw that was due
+        assert graph.statuses["order/load"]["status"] == "running", "drawn before the stop's answer"
+        client.push(p.RunEnded(run=1, status="stopped", score=order_tree(items=["book"]), duration=0.2))
+        await pilot.pause(0.1)
+        assert "■ order: stopped" in str(screen.query_one("#status").render())
+        assert graph.statuses["order/load"]["status"] == "done"

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from sys import intern
+from typing import Protocol
 
 from rich.cells import cell_len, get_character_cell_size
 from rich.text import Span, Text
@@ -39,8 +40,21 @@ def style_with(style: str, extra: str) -> str:
     return f"{style} {extra}" if style and extra else style or extra
 
 
+class Repaintable(Protocol):
+    """A node of the drawing (see :class:`cadence_studio.ui.layout_elements.Node`)."""
+
+    number: int
+
+    @property
+    def rows(self) -> range: ...
+
+    def repaint(self, canvas: Canvas) -> range: ...
+
+
 class Canvas:
-    """A grid of cells; a wide character fills its cell and leaves ``""`` in the next one."""
+    """A grid of cells; a wide character fills its cell and leaves ``""`` in the next one. A restyled
+    node is painted again when a row of it is read (thousands change between two redraws of a fast
+    run, the screen shows a few)."""
 
     def __init__(self, width: int, height: int) -> None:
         self.width, self.height = width, height
@@ -53,9 +67,26 @@ class Canvas:
         #: Paints what covers a row on this canvas, before the row is first read (None: everything is
         #: painted). It takes the canvas as an argument: holding it would make a reference cycle.
         self.fill: Callable[[Canvas, int], None] | None = None
+        self._stale: dict[int, list[Repaintable]] = {}  # row -> nodes to paint again before it is read
 
     def __len__(self) -> int:
         return self.height
+
+    def paint_later(self, node: Repaintable) -> range:
+        """Paint ``node`` again where it was, once one of its rows is read; returns its rows."""
+        rows = node.rows
+        if all(self._chars[row] is None for row in rows):
+            return rows  # never painted yet: the first paint of its rows shows its new looks
+        for row in rows:
+            self._stale.setdefault(row, []).append(node)
+        return rows
+
+    def _settle(self, row: int) -> None:
+        """Paint again the nodes waiting on ``row``, outer ones first (a frame paints what it holds)."""
+        for node in sorted({id(n): n for n in self._stale.pop(row, ())}.values(), key=lambda n: n.number):
+            for other in node.repaint(self):
+                if pending := self._stale.get(other):
+                    pending[:] = [n for n in pending if n is not node]
 
     @property
     def chars(self) -> list[list[str]]:
@@ -111,6 +142,8 @@ class Canvas:
         """One row as styled text, with ``left`` and ``right`` blank cells around it."""
         if self.fill is not None:
             self.fill(self, row)
+        if self._stale:
+            self._settle(row)
         chars, styles = self._row(row)
         plain = "".join(chars)
         # Spans count characters: a wide character's second cell holds none, a combined one more.

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from pydantic import BaseModel, ValidationError
 
 from .. import protocol as p
+from ..memory import collector_held
 from ..spawn import EarlyWorker, worker_argv, worker_env
 
 if TYPE_CHECKING:
@@ -201,7 +202,8 @@ class WorkerClient:
             if generation != self._generation:
                 return
             try:
-                message = p.decode_message(line)
+                with collector_held():  # a catalog or a run's start: a big graph, made in one go
+                    message = p.decode_message(line)
             except ValidationError:
                 self._queue.put_nowait(p.Log(stream="worker", text=line.decode("utf-8", "replace")))
                 continue

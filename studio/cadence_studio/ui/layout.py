@@ -309,11 +309,24 @@ def _restyle(previous: Drawing, tree: Mapping[str, Any], ctx: Context, width: in
             if not node.restyle(ctx):
                 return None  # a status too wide for its slot: the boxes move
             nodes[id(node)] = node
-    lines = previous.lines
+    lines, boxes, left, right = previous.lines, previous.boxes, scene.left, scene.right
+    inner = previous.width - left - right  # the drawing's own width, without the centring margins
+    if width != scene.width:
+        # Another width only centres the drawing anew (the graph's scrollbar came or went, the
+        # terminal was resized): the same canvas, its rows and boxes shifted, nothing laid out again.
+        spare = max(0, (width or 0) - inner)
+        left, right = spare // 2, spare - spare // 2
+        if left != scene.left or right != scene.right:
+            shift = left - scene.left
+            boxes = {
+                node_id: Box(box.x + shift, box.y, box.width, box.height, box.label, box.kind)
+                for node_id, box in boxes.items()
+            }
+            lines = Lines(scene.canvas, left, right)
     if nodes:
         rows: set[int] = set()
-        for node in sorted(nodes.values(), key=lambda node: node.number):  # outer nodes first
-            rows.update(node.repaint(scene.canvas))
+        for node in nodes.values():  # painted when the rows are read: most are off screen
+            rows.update(scene.canvas.paint_later(node))
         lines = lines.repainted(rows)
     canvas = scene.canvas
     if width == scene.width:

@@ -197,12 +197,17 @@ class Node(Element):
         other node); False to be drawn without writing instead, which places what it holds."""
         return False
 
+    @property
+    def rows(self) -> range:
+        """The rows it was painted on last."""
+        return range(self.placed[1], self.placed[1] + self.height)
+
     def repaint(self, canvas: Canvas) -> range:
         """Paint again where it was painted last (the nodes inside it too); returns the rows."""
         x, y, tail, dim = self.placed
         canvas.clear(x, y, self.width, self.height)
         self.paint(canvas, x, y, tail, dim)
-        return range(y, y + self.height)
+        return self.rows
 
     @abc.abstractmethod
     def draw(self, canvas: Canvas, x: int, y: int, tail: bool, dim: str) -> None:

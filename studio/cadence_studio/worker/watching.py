@@ -8,13 +8,21 @@ old → new. An expression that raises is reported once a run (``on_failed``) an
 
 Watches read the top-level cadence's score (its notes, ``.sync`` members and branches); a ``.child``
 runs on a score of its own type, whose notes they do not read.
+
+A run of notes that never wait (``async def`` notes with no real ``await``) would hold the worker's
+event loop from its first note to its last: the UI's commands (``stop``, ``breakpoints``) are read on
+the loop, so ``x`` would only be heard when the run is over. A waypoint of the run's own task lets the
+loop run once if the run has held it ``YIELD_EVERY`` or longer (never one of a ``.sync``'s tasks: they
+reach their waypoints in the order they were declared, and that order is what stepping shows).
 """
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import copy
 import reprlib
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -23,7 +31,11 @@ from cadence import StepController, Waypoint
 from ..errors import StudioError
 from ..protocol.watches import Watch, WatchHit, compile_watch, normalised, watch_problem
 
-__all__ = ["WatchingController", "check_watches"]
+__all__ = ["YIELD_EVERY", "WatchingController", "check_watches"]
+
+#: Seconds a run may hold the worker's event loop before a waypoint lets the loop run (commands, the
+#: stall watch's beat): a stop is heard within about twice this.
+YIELD_EVERY = 0.01
 
 _MISSING = object()
 _GLOBALS = {"__builtins__": builtins}
@@ -93,6 +105,8 @@ class WatchingController(StepController):
         self._failed: set[Watch] = set()
         self._before: dict[str, dict[str, Any]] = {}  # node id -> watched field -> value before it
         self._score: Any = None  # the top-level score last seen
+        self._yielded = time.perf_counter()  # when the run last let the loop run
+        self._run_task: asyncio.Task[Any] | None = None  # the task of the run's first waypoint
         self.watches = list(watches)
 
     @property
@@ -125,6 +139,7 @@ class WatchingController(StepController):
             return None
 
     async def __call__(self, point: Waypoint) -> None:
+        await self._let_the_loop_run()
         if self._watches and point.depth == 0:
             self._score = point.score
             self._baseline(point.score, "")
@@ -133,6 +148,16 @@ class WatchingController(StepController):
                     w.text: _kept(_read(point.score, w.text)) for w, code in self._watches if code is None
                 }
         await super().__call__(point)
+
+    async def _let_the_loop_run(self) -> None:
+        """Let the loop run once (the commands waiting on it are read) if the run held it long enough."""
+        task = asyncio.current_task()
+        if self._run_task is None:
+            self._run_task = task
+        now = time.perf_counter()
+        if task is self._run_task and now - self._yielded >= YIELD_EVERY:
+            self._yielded = now
+            await asyncio.sleep(0)
 
     def after_note(self, point: Waypoint) -> Any:
         """Held right after ``point``'s note when a watched field changed or an expression turned true."""

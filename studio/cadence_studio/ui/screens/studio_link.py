@@ -17,7 +17,7 @@ from textual.timer import Timer
 from textual.widgets import TabbedContent
 
 from ... import protocol as p
-from ...memory import release_collection
+from ...memory import keep_long_lived, release_collection, stop_keeping
 from ...protocol.session import RunRecord, Session
 from ...store.history import STOPPED_BY_RELOAD, History
 from ...store.recorder import Recorder
@@ -37,6 +37,7 @@ STATUS_EVERY = 0.1  # seconds: between paced redraws, the status line (cheap) st
 #: seconds: what start-up puts off (garbage collection, see cadence_studio.memory; the protocol's
 #: models) happens once the first catalog has been drawn, or after this long if none comes
 SETTLE_AFTER = 5.0
+FREEZE_EVERY = 0.5  # seconds: while a run goes on, what is drawn leaves the collector's passes this often
 _ANSWERS = (p.Paused, p.RunEnded, p.WorkerExited, p.LoadFailed)
 
 
@@ -67,6 +68,7 @@ class StudioLink(StudioView):
         self._draw_due = 0.0
         self._status_at = 0.0  # when the status line was last written
         self._draw_cost = 0.0  # seconds the last redraw took
+        self._frozen_at = 0.0  # when what was drawn last left the garbage collector's passes
         self._hold_until = 0.0
         self._running_timer: Timer | None = None
         self._timeline_run: RunRecord | None = None  # the run the timeline shows
@@ -87,6 +89,9 @@ class StudioLink(StudioView):
         self.set_timer(SETTLE_AFTER, self._started)
         await self.client.start()
         self.pump()
+
+    def on_unmount(self) -> None:
+        stop_keeping()  # what this screen drew goes back to the garbage collector with it
 
     @work(exclusive=True, group="pump")
     async def pump(self) -> None:
@@ -175,9 +180,16 @@ class StudioLink(StudioView):
         changed, self._dirty = self._dirty, set()
         started = time.perf_counter()
         self._redraw(changed)
-        cost = self._draw_cost = time.perf_counter() - started
+        done = time.perf_counter()
+        cost = self._draw_cost = done - started
         if "catalog" in changed:  # the first graph (or the load error) is drawn: painted next
             self.call_after_refresh(self._started)
+        run = self.session.run
+        if run is not None and not run.finished and done - self._frozen_at >= FREEZE_EVERY:
+            # A run's states so far stay while on screen, and a full collection walking them all
+            # would hold the screen (see cadence_studio.memory; a new graph is kept by _keep_long_lived).
+            self._frozen_at = done
+            keep_long_lived()
         # Cheap draws (small cadences) are never held back; costly ones space themselves out.
         wait = DRAW_WAIT_FACTOR * cost if cost > PACE_ABOVE else 0.0
         self._next_draw = time.perf_counter() + min(MAX_DRAW_WAIT, wait)

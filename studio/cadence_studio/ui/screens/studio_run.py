@@ -51,7 +51,7 @@ class RunControls(StudioLink):
         elif isinstance(message, (p.RunEnded, p.WorkerExited, p.LoadFailed)):
             self._steps_queued = 0
             if isinstance(message, p.RunEnded):  # once it is drawn: what the run freed goes back
-                self.set_timer(GIVE_BACK_AFTER, give_back_memory)
+                self.set_timer(GIVE_BACK_AFTER, lambda: give_back_memory(refreeze=True))
         return changed
 
     def _hold_draws(self) -> None:
@@ -179,8 +179,10 @@ class RunControls(StudioLink):
             return
         await self.client.send(p.Stop())
         # Stop first, then drain: what the worker sent before it stopped is applied but not drawn
-        # until its answer (run_ended), which is then drawn at once.
+        # until its answer (run_ended), which is then drawn at once: a paced redraw already due (a big
+        # graph's takes a while) would come between x and "stopped".
         self._hold_until = time.perf_counter() + STOP_GRACE
+        self._cancel_draw()
         # The grace period runs apart from the key's handler: the screen keeps drawing meanwhile, so
         # "stopped" shows as soon as the worker says so, not after the grace.
         self.run_worker(self._replace_if_stuck(run.number), group="stop")
@@ -194,10 +196,10 @@ class RunControls(StudioLink):
             and not self.session.run.finished
         ):
             # The run did not stop: a sync note that never returns holds the worker. Replace it.
-            self.session.run.status = "stopped"
-            self.session.run.timeline.append(
-                ("yellow", "■ the worker did not stop in time; it was replaced", "")
-            )
+            run = self.session.run
+            run.status = "stopped"
+            run.timeline.append(("yellow", "■ the worker did not stop in time; it was replaced", ""))
+            run.spans.close()  # the note it was in ends on the Gantt too
             self.runs_sent = 0
             recorder = self._recorder
             if recorder is not None:  # its worker never says how it ended: say it for it
@@ -206,5 +208,6 @@ class RunControls(StudioLink):
             self.notify(
                 "the run would not stop (a note never returned): started a new worker", severity="warning"
             )
-            self._draw_graph()
-            self._update_status()
+            self._dirty |= {"graph", "inspector", "timeline", "status"}  # as a run's end is drawn
+            self._cancel_draw()
+            self._draw_dirty()
