@@ -27,13 +27,17 @@ async def test_the_drawn_screen_is_frozen_and_so_is_the_next_one_after_a_reload(
         assert isinstance(app.screen, StudioScreen)
         graph = app.screen.query_one(MeasureGraph)
         assert graph.drawing is not None
-        first = graph.drawing.boxes
+        # the drawing's canvas (its cells: the bulk of a big graph) and the catalog's graph
+        first = graph.drawing.lines._canvas
         assert gc.get_freeze_count() > 0
         assert not scanned(first)
+        assert isinstance(app.screen, StudioScreen)
+        assert app.screen.session.entry is not None
+        assert not scanned(app.screen.session.entry.graph)
 
         client.push(p.Catalog(entries=[_long(40)]))  # a reload: another module, another drawing
         await pilot.pause()
         await pilot.pause()
         assert graph.drawing is not None
-        assert graph.drawing.boxes is not first
-        assert not scanned(graph.drawing.boxes)
+        assert graph.drawing.lines._canvas is not first
+        assert not scanned(graph.drawing.lines._canvas)
