@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from ._fingerprint import code_hashes, first_difference, shape, structure
 from ._fork import is_immutable
+from ._measures import segment
 from .checkpoint import CheckpointError, CheckpointStore, CheckpointWrite, SavedRun
 from .serialize import TRANSIENT, restore_score, restore_value, serialize_value
 
@@ -368,7 +369,7 @@ def run_state(
     definition: Any, store: CheckpointStore | None, run_id: str | None, mode: Durability, start_at: str | None
 ) -> RunState:
     """The state of a new run with a store and/or ``start_at``."""
-    root = definition.describe()["id"]
+    root = segment(definition.name)  # describe()["id"], without describing every note
     skip = start_skip(definition, root, start_at)
     if store is not None and run_id is None:
         run_id = os.urandom(12).hex()
@@ -395,7 +396,7 @@ def resume_state(
         skip=saved.done,
         saved=saved,
     )
-    root = definition.describe()["id"]
+    root = segment(definition.name)  # describe()["id"], without describing every note
     score = state.restored_score(root)
     if score is None:
         msg = f"run {run_id!r} has no saved score in {store!r}; it cannot be resumed"

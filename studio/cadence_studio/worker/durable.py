@@ -39,9 +39,12 @@ class StudioStore(SQLiteCheckpointStore):
         self._followed: dict[str, tuple[str, dict[str, str | None]]] = {}
         self._resuming: set[str] = set()  # runs whose next write is a resume's first
 
-    def follow(self, run_id: str, cadence: Cadence[Any], *, resume: bool = False) -> None:
-        """Keep the score before each top-level measure of ``run_id`` (a run of ``cadence``)."""
-        graph = cadence.describe()
+    def follow(
+        self, run_id: str, cadence: Cadence[Any], *, resume: bool = False, graph: dict[str, Any] | None = None
+    ) -> None:
+        """Keep the score before each top-level measure of ``run_id`` (a run of ``cadence``, described
+        by ``graph`` when the caller has it already: describing 10,000 notes takes a while)."""
+        graph = graph if graph is not None else cadence.describe()
         tops = [child["id"] for child in graph.get("children", [])]
         following: dict[str, str | None] = dict(zip(tops, [*tops[1:], None], strict=True))
         with self._lock:

@@ -261,7 +261,8 @@ class Worker:
             if durable is None:
                 result = await cadence.run(score, controller=controller, listeners=[listener])
             else:
-                result = await self._durable_run(cadence, score, controller, listener, durable)
+                graph = began.graph if began is not None else None
+                result = await self._durable_run(cadence, score, controller, listener, durable, graph)
         except CheckpointError as error:
             if pending:  # refused before it began
                 self.channel.send(p.WorkerError(message=str(error)))
@@ -314,12 +315,13 @@ class Worker:
         controller: WatchingController,
         listener: Any,
         durable: p.Durable,
+        graph: dict[str, Any] | None = None,
     ) -> Any:
         store = store_for(durable.store)
         if durable.resume:
-            store.follow(durable.run_id, cadence, resume=True)
+            store.follow(durable.run_id, cadence, resume=True, graph=graph)
             return await cadence.resume(durable.run_id, store, controller=controller, listeners=[listener])
-        store.follow(durable.run_id, cadence)
+        store.follow(durable.run_id, cadence, graph=graph)
         return await cadence.run(
             score,
             controller=controller,
