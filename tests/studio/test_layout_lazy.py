@@ -16,7 +16,7 @@ from cadence import Cadence, Score
 from cadence_studio.ui import layout_elements
 from cadence_studio.ui.app import make_app
 from cadence_studio.ui.layout import layout
-from cadence_studio.ui.layout_elements import Canvas
+from cadence_studio.ui.layout_elements import Canvas, NoteBox
 from cadence_studio.ui.screens.studio import StudioScreen
 from cadence_studio.ui.widgets.measure_graph import MeasureGraph
 from tests.studio.scripted import ScriptedClient, entry
@@ -69,10 +69,19 @@ def test_laying_out_paints_only_the_notes_whose_rows_are_read(monkeypatch: pytes
             written.append(y)
         return put(self, x, y, text, style)
 
+    drawn: list[str] = []
+    draw = NoteBox.draw
+
+    def walked(self: NoteBox, canvas: Canvas, x: int, y: int, tail: bool, dim: str) -> None:
+        drawn.append(self.node_id)
+        draw(self, canvas, x, y, tail, dim)
+
     monkeypatch.setattr(Canvas, "put", counted)
+    monkeypatch.setattr(NoteBox, "draw", walked)
     drawing = layout(long_cadence(2000).describe(), width=120)
     assert len(drawing.boxes) == 2001
     assert len(written) < 20, f"{len(written)} writes by the layout alone"
+    assert drawn == [], f"{len(drawn)} notes walked to place them"  # a note's box needs no drawing
     box = drawing.boxes["flat/n01500"]
     assert "n01500" in drawing.lines[box.y + 1].plain
     assert set(written) <= set(range(box.y - 1, box.y + 3))  # that note's rows and its connector

@@ -165,3 +165,26 @@ def test_every_line_starts_with_its_type_so_it_is_decoded_by_that_model_alone() 
     for union in (p.Command, p.Message):
         for model in messages._models(union).values():
             assert next(iter(model.model_fields)) == "type", model.__name__
+
+
+def test_the_first_screen_imports_no_dialog_nor_what_only_they_use() -> None:
+    """What the UI imports before its first frame: not the dialogs (TextArea), the run comparison, the
+    scaffolding, the project config, ctypes or watchfiles; each is imported when first used (the dialog
+    tests open every one of them)."""
+    later = (
+        "textual.widgets._text_area",
+        "cadence_studio.ui.screens.dialogs",
+        "cadence_studio.ui.screens.history_dialog",
+        "cadence_studio.ui.screens.watch_dialog",
+        "cadence_studio.store.compare",
+        "cadence_studio.scaffold",
+        "cadence_studio.protocol.config",
+        "ctypes",
+        "watchfiles",
+    )
+    code = (
+        "import sys, cadence_studio.ui.app, cadence_studio.ui.client\n"
+        f"print(','.join(m for m in {later!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
