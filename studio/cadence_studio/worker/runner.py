@@ -33,7 +33,7 @@ from ..memory import give_back_memory
 from ..protocol.target import parse_target
 from . import remote
 from ._io import Channel, guard_parent, isolate_stdio, read_commands, serve_loop
-from .catalog import catalog_entry, display, factory_args, fingerprint, tree
+from .catalog import catalog_entry, display, factory_args, tree, warm_up
 from .durable import plan_rerun, score_before, store_for, top_measure
 from .loader import Found
 from .plugins import load_target
@@ -454,7 +454,7 @@ async def serve(worker: Worker, commands: int, closed: threading.Event) -> None:
         closed.set()
 
     threading.Thread(target=read_commands, args=(commands, put, eof), daemon=True, name="commands").start()
-    loop.call_later(WARM_UP_AFTER, fingerprint, list(worker.found.values()))
+    loop.call_later(WARM_UP_AFTER, warm_up, list(worker.found.values()))
     while (line := await queue.get()) is not None:
         try:
             command = p.decode_command(line)
