@@ -73,6 +73,8 @@ async def test_after_many_steps_the_screen_shows_the_run_as_it_is(tmp_path: Path
         studio = screen(app)
         graph = studio.query_one(MeasureGraph)
         await until(lambda: graph.drawing is not None, "the graph")
+        await until(lambda: studio.up_to_date, "the first screen drawn")
+        await pilot.pause(0.2)  # and painted: the frames recorded below are the steps' own
         events = studio.query_one("#events", Timeline)
         repaints: list[str] = []
         refresh = events.refresh

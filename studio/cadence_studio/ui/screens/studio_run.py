@@ -24,6 +24,9 @@ STOPPED_BY_USER = "stopped by the user (x); the worker was replaced"  # why, in 
 # shows no flash of "running", and its reply is painted at once instead of after the next frame.
 RUNNING_SHOWN_AFTER = 0.05
 STEP_HOLD = 0.03  # seconds the events of a step may wait for its pause, to be painted with it
+# A run started paused (n) shows nothing but its first pause, unless the worker takes longer: a frame
+# of "running" in between delayed the pause's frame by a frame (issue 18: the first n).
+START_HOLD = 0.1
 GIVE_BACK_AFTER = 0.5  # seconds after a run's end (its last screen drawn) to return freed memory
 
 
@@ -54,12 +57,13 @@ class RunControls(StudioLink):
                 self.set_timer(GIVE_BACK_AFTER, lambda: give_back_memory(refreeze=True))
         return changed
 
-    def _hold_draws(self) -> None:
+    def _hold_draws(self, hold: float | None = None) -> None:
         """The run was resumed: hold what it sends until it pauses or ends, for ``STEP_HOLD`` at most."""
-        self._hold_until = time.perf_counter() + STEP_HOLD
-        self._show_running_soon()
+        hold = STEP_HOLD if hold is None else hold
+        self._hold_until = time.perf_counter() + hold
+        self._show_running_soon(max(hold, RUNNING_SHOWN_AFTER))
 
-    def _show_running_soon(self) -> None:
+    def _show_running_soon(self, after: float | None = None) -> None:
         """Say "running" after a moment, unless the run has paused or ended by then."""
         if self._running_timer is not None:
             self._running_timer.stop()
@@ -70,7 +74,7 @@ class RunControls(StudioLink):
             if run is not None and run.status == "running":
                 self._update_status()
 
-        self._running_timer = self.set_timer(RUNNING_SHOWN_AFTER, show)
+        self._running_timer = self.set_timer(RUNNING_SHOWN_AFTER if after is None else after, show)
 
     async def _start(
         self,
@@ -115,7 +119,7 @@ class RunControls(StudioLink):
         )
         # The new run's graph, timeline and status are drawn with its first pause (or end), as a step's are.
         self._dirty |= {"graph", "timeline", "status"}
-        self._hold_draws()
+        self._hold_draws(START_HOLD if pause_at_start else None)
         self.receive()
 
     def _args_given(self, pause_at_start: bool) -> Any:
