@@ -12,6 +12,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
@@ -188,3 +189,29 @@ def test_the_first_screen_imports_no_dialog_nor_what_only_they_use() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+async def test_no_frame_of_the_studio_is_computed_and_thrown_away_at_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Textual holds back every frame while the app mounts (a batch); the studio's screen, pushed from
+    the app's on_mount, was laid out and rendered in that batch, thrown away, and rendered again. It
+    is pushed right after, so that its first frame is the one shown."""
+    from textual.app import App
+
+    thrown: list[str] = []
+    display = App._display
+
+    def counted(self: App[None], screen: Any, renderable: Any) -> None:
+        if renderable is not None and self._batch_count:
+            thrown.append(type(screen).__name__)
+        display(self, screen, renderable)
+
+    monkeypatch.setattr(App, "_display", counted)
+    app = make_app("tests", client=ScriptedClient(), watch=False, history=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, StudioScreen)
+        assert app.screen.query_one(MeasureGraph).drawing is not None
+        await pilot.pause(0.1)
+    assert "StudioScreen" not in thrown

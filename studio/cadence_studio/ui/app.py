@@ -53,14 +53,17 @@ class StudioApp(App[None]):
                 )
             except HistoryError as error:
                 self.notify(f"{error}; runs are not recorded", title="Run history", severity="warning")
-        self.push_screen(
+        # Pushed once the app has mounted: Textual holds every frame back while it mounts, and a screen
+        # pushed from here was laid out and rendered in that time, thrown away, and rendered again.
+        self.call_later(
+            self.push_screen,
             StudioScreen(
                 self.client,
                 Session(self.target),
                 project=self.project,
                 watch=self.watch_dir,
                 history=self.history,
-            )
+            ),
         )
 
     def _history_notice(self, text: str) -> None:
