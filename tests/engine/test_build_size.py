@@ -2,12 +2,13 @@
 
 The studio's start-up target (issue 18: the graph of a 10,000-note cadence on screen within 1.0 s of
 launch) includes the worker importing the user's module, i.e. building the cadence; when each added
-measure rebuilt the set of names used so far, 10,000 ``.then`` took 2.5-3 s on their own.
+measure rebuilt the set of names used so far, 10,000 ``.then`` took 2.5-3 s on their own. The speed
+is measured by ``bench/studio.py`` (launch → graph of 10,000 notes), never by a timed test; this checks
+that the names kept as measures are added still make every id unique.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from cadence import Cadence, Score
@@ -30,15 +31,3 @@ def test_repeated_names_among_many_notes_still_get_unique_ids() -> None:
     ids = [node["id"] for node in c.describe()["children"]]
     assert len(ids) == len(set(ids)) == 3004
     assert ids[-4:] == ["many/n5#2", "many/n5#3", "many/n5#2#2", "many/n2999#2"]
-
-
-def test_twenty_thousand_then_build_in_linear_time() -> None:
-    # The only timed assertion here, on a bound the issue states (see the module's docstring), kept
-    # loose: 20,000 notes build in ~0.2 s; rebuilding the used names on each add took 10 s and more.
-    started = time.perf_counter()
-    c = Cadence("big", Tally())
-    for i in range(20_000):
-        c.then(f"n{i:05d}", bump)
-    took = time.perf_counter() - started
-    assert len(c.measures) == 20_000
-    assert took < 4.0, f"20,000 .then took {took:.1f} s"
