@@ -12,33 +12,11 @@ from pathlib import Path
 from cadence import Cadence, _fingerprint
 from cadence_studio.worker._io import Channel
 from cadence_studio.worker.runner import WARM_UP_AFTER, Worker, serve
-
-MODULE = """
-from dataclasses import dataclass
-from cadence import Cadence, Score
-
-
-@dataclass
-class Tally(Score):
-    count: int = 0
-
-
-async def bump(score: Tally) -> None:
-    score.count += 1
-
-
-flat = Cadence("flat", Tally())
-for _i in range(50):
-    flat.then(f"n{_i:05d}", bump)
-
-
-def made(n: int = 2) -> Cadence:
-    return Cadence("made", Tally()).then("bump", bump)
-"""
+from tests.e2e.test_step_redraw import FLAT
 
 
 async def test_an_idle_worker_has_fingerprinted_its_cadences(tmp_path: Path) -> None:
-    (tmp_path / "warm_flat.py").write_text(MODULE)
+    (tmp_path / "warm_flat.py").write_text(FLAT.format(n=50))
     worker = Worker("warm_flat.py", Channel(io.BytesIO()), tmp_path)
     assert worker.load()
     flat = worker.found["flat"].obj
