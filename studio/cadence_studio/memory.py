@@ -106,9 +106,15 @@ def collector_held() -> Iterator[None]:
         gc.enable()
 
 
-def keep_long_lived() -> None:
+def keep_long_lived(*, replacing: bool = False) -> None:
     """Leave every object alive now out of the collector's passes (``gc.freeze``) until the next
-    :func:`give_back_memory`: what the screen has drawn (the graph, the run so far) stays anyway."""
+    :func:`give_back_memory`: what the screen has drawn (the graph, the run so far) stays anyway.
+
+    ``replacing``: a new screen replaces one already kept (a reloaded module's graph): the old one is
+    collected first rather than kept frozen for good."""
+    if replacing and gc.get_freeze_count():
+        give_back_memory(refreeze=True)
+        return
     gc.freeze()
 
 

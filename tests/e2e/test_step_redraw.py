@@ -66,6 +66,19 @@ def node_rows(graph: MeasureGraph, node: str) -> set[int]:
     return {top + y for y in range(box.y, box.y + box.height)}
 
 
+def counted_refreshes(widget: Any) -> list[str]:
+    """A list that gets "refresh" each time ``widget`` asks to be repainted from now on."""
+    repaints: list[str] = []
+    refresh = widget.refresh
+
+    def counted(*regions: Any, **options: Any) -> Any:
+        repaints.append("refresh")
+        return refresh(*regions, **options)
+
+    widget.refresh = counted
+    return repaints
+
+
 async def test_after_many_steps_the_screen_shows_the_run_as_it_is(tmp_path: Path) -> None:
     (tmp_path / "flat.py").write_text(FLAT.format(n=NOTES))
     app = make_app("flat.py", cwd=tmp_path, watch=False, history=False)
@@ -76,14 +89,7 @@ async def test_after_many_steps_the_screen_shows_the_run_as_it_is(tmp_path: Path
         await until(lambda: studio.up_to_date, "the first screen drawn")
         await pilot.pause(0.2)  # and painted: the frames recorded below are the steps' own
         events = studio.query_one("#events", Timeline)
-        repaints: list[str] = []
-        refresh = events.refresh
-
-        def counted(*regions: Any, **options: Any) -> Any:
-            repaints.append("refresh")
-            return refresh(*regions, **options)
-
-        events.refresh = counted  # type: ignore[method-assign]
+        repaints = counted_refreshes(events)
         frames = painted_rows(app)
         node = None
         for step in range(STEPS):
@@ -150,14 +156,7 @@ async def test_a_hidden_timeline_asks_for_no_repaint_and_is_right_when_shown(tmp
         await until(lambda: graph.drawing is not None, "the graph")
         gantt = studio.query_one("#timeline", Gantt)
         assert not studio.timeline_shown
-        repaints: list[str] = []
-        refresh = gantt.refresh
-
-        def counted(*regions: Any, **options: Any) -> Any:
-            repaints.append("refresh")
-            return refresh(*regions, **options)
-
-        gantt.refresh = counted  # type: ignore[method-assign]
+        repaints = counted_refreshes(gantt)
         steps = 15
         for step in range(steps):
             await pilot.press("n")

@@ -7,7 +7,6 @@ redrawn, at most as often as drawing allows. A changed module starts a new worke
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
 from pathlib import Path
 from typing import Any
@@ -187,7 +186,7 @@ class StudioLink(StudioView):
         run = self.session.run
         if run is not None and not run.finished and done - self._frozen_at >= FREEZE_EVERY:
             # A run's states so far stay while on screen, and a full collection walking them all
-            # would hold the screen (see cadence_studio.memory; a new graph is kept by _keep_long_lived).
+            # would hold the screen (see cadence_studio.memory; a new graph is kept once drawn).
             self._frozen_at = done
             keep_long_lived()
         # Cheap draws (small cadences) are never held back; costly ones space themselves out.
@@ -239,7 +238,7 @@ class StudioLink(StudioView):
             self._plugin_notice(message.plugins or [])
             # Once drawn, what the screen holds lives as long as the module: out of the collector's
             # scans (a full collection of a 1,000-note screen took 50-100 ms, in the middle of a step).
-            self.call_after_refresh(_keep_long_lived)
+            self.call_after_refresh(keep_long_lived, replacing=True)
         if isinstance(message, p.ScoreChecked):
             waiting = self._checks.pop(message.target, None)
             if waiting is not None and not waiting.done():
@@ -340,15 +339,6 @@ class StudioLink(StudioView):
             self.notify(message.error or "nothing to load", severity="warning")
             return
         self.query_one("#score-tree", ScoreTree).add_more(message.path, message.offset, message.tree)
-
-
-def _keep_long_lived() -> None:
-    """Leave what lives now out of the garbage collector's scans (``gc.freeze``). Frozen again after a
-    reload: the previous module's screen is collected first, not kept frozen for good."""
-    if gc.get_freeze_count():
-        gc.unfreeze()
-        gc.collect()
-    gc.freeze()
 
 
 def _shown_target(target: str) -> str:
