@@ -32,6 +32,7 @@ import argparse
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ for _i in range({n}):
 
 STATUS_ROW = 1
 REPEATS = 3  # runs after the first, to see the memory stay flat
+STOPS = 5  # runs stopped with x one second in; the slowest is judged
 FLAT_MB = 5.0  # "flat across repeated runs": at most this much more after the last than after the second
 GRAPH_COLUMNS = 96  # the graph's pane at 160 columns (the inspector is to its right)
 
@@ -246,7 +248,7 @@ class LongRun:
     studio_mb: float | None
     worker_mb: float | None
     again: list[tuple[float | None, float | None]]  # (studio, worker) RSS after each repeated run
-    stop: float | None
+    stops: list[float]  # x → stopped, one per run stopped
 
 
 def measure_run(target: str, cwd: Path) -> LongRun:
@@ -268,24 +270,35 @@ def measure_run(target: str, cwd: Path) -> LongRun:
                 seen.append(text)
                 states.append(frame.time)
 
-        last_write = [0.0, io_wchar(worker) or 0]
+        # The worker's end: the last moment before "done" was shown that its count of bytes written
+        # grew, polled every millisecond by a thread of its own (the bench's main thread is busy
+        # parsing frames meanwhile). Writes after it (its checkpoint file, closed after the run's
+        # answer was sent) are not its end.
+        writes: list[float] = []
+        polling = threading.Event()
 
-        def tick() -> None:
-            written = io_wchar(worker)
-            now = time.perf_counter()
-            if written is not None and written != last_write[1]:
-                last_write[0], last_write[1] = now, written
+        def poll() -> None:
+            last = io_wchar(worker)
+            while not polling.wait(0.001):
+                written = io_wchar(worker)
+                if written is not None and written != last:
+                    writes.append(time.perf_counter())
+                    last = written
 
+        poller = threading.Thread(target=poll, name="worker-io", daemon=True)
         term.on_frame = on_frame
+        poller.start()
         pressed = term.press("r")
-        done = term.wait(lambda f: ": done" in status(f), 120.0, tick=tick)
+        done = term.wait(lambda f: ": done" in status(f), 120.0)
         if done is None:
             raise BenchError(f"the run did not end within 120 s:\n{term.last.text}")
         term.on_frame = None
+        polling.set()
+        poller.join()
         during = [t for t in states if t <= done.time]
         gaps = [b - a for a, b in zip([pressed, *during], during, strict=False)]
         run_s = done.time - pressed
-        worker_end = last_write[0] if last_write[0] > pressed else None
+        worker_end = max((t for t in writes if pressed < t <= done.time), default=None)
         term.drain(1.0)  # what a user sees once it is over: the RSS it settles at
         studio_mb, worker_mb = rss_mb(term.pid), rss_mb(worker)
 
@@ -300,11 +313,19 @@ def measure_run(target: str, cwd: Path) -> LongRun:
             term.drain(1.0)
             again.append((rss_mb(term.pid), rss_mb(worker)))
 
-        # stop: a second run, x one second into it
-        term.press("r")
-        term.drain(1.0)
-        pressed_x = term.press("x")
-        stopped = term.wait(lambda f: ": stopped" in status(f), 30.0)
+        # stop: more runs, x one second into each (the slowest is judged: one lucky press proves little)
+        stops: list[float] = []
+        for _ in range(STOPS):
+            term.press("r")
+            if term.wait(lambda f: " running…" in status(f), 10.0) is None:
+                raise BenchError(f"r did not start a run to stop:\n{term.last.text}")
+            term.drain(1.0)
+            pressed_x = term.press("x")
+            stopped = term.wait(lambda f: ": stopped" in status(f), 30.0)
+            if stopped is None:
+                raise BenchError(f"x did not stop the run within 30 s:\n{term.last.text}")
+            stops.append(stopped.time - pressed_x)
+            term.drain(0.5)
         return LongRun(
             states_per_s=len(during) / run_s if run_s > 0 else 0.0,
             longest_gap=max(gaps) if gaps else run_s,
@@ -314,7 +335,7 @@ def measure_run(target: str, cwd: Path) -> LongRun:
             studio_mb=studio_mb,
             worker_mb=worker_mb,
             again=again,
-            stop=(stopped.time - pressed_x) if stopped is not None else None,
+            stops=stops,
         )
     finally:
         term.close()
@@ -432,15 +453,16 @@ def main(argv: list[str] | None = None) -> int:
                     None if run.done_after_worker is None else run.done_after_worker * 1000,
                     "ms",
                     200.0,
-                    detail="worker's end: its last write to the pipe (/proc/PID/io)",
+                    detail="worker's end: its last write before done was shown (/proc/PID/io polled each ms)",
                 )
             )
             rows.append(
                 Row(
-                    "x one second into the run → stopped",
-                    None if run.stop is None else run.stop * 1000,
+                    f"x one second into the run → stopped: slowest of {len(run.stops)}",
+                    max(run.stops) * 1000,
                     "ms",
                     100.0,
+                    detail="each: " + ", ".join(f"{s * 1000:.0f}" for s in run.stops) + " ms",
                 )
             )
             rows.append(Row("studio RSS after the 10,000-note run", run.studio_mb, "MB", 200.0))

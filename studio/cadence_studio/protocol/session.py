@@ -100,15 +100,26 @@ class RunRecord:
     graph: dict[str, Any] | None = None  # the graph it ran on, for a run opened from history
     recorded: str | None = None  # "history #12 (11-22 17:13:05)" for a run opened from history
     writes: FieldWrites = dataclasses.field(default_factory=FieldWrites)  # which note wrote which field
+    # Each node's entry in statuses(), made again only for the nodes handed out by node() since the
+    # last call: a redraw during a 10,000-note run asks for them all (issue 18).
+    _shown: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    _touched: set[str] = dataclasses.field(default_factory=set, repr=False, compare=False)
 
     def node(self, node_id: str) -> NodeState:
+        """The node's state, to read or change (its status is made again at the next statuses())."""
+        self._touched.add(node_id)
         state = self.nodes.get(node_id)
         if state is None:
             state = self.nodes[node_id] = NodeState()
         return state
 
     def statuses(self) -> dict[str, dict[str, Any]]:
-        out = {node: state.as_status() for node, state in self.nodes.items()}
+        """Node id -> what the graph draws for it; a node left unchanged keeps the same dict object."""
+        shown = self._shown
+        for node in self._touched:
+            shown[node] = self.nodes[node].as_status()
+        self._touched.clear()
+        out = dict(shown)
         for node in self.held:
             if self.watch_hit is None or node != self.paused_at:  # held after a note: it is done
                 out[node] = {"status": "paused"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
@@ -17,6 +18,11 @@ from .client import Client, WorkerClient
 from .screens.studio import StudioScreen
 
 __all__ = ["StudioApp", "make_app"]
+
+#: seconds: how soon a thread waiting for the interpreter gets it from a busy one (Python's default is
+#: 5 ms). The terminal's input and output are Textual's threads: a key read, and a frame painted,
+#: wait for the UI's loop to let them in, several times each (issue 18: x → "stopped").
+SWITCH_INTERVAL = 0.001
 
 
 class StudioApp(App[None]):
@@ -46,6 +52,8 @@ class StudioApp(App[None]):
         self.recorder: Recorder | None = None
 
     def on_mount(self) -> None:
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
         if self.history is not None and isinstance(self.client, WorkerClient):
             try:
                 self.recorder = self.client.recorder = self.history.recorder(
@@ -70,7 +78,11 @@ class StudioApp(App[None]):
         """What the run history's writer thread has to say (``notify`` is thread-safe)."""
         self.notify(text, title="Run history", severity="warning", timeout=10)
 
+    _switch_interval: float | None = None
+
     async def on_unmount(self) -> None:
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
         await self.client.close(grace=0.5)
         if self.recorder is not None:
             self.recorder.close()

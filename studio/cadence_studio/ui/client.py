@@ -10,6 +10,7 @@ import contextlib
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -79,6 +80,8 @@ class WorkerProcess(Protocol):
 
 
 READ_LIMIT = 64 * 1024 * 1024  # one protocol line (a 10,000-note catalog) must fit
+#: seconds: decoding what a fast run sent lets the loop in this often (a key waits no longer for it)
+READ_SLICE = 0.004
 
 
 class AdoptedProcess:
@@ -198,9 +201,17 @@ class WorkerClient:
 
     async def _read_protocol(self, process: WorkerProcess, generation: int) -> None:
         assert process.stdout is not None
+        # Lines already buffered are read without waiting: thousands of them would hold the loop
+        # (and a key pressed meanwhile) for as long as they take to decode; it is let in at times.
+        let_in = time.perf_counter() + READ_SLICE
         async for line in process.stdout:
             if generation != self._generation:
                 return
+            if time.perf_counter() >= let_in:
+                await asyncio.sleep(0)
+                let_in = time.perf_counter() + READ_SLICE
+                if generation != self._generation:
+                    return
             try:
                 with collector_held():  # a catalog or a run's start: a big graph, made in one go
                     message = p.decode_message(line)

@@ -38,7 +38,9 @@ class StudioScreen(RunInsight):
         Binding("o", "step_over", "Over", tooltip="Step over a .sync group, branch or child"),
         Binding("c", "continue", "Continue", tooltip="Run to the next breakpoint or the end"),
         Binding("b", "toggle_breakpoint", "Break", tooltip="Toggle a breakpoint on the selected note"),
-        Binding("x", "stop", "Stop", tooltip="Stop the run"),
+        # Checked before the key travels the focused widget's chain (issue 18: x → "stopped" within
+        # 100 ms while a fast run keeps the loop busy); with no run to stop, x goes on as usual.
+        Binding("x", "stop_key", "Stop", tooltip="Stop the run", priority=True),
         Binding("i", "edit_input", "Input", tooltip="Edit the initial score (JSON)"),
         Binding("a", "edit_args", "Args", show=False, tooltip="Edit the factory's arguments"),
         Binding("E", "export", "Export", tooltip="Export the diagram"),

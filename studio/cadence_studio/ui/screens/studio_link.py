@@ -31,6 +31,9 @@ __all__ = ["StudioLink"]
 
 DRAW_WAIT_FACTOR = 3.0  # after a redraw that took t, the next waits 3t (the screen keeps up with any run)
 MAX_DRAW_WAIT = 1.0
+RUN_DRAWS_PER_S = 20  # a running run's screen is drawn at most this often (each draw is a frame)
+PANELS_EVERY = 0.25  # seconds: while a run goes on, the inspector, Gantt and events are drawn this often
+_PANELS = frozenset({"inspector", "timeline", "log"})
 PACE_ABOVE = 0.02  # seconds: redraws cheaper than this follow every batch at once
 STATUS_EVERY = 0.1  # seconds: between paced redraws, the status line (cheap) still follows the run
 #: seconds: what start-up puts off (garbage collection, see cadence_studio.memory; the protocol's
@@ -65,6 +68,7 @@ class StudioLink(StudioView):
         self._next_draw = 0.0
         self._draw_timer: Timer | None = None
         self._draw_due = 0.0
+        self._panels_due = 0.0  # while a run goes on, the panels are drawn again from then on
         self._status_at = 0.0  # when the status line was last written
         self._draw_cost = 0.0  # seconds the last redraw took
         self._frozen_at = 0.0  # when what was drawn last left the garbage collector's passes
@@ -114,16 +118,18 @@ class StudioLink(StudioView):
         of thousands of notes is followed, not replayed event by event (the messages keep flowing).
         After a step, the events before the pause wait a moment for it, so that one paint shows them all.
         """
-        answered = False
+        answered = ended = False
         for message in messages:
             self._dirty |= self._apply(message)
             if isinstance(message, _ANSWERS):
                 self._hold_until = 0.0
                 answered = True
+                ended = ended or not isinstance(message, p.Paused)
         now = time.perf_counter()
-        if answered and self._dirty and self._draw_cost > PACE_ABOVE:
+        if answered and self._dirty and (ended or self._draw_cost > PACE_ABOVE):
             # A pause, an end or a dead worker is shown at once, pacing or not: the status line in
-            # this frame, the rest (a big graph takes a while) right after it is painted.
+            # this frame, the rest (a big graph takes a while; at an end, the whole score in the
+            # inspector) right after it is painted. A step's pause on a small graph is one frame.
             self._cancel_draw()
             self._status_at = now
             self._update_status()
@@ -178,20 +184,35 @@ class StudioLink(StudioView):
         self._draw_timer = None
         changed, self._dirty = self._dirty, set()
         started = time.perf_counter()
+        run = self.session.run
+        if run is not None and run.status == "running" and changed & _PANELS:
+            # While a run goes on, the graph and the status line follow it; the panels beside and
+            # below them (the score, the Gantt chart, the event list: the costliest to paint) a few
+            # times a second. A key pressed meanwhile waits for fewer, cheaper frames (issue 18).
+            if started < self._panels_due:
+                self._dirty, changed = changed & _PANELS, changed - _PANELS
+            else:
+                self._panels_due = started + PANELS_EVERY
         self._redraw(changed)
         done = time.perf_counter()
         cost = self._draw_cost = done - started
         if "catalog" in changed:  # the first graph (or the load error) is drawn: painted next
             self.call_after_refresh(self._started)
-        run = self.session.run
         if run is not None and not run.finished and done - self._frozen_at >= FREEZE_EVERY:
             # A run's states so far stay while on screen, and a full collection walking them all
             # would hold the screen (see cadence_studio.memory; a new graph is kept once drawn).
             self._frozen_at = done
             keep_long_lived()
-        # Cheap draws (small cadences) are never held back; costly ones space themselves out.
+        # Cheap draws (small cadences) are never held back; costly ones space themselves out, and
+        # a long run's, however cheap, come at most RUN_DRAWS_PER_S times a second.
         wait = DRAW_WAIT_FACTOR * cost if cost > PACE_ABOVE else 0.0
+        if run is not None and run.status == "running" and run.finished_order:
+            wait = max(wait, 1.0 / RUN_DRAWS_PER_S)
         self._next_draw = time.perf_counter() + min(MAX_DRAW_WAIT, wait)
+        if self._dirty:  # panels put off: drawn when due, even if the run sends nothing more by then
+            due = max(self._next_draw, self._panels_due)
+            self._draw_due = due
+            self._draw_timer = self.set_timer(max(0.0, due - time.perf_counter()), self._draw_dirty)
 
     def _redraw(self, changed: set[str]) -> None:
         if changed & {"status", "graph", "catalog"}:  # first: its repaint is asked for first

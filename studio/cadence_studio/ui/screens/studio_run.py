@@ -10,6 +10,8 @@ import asyncio
 import time
 from typing import Any
 
+from textual.actions import SkipAction
+
 from ... import protocol as p
 from ...memory import give_back_memory
 from ...store.checkpoints import new_run
@@ -175,6 +177,15 @@ class RunControls(StudioLink):
             self.session.breakpoints.add(node)
         await self.client.send(p.SetBreakpoints(ids=sorted(self.session.breakpoints)))
         self._draw_graph()
+
+    async def action_stop_key(self) -> None:
+        """x: a priority key, heard before it travels the focused widget's chain (a widget that takes
+        typed keys, the open cadence picker, still has it: Textual leaves out the bindings of keys
+        the focused widget consumes). With nothing to stop, it goes on to the focused widget."""
+        run = self.session.run
+        if run is None or run.finished:
+            raise SkipAction()
+        await self.action_stop()
 
     async def action_stop(self) -> None:
         run = self.session.run
