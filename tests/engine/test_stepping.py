@@ -139,3 +139,18 @@ async def test_without_a_controller_nothing_is_awaited() -> None:
     """A run without controller or listeners takes the plain path (no run id, no events)."""
     score = await FLOW.run(Trace())
     assert score.log == ["first", "charge", "deep", "last"]
+
+
+async def test_seen_keeps_every_waypoint_passed_unless_told_not_to() -> None:
+    kept = StepController()
+    await FLOW.run(Trace(), controller=kept)
+    assert [point.node_id for point in kept.seen][:3] == ["flow/first", "flow/fan", "flow/fan/fa"]
+    assert "flow/last" in [point.node_id for point in kept.seen]
+    forgetful = StepController(keep_seen=False, breakpoints={"flow/charge"})
+    run = asyncio.ensure_future(FLOW.run(Trace(), controller=forgetful))
+    point = await _next_pause(forgetful, run)
+    assert point is not None
+    assert point.node_id == "flow/charge", "it still holds at its breakpoints"
+    forgetful.resume()
+    assert (await run).log == ["first", "charge", "deep", "last"]
+    assert forgetful.seen == []

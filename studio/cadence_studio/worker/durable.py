@@ -52,6 +52,13 @@ class StudioStore(SQLiteCheckpointStore):
             if resume:  # its first write goes on from where it stopped: the before rows are there
                 self._resuming.add(run_id)
 
+    def write(self, batch: CheckpointWrite) -> None:
+        super().write(batch)
+        if batch.status is not None and batch.status != "running":
+            # A run's last checkpoint: the page cache of the connection that wrote it (up to 2 MB,
+            # the writer thread's for the worker's life) is given back until the next run (issue 18).
+            self.connection().execute("PRAGMA shrink_memory")
+
     def write_rows(self, db: sqlite3.Connection, batch: CheckpointWrite) -> None:
         super().write_rows(db, batch)
         with self._lock:

@@ -97,7 +97,11 @@ class WatchingController(StepController):
         watches: Iterable[Watch] = (),
         on_failed: Callable[[Watch, str, str], None] | None = None,
     ) -> None:
-        super().__init__(breakpoints=breakpoints, pause_at_start=pause_at_start, on_pause=on_pause)
+        # The waypoints passed are not kept: the studio is told of each as it comes (a 10,000-note
+        # run's would hold 1.5 MB until the next run, issue 18).
+        super().__init__(
+            breakpoints=breakpoints, pause_at_start=pause_at_start, on_pause=on_pause, keep_seen=False
+        )
         self.on_failed = on_failed
         self.hits: dict[str, list[WatchHit]] = {}  # node id -> why the run is held after it
         self._watches: list[tuple[Watch, Any]] = []
