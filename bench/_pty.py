@@ -3,10 +3,11 @@
 The bench is the terminal: it answers the one query Textual waits on (synchronized output, mode
 2026, which every modern terminal supports), so each frame the app paints arrives between "begin" and
 "end" markers. A frame is counted, and the screen's text is looked at, when its "end" marker is read;
-the time of a frame is the moment the bytes that end it were read from the pty. A thread of its own
-reads the pty and notes that moment as the bytes come, so a frame is not timed late while pyte is
-still parsing the one before it (pyte takes 5-20 ms for a full 160×48 frame: a terminal a user looks
-at draws apart from the program, and so must the bench's clock).
+the time of a frame is the moment the bytes that end it were read from the pty. A small process of
+its own reads the pty and notes that moment as the bytes come (the monotonic clock is the machine's,
+the same in every process), so a frame is not timed late while pyte is still parsing the one before
+it: pyte takes 5-20 ms for a full 160×48 frame, and a reading thread in the bench's own process waited
+up to 12 ms for the interpreter. A terminal a user looks at draws apart from the program; so does this.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import queue
 import re
 import signal
 import struct
+import subprocess
 import sys
 import termios
 import threading
@@ -34,9 +36,29 @@ SYNC_QUERY = b"\x1b[?2026$p"
 SYNC_REPLY = b"\x1b[?2026;2$y"  # supported, currently reset
 SYNC_END = b"\x1b[?2026l"
 
-# The reading thread notes the moment bytes came as soon as it has the interpreter again: within a
-# millisecond while the bench parses a frame (the default would be 5 ms).
-sys.setswitchinterval(0.001)
+_HEADER = struct.Struct("<dI")  # the moment a chunk was read, its length
+
+# The reader: reads the pty as the bytes come, answers the synchronized-output query as a terminal
+# does, and hands each chunk on with the moment it was read.
+_READER = f"""
+import os, struct, sys, time
+fd, out = int(sys.argv[1]), sys.stdout.fileno()
+header, tail = struct.Struct("<dI"), b""
+while True:
+    try:
+        data = os.read(fd, 1 << 20)
+    except OSError:
+        break
+    moment = time.perf_counter()
+    if not data:
+        break
+    if {SYNC_QUERY!r} in tail + data:
+        os.write(fd, {SYNC_REPLY!r})
+    tail = (tail + data)[-16:]
+    view = memoryview(header.pack(moment, len(data)) + data)
+    while view:
+        view = view[os.write(out, view):]
+"""
 
 
 def rss_mb(pid: int) -> float | None:
@@ -122,27 +144,35 @@ class Terminal:
         self._tail = b""
         self._chunks: queue.SimpleQueue[tuple[float, bytes] | None] = queue.SimpleQueue()
         self._gone = False
-        threading.Thread(target=self._read_pty, name="pty-reader", daemon=True).start()
+        self._reader = subprocess.Popen(
+            [sys.executable, "-c", _READER, str(fd)], stdout=subprocess.PIPE, pass_fds=(fd,)
+        )
+        threading.Thread(target=self._take_chunks, name="pty-chunks", daemon=True).start()
 
     # ------------------------------------------------------------------ reading
 
-    def _read_pty(self) -> None:
-        """The reading thread: each chunk with the moment it was read; None once the program has gone."""
-        tail = b""
-        while True:
-            try:
-                data = os.read(self.fd, 1 << 20)
-            except OSError:
-                data = b""
-            moment = time.perf_counter()
-            if not data:
-                self._chunks.put(None)
-                return
-            if SYNC_QUERY in tail + data:  # answered at once, as a terminal does
-                with contextlib.suppress(OSError):
-                    os.write(self.fd, SYNC_REPLY)
-            tail = (tail + data)[-16:]
+    def _take_chunks(self) -> None:
+        """Queue each chunk the reader read, with its moment; None once the program has gone."""
+        pipe = self._reader.stdout
+        assert pipe is not None
+
+        def exactly(size: int) -> bytes | None:
+            parts, missing = [], size
+            while missing:
+                part = pipe.read(missing)
+                if not part:
+                    return None
+                parts.append(part)
+                missing -= len(part)
+            return b"".join(parts)
+
+        while (header := exactly(_HEADER.size)) is not None:
+            moment, size = _HEADER.unpack(header)
+            data = exactly(size)
+            if data is None:
+                break
             self._chunks.put((moment, data))
+        self._chunks.put(None)
 
     def _read(self, timeout: float) -> bool:
         """Take what was read (waiting at most ``timeout``); False when the program has gone."""
@@ -236,3 +266,8 @@ class Terminal:
                 os.waitpid(self.pid, 0)
         with contextlib.suppress(OSError):
             os.close(self.fd)
+        if self._reader.poll() is None:
+            self._reader.kill()
+        self._reader.wait()
+        if self._reader.stdout is not None:
+            self._reader.stdout.close()

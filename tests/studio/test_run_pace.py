@@ -165,3 +165,35 @@ async def test_the_terminal_threads_get_the_interpreter_within_a_millisecond_whi
         await pilot.pause()
         assert sys.getswitchinterval() == SWITCH_INTERVAL
     assert sys.getswitchinterval() == before
+
+
+async def test_the_end_of_a_long_run_paints_its_status_line_alone_first() -> None:
+    """After LONG_RUN_NOTES notes, "done" goes out in a frame of its own; the score, the Gantt chart
+    and the events (all at once after a long run: the costliest frame) follow ANSWER_REST_AFTER later."""
+    client = ScriptedClient()
+    app = make_app("tests", client=client, watch=False, history=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, StudioScreen)
+        await pilot.press("r")
+        for i in range(studio_link.LONG_RUN_NOTES):
+            node = NOTES[i % len(NOTES)]
+            client.push(event(1, "note_finished", node, order_tree(total=i), status="done", duration=0.001))
+        await pilot.pause(0.5)
+        said, panels = [], []
+        status, draw_timeline = screen._update_status, screen._draw_timeline
+        screen._update_status = lambda: (said.append(time.perf_counter()), status())[1]  # type: ignore[method-assign]
+        screen._draw_timeline = lambda: (panels.append(time.perf_counter()), draw_timeline())[1]  # type: ignore[method-assign]
+        client.push(p.RunEnded(run=1, status="done", score=order_tree(total=1000), duration=1.0))
+        await pilot.pause(0)
+        client.push(p.Log(stream="stderr", text="a line the worker wrote after its run\n"))  # waits too
+        deadline = time.perf_counter() + 2.0
+        while not (screen.up_to_date and panels) and time.perf_counter() < deadline:
+            await pilot.pause(0.01)
+        assert "■ order: done" in str(screen.query_one("#status").render())
+        assert said, "the status line was written"
+        assert panels, "the rest was drawn"
+        assert panels[0] - said[0] >= studio_link.ANSWER_REST_AFTER * 0.9, (said, panels)
+        events = screen.query_one("#events", Timeline)
+        assert events.shown == len(screen.session.run.timeline)  # type: ignore[union-attr]

@@ -35,7 +35,7 @@ __all__ = ["YIELD_EVERY", "WatchingController", "check_watches"]
 
 #: Seconds a run may hold the worker's event loop before a waypoint lets the loop run (commands, the
 #: stall watch's beat): a stop is heard within about twice this.
-YIELD_EVERY = 0.01
+YIELD_EVERY = 0.005
 
 _MISSING = object()
 _GLOBALS = {"__builtins__": builtins}

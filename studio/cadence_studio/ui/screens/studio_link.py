@@ -34,6 +34,10 @@ MAX_DRAW_WAIT = 1.0
 RUN_DRAWS_PER_S = 20  # a running run's screen is drawn at most this often (each draw is a frame)
 PANELS_EVERY = 0.25  # seconds: while a run goes on, the inspector, Gantt and events are drawn this often
 _PANELS = frozenset({"inspector", "timeline", "log"})
+#: seconds: an answer's status line is painted alone, the rest of its redraw this long after (Textual
+#: paints at most every 1/60 s, and a screen told of a change waited up to 22 ms for its next frame)
+ANSWER_REST_AFTER = 0.04
+LONG_RUN_NOTES = 1000  # notes done: a run that ends after as many paints "done"/"stopped" first
 PACE_ABOVE = 0.02  # seconds: redraws cheaper than this follow every batch at once
 STATUS_EVERY = 0.1  # seconds: between paced redraws, the status line (cheap) still follows the run
 #: seconds: what start-up puts off (garbage collection, see cadence_studio.memory; the protocol's
@@ -69,6 +73,7 @@ class StudioLink(StudioView):
         self._draw_timer: Timer | None = None
         self._draw_due = 0.0
         self._panels_due = 0.0  # while a run goes on, the panels are drawn again from then on
+        self._rest_after = 0.0  # an answer's status line is painted alone until then
         self._status_at = 0.0  # when the status line was last written
         self._draw_cost = 0.0  # seconds the last redraw took
         self._frozen_at = 0.0  # when what was drawn last left the garbage collector's passes
@@ -118,24 +123,34 @@ class StudioLink(StudioView):
         of thousands of notes is followed, not replayed event by event (the messages keep flowing).
         After a step, the events before the pause wait a moment for it, so that one paint shows them all.
         """
-        answered = ended = False
+        answered = long_end = False
         for message in messages:
             self._dirty |= self._apply(message)
             if isinstance(message, _ANSWERS):
                 self._hold_until = 0.0
                 answered = True
-                ended = ended or not isinstance(message, p.Paused)
+                run = self.session.run
+                long_end = long_end or (
+                    not isinstance(message, p.Paused)
+                    and run is not None
+                    and len(run.finished_order) >= LONG_RUN_NOTES
+                )
         now = time.perf_counter()
-        if answered and self._dirty and (ended or self._draw_cost > PACE_ABOVE):
+        if answered and self._dirty and (long_end or self._draw_cost > PACE_ABOVE):
             # A pause, an end or a dead worker is shown at once, pacing or not: the status line in
-            # this frame, the rest (a big graph takes a while; at an end, the whole score in the
-            # inspector) right after it is painted. A step's pause on a small graph is one frame.
+            # the next frame, the rest (a big graph takes a while; at the end of a long run, the
+            # score, the Gantt chart and the events all at once) once that frame is out. A small
+            # cadence's answer is one frame.
+            # (Not "after refresh": the status line tells the screen it changed a message later,
+            # and the screen, idle meanwhile, would run the rest first and paint both at once.)
             self._cancel_draw()
             self._status_at = now
             self._update_status()
-            self.call_after_refresh(self._draw_answered)
+            self._draw_due = self._rest_after = now + ANSWER_REST_AFTER
+            self._draw_timer = self.set_timer(ANSWER_REST_AFTER, self._draw_dirty)
             return
-        due = now if answered else max(self._next_draw, self._hold_until)
+        # (what comes after an answer waits for its rest too: the answer's status line goes alone)
+        due = now if answered else max(self._next_draw, self._hold_until, self._rest_after)
         wait = due - now
         if wait <= 0:
             self._cancel_draw()
@@ -158,11 +173,6 @@ class StudioLink(StudioView):
         if self.watch_dir is not None and not self._watching:
             self._watching = True
             self.watch_files()
-
-    def _draw_answered(self) -> None:
-        """The rest of an answer's redraw, once its status line is on screen (if nothing drew it since)."""
-        if self._dirty and self._draw_timer is None:
-            self._draw_dirty()
 
     def _cancel_draw(self) -> None:
         if self._draw_timer is not None:
