@@ -129,10 +129,8 @@ class Row:
                 return "—"
             if self.unit == "s":
                 return f"{v:.2f} s"
-            if self.unit == "ms":
-                return f"{v:.0f} ms"
-            if self.unit == "MB":
-                return f"{v:.0f} MB"
+            if self.unit in ("ms", "MB"):
+                return f"{round(v)} {self.unit}"  # (never "-0")
             return f"{v:.1f} {self.unit}".strip()
 
         sign = "≥" if self.higher_is_better else "≤"
