@@ -8,8 +8,10 @@ nothing to stop or the keys are typed into the open cadence picker.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from textual.widgets import Select
@@ -26,6 +28,24 @@ from cadence_studio.ui.widgets.timeline import Timeline
 from tests.studio.scripted import ScriptedClient, event, order_tree
 
 NOTES = ("order/load", "order/enrich/price", "order/enrich/stock", "order/route")
+
+
+@contextlib.asynccontextmanager
+async def studio() -> AsyncIterator[tuple[Any, StudioScreen, ScriptedClient]]:
+    """The studio at 160×48 on a scripted worker, its catalog drawn."""
+    client = ScriptedClient()
+    app = make_app("tests", client=client, watch=False, history=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, StudioScreen)
+        yield pilot, screen, client
+
+
+async def press(pilot: Any, *keys: str) -> None:
+    for key in keys:
+        await pilot.press(key)
+        await pilot.pause()
 
 
 def test_statuses_are_made_again_only_for_the_nodes_that_changed() -> None:
@@ -61,12 +81,7 @@ def test_changed_compares_by_identity_then_by_value() -> None:
 async def test_the_panels_follow_a_fast_run_a_few_times_a_second_and_catch_up() -> None:
     """Thirty batches 20 ms apart: the graph is drawn at each of many, the panels at most every
     PANELS_EVERY; once the run goes quiet, the panels show everything without another message."""
-    client = ScriptedClient()
-    app = make_app("tests", client=client, watch=False, history=False)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, StudioScreen)
+    async with studio() as (pilot, screen, client):
         graph, panels = [], []
         draw_graph, draw_timeline = screen._draw_graph, screen._draw_timeline
         screen._draw_graph = lambda: (graph.append(time.perf_counter()), draw_graph())[1]  # type: ignore[method-assign]
@@ -99,61 +114,40 @@ async def test_the_panels_follow_a_fast_run_a_few_times_a_second_and_catch_up() 
         assert shown[0] is run.score, "the score tree shows the run's last score"
 
 
-async def _running(pilot: Any, client: ScriptedClient) -> StudioScreen:
-    await pilot.pause()
-    screen = pilot.app.screen
-    assert isinstance(screen, StudioScreen)
+async def start_a_run(pilot: Any, screen: StudioScreen, client: ScriptedClient) -> None:
     await pilot.press("r")
     client.push(event(1, "note_started", "order/load", order_tree()))
     await pilot.pause(0.1)
     assert screen.session.run is not None
     assert screen.session.run.status == "running"
-    return screen
 
 
 async def test_x_stops_the_run_wherever_the_focus_is() -> None:
-    client = ScriptedClient()
-    app = make_app("tests", client=client, watch=False, history=False)
-    async with app.run_test(size=(160, 48)) as pilot:
-        screen = await _running(pilot, client)
+    async with studio() as (pilot, screen, client):
+        await start_a_run(pilot, screen, client)
         screen.query_one("#score-tree").focus()
-        await pilot.pause()
-        await pilot.press("x")
-        await pilot.pause()
+        await press(pilot, "x")
         assert len(client.commands(p.Stop)) == 1
 
 
 async def test_x_is_typed_into_the_open_cadence_picker_and_stops_nothing() -> None:
-    client = ScriptedClient()
-    app = make_app("tests", client=client, watch=False, history=False)
-    async with app.run_test(size=(160, 48)) as pilot:
-        screen = await _running(pilot, client)
+    async with studio() as (pilot, screen, client):
+        await start_a_run(pilot, screen, client)
         picker = screen.query_one("#cadences", Select)
         picker.focus()
-        await pilot.press("enter")  # opens the list
-        await pilot.pause()
+        await press(pilot, "enter")  # opens the list
         assert picker.expanded
-        await pilot.press("x")
-        await pilot.pause()
+        await press(pilot, "x")
         assert client.commands(p.Stop) == []
-        await pilot.press("escape")
-        await pilot.pause()
+        await press(pilot, "escape", "x")
         assert not picker.expanded
-        await pilot.press("x")
-        await pilot.pause()
         assert len(client.commands(p.Stop)) == 1
 
 
 async def test_x_with_no_run_going_on_does_nothing() -> None:
-    client = ScriptedClient()
-    app = make_app("tests", client=client, watch=False, history=False)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, StudioScreen)
+    async with studio() as (pilot, screen, client):
         screen.query_one(MeasureGraph).focus()
-        await pilot.press("x")
-        await pilot.pause()
+        await press(pilot, "x")
         assert client.commands(p.Stop) == []
         assert "ready" in str(screen.query_one("#status").render())
 
@@ -170,12 +164,7 @@ async def test_the_terminal_threads_get_the_interpreter_within_a_millisecond_whi
 async def test_the_end_of_a_long_run_paints_its_status_line_alone_first() -> None:
     """After LONG_RUN_NOTES notes, "done" goes out in a frame of its own; the score, the Gantt chart
     and the events (all at once after a long run: the costliest frame) follow ANSWER_REST_AFTER later."""
-    client = ScriptedClient()
-    app = make_app("tests", client=client, watch=False, history=False)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, StudioScreen)
+    async with studio() as (pilot, screen, client):
         await pilot.press("r")
         for i in range(studio_link.LONG_RUN_NOTES):
             node = NOTES[i % len(NOTES)]
