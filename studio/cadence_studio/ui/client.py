@@ -202,8 +202,9 @@ class WorkerClient:
     async def _read_protocol(self, process: WorkerProcess, generation: int) -> None:
         assert process.stdout is not None
         # Lines already buffered are read without waiting: thousands of them would hold the loop
-        # (and a key pressed meanwhile) for as long as they take to decode; it is let in at times.
-        let_in = time.perf_counter() + READ_SLICE
+        # (and a key pressed meanwhile) for as long as they take to decode; it is let in at times,
+        # once the catalog is in (before it, the first frame waits for nothing but the catalog).
+        let_in = float("inf")
         async for line in process.stdout:
             if generation != self._generation:
                 return
@@ -221,6 +222,8 @@ class WorkerClient:
             if self.recorder is not None:
                 self.recorder.observe(message, line)
             self._queue.put_nowait(message)
+            if let_in == float("inf") and isinstance(message, (p.Catalog, p.LoadFailed)):
+                let_in = time.perf_counter() + READ_SLICE
         code = await process.wait()
         if generation == self._generation:
             exited = p.WorkerExited(returncode=code, stderr=self._stderr_tail)
