@@ -165,6 +165,31 @@ async def test_a_replayed_run_is_the_run_the_studio_saw(project: Path) -> None:
     assert history.graph(summary.id)["name"] == "job"
 
 
+async def test_a_runs_graph_is_kept_once_in_its_first_line(project: Path) -> None:
+    """The graph travels in the run's RunBegan line; it is not encoded and stored a second time (for
+    10,000 notes that took 70 ms of the studio's interpreter at each r). Files that kept it in the
+    graph column still give it from there."""
+    assert await _run(project, {"n": 1}) == 0
+    history = History(project)
+    (summary,) = history.runs()
+    with sqlite3.connect(history.path) as db:
+        (column,) = db.execute("SELECT graph FROM runs WHERE id = ?", (summary.id,)).fetchone()
+    assert column == ""
+    graph = history.graph(summary.id)
+    assert graph["name"] == "job"
+    assert graph["children"][0]["id"] == "job/start"
+
+    with sqlite3.connect(history.path) as db:  # as a file written before kept it
+        db.execute("UPDATE runs SET graph = ? WHERE id = ?", (json.dumps({"name": "then"}), summary.id))
+    assert history.graph(summary.id) == {"name": "then"}
+
+    with sqlite3.connect(history.path) as db:  # neither: the message names what is missing
+        db.execute("UPDATE runs SET graph = '' WHERE id = ?", (summary.id,))
+        db.execute("DELETE FROM lines WHERE run = ? AND seq = 0", (summary.id,))
+    with pytest.raises(HistoryError, match="its first message is not the run's start"):
+        history.graph(summary.id)
+
+
 async def test_only_the_newest_runs_are_kept(project: Path) -> None:
     for n in range(5):
         assert await _run(project, {"n": n}, keep=3) == 0

@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS runs (
     status TEXT NOT NULL DEFAULT 'running',
     duration REAL,
     error TEXT,
-    graph TEXT NOT NULL,
+    graph TEXT NOT NULL,  -- '' since the graph is kept once, in the run's first line (its RunBegan)
     args TEXT NOT NULL DEFAULT '{}',
     score TEXT,
     messages INTEGER NOT NULL DEFAULT 0,
@@ -202,10 +202,19 @@ class History:
             return _find(db, run_id)
 
     def graph(self, run_id: int) -> dict[str, Any]:
-        """The graph (``describe()``) of the cadence as it was when the run started."""
+        """The graph (``describe()``) of the cadence as it was when the run started: from the run's
+        first line (its ``RunBegan``), or from the ``graph`` column that files written before kept."""
         with self._reading() as db:
             _readable(_find(db, run_id))
             (text,) = db.execute("SELECT graph FROM runs WHERE id = ?", (run_id,)).fetchone()
+            first = None
+            if not text:
+                first = db.execute("SELECT body FROM lines WHERE run = ? AND seq = 0", (run_id,)).fetchone()
+        if not text:
+            began = _decode_line(run_id, 0, first[0]) if first is not None else None
+            if not isinstance(began, p.RunBegan):
+                raise HistoryError(_damaged(run_id, "its first message is not the run's start (RunBegan)"))
+            return began.graph
         try:
             graph = json.loads(text)
         except (TypeError, ValueError) as error:
