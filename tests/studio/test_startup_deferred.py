@@ -66,6 +66,92 @@ def test_importing_the_protocol_builds_no_model_and_each_is_built_when_first_use
     assert out["prepared"] is True
 
 
+def test_the_studio_builds_the_models_one_at_a_time_once_the_first_graph_is_shown() -> None:
+    """In a fresh process: build_next builds one model per call, a step's first; the studio calls it
+    while idle once its first graph is drawn, so the first n finds what it needs built (7 ms of it
+    otherwise) and a key pressed meanwhile waits for one model, not all of them."""
+    code = textwrap.dedent(
+        """
+        import asyncio, json
+        from typing import get_args
+        from cadence_studio import protocol as p
+        from cadence_studio.ui.app import make_app
+        from cadence_studio.ui.screens.studio_link import StudioLink
+        from cadence_studio.ui.widgets.measure_graph import MeasureGraph
+        from tests.studio.scripted import ScriptedClient
+
+        models = [m for union in (p.Message, p.Command) for m in get_args(get_args(union)[0])]
+        built = lambda: sorted(m.model_fields["type"].default for m in models if m.__pydantic_complete__)
+        out = {}
+        started = StudioLink._started
+
+        def _started(self):  # the first graph is on screen: what is built by then
+            out["at_first"] = len(built())
+            out["drawn"] = self.query_one(MeasureGraph).drawing is not None
+            started(self)
+
+        StudioLink._started = _started
+        ticks = []
+        build_next = StudioLink._build_next
+
+        def _build_next(self):  # each tick of the studio's builder: how many models it built
+            before = len(built())
+            build_next(self)
+            ticks.append(len(built()) - before)
+
+        StudioLink._build_next = _build_next
+
+        async def main():
+            app = make_app("tests", client=ScriptedClient(), watch=False, history=False)
+            async with app.run_test(size=(120, 40)) as pilot:
+                for _ in range(200):
+                    await pilot.pause(0.01)
+                    if len(built()) == len(models):
+                        break
+            out["ticks"] = ticks
+            out["built"] = len(built())
+
+        asyncio.run(main())
+        out["total"] = len(models)
+        print(json.dumps(out))
+        """
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["drawn"] is True
+    assert out["at_first"] < out["total"] // 2  # the first screen built only what it used
+    assert out["built"] == out["total"]  # every model is built in the end
+    assert set(out["ticks"]) <= {0, 1}  # one at a time: a key waits for one model at most
+    assert sum(out["ticks"]) == out["total"] - out["at_first"]
+
+
+def test_build_next_builds_a_steps_models_first_then_the_rest_one_by_one() -> None:
+    code = textwrap.dedent(
+        """
+        import json
+        from typing import get_args
+        from cadence_studio import protocol as p
+
+        models = [m for union in (p.Message, p.Command) for m in get_args(get_args(union)[0])]
+        built = lambda: {m.model_fields["type"].default for m in models if m.__pydantic_complete__}
+        order, before = [], built()
+        while p.build_next():
+            now = built()
+            order.append(sorted(now - before))
+            before = now
+        print(json.dumps({"order": order, "all": len(built()) == len(models), "again": p.build_next()}))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = json.loads(done.stdout)
+    assert all(len(each) == 1 for each in out["order"])
+    first = [each[0] for each in out["order"][:8]]
+    assert first == ["step", "run", "run_began", "event", "paused", "run_ended", "continue", "step_over"]
+    assert out["all"] is True
+    assert out["again"] is False
+
+
 def message_lines() -> Iterator[bytes]:
     yield p.encode(p.Ready(target="t", module="m", file="/x.py", pid=1))
     yield p.encode(p.Paused(run=1, kind="note", node_id="a/b", name="b", held=["a/b"]))
