@@ -67,3 +67,25 @@ async def test_a_redraw_due_when_x_is_pressed_waits_for_the_stop() -> None:
         await pilot.pause(0.1)
         assert "■ order: stopped" in str(screen.query_one("#status").render())
         assert graph.statuses["order/load"]["status"] == "done"
+
+
+async def test_a_running_run_shows_its_count_and_note_whole_at_80_columns() -> None:
+    """At 80 columns the status line has some 55: a running run shows the count and the current note,
+    not the run's number and cadence (which the picker beside it shows); wide, it shows all of them."""
+    for size, head in (((80, 24), "▶ running… · "), ((160, 48), "▶ run 1 of order running… · ")):
+        client = ScriptedClient()
+        app = make_app("tests", client=client, watch=False, history=False)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, StudioScreen)
+            await pilot.press("r")
+            client.push(event(1, "note_started", "order/load", order_tree()))
+            client.push(event(1, "note_finished", "order/load", order_tree(items=["book"]), status="done"))
+            client.push(event(1, "note_started", "order/price", order_tree(items=["book"])))
+            await pilot.pause(0.2)
+            shown = screen.query_one("#status")
+            text = str(shown.render())
+            assert text.startswith(head), text
+            assert text.endswith("note 1/5 · order/price"), text
+            assert shown.content_region.width >= len(text), (size, text)  # nothing cut off

@@ -270,9 +270,9 @@ class StudioView(Screen[None]):
             self._status(f"⏸ paused before {run.paused_at}{keys}", "bold yellow")
         elif run.status == "running":
             progress = run.progress(_graph_of(entry.graph, run))
-            self._status(
-                f"▶ run {run.number} of {run.entry} running…" + (f" · {progress}" if progress else ""), "bold"
-            )
+            # narrow: the cadence is in the picker beside it; the note and the count need the room
+            head = "▶ running…" if self.narrow else f"▶ run {run.number} of {run.entry} running…"
+            self._status(head + (f" · {progress}" if progress else ""), "bold")
         else:
             style = f"bold {status_style(run.status)}"
             error = f" — {run.error.type}: {run.error.message}" if run.error else ""
