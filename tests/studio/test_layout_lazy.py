@@ -154,16 +154,6 @@ async def test_the_graph_of_ten_thousand_notes_shows_the_notes_it_is_scrolled_to
             assert shown[at : at + 3] == [line.replace("n00000", name) for line in top[first.y : first.y + 3]]
 
 
-def test_the_canvas_keeps_one_object_per_distinct_character() -> None:
-    """(As on main:) a 10,000-note graph has some 240,000 border cells, not one str object each."""
-    canvas = Canvas(20, 3)
-    canvas.put(0, 0, "╭" + "─" * 8 + "╮", "")
-    canvas.put(0, 2, "".join(["─"] * 8), "")
-    cells = [c for row in canvas.chars for c in row if c == "─"]
-    assert len(cells) == 16
-    assert len({id(c) for c in cells}) == 1
-
-
 def test_another_width_centres_the_drawing_again_without_laying_it_out(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
