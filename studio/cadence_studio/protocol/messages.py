@@ -517,9 +517,8 @@ def decode_message(line: str | bytes) -> Message:
 def prepare() -> None:
     """Build every command's and message's validator and serializer now (each is otherwise built when
     first used), so that the first step of a run does not wait for them."""
-    for union in (Command, Message):
-        for model in _models(union).values():
-            model.model_rebuild()
+    while build_next():
+        pass
 
 
 #: What a run sends and receives first: built first by :func:`build_next`.
