@@ -68,9 +68,25 @@ def done_ids(project: Path) -> set[str]:
             return set()
 
 
+def recorded(project: Path) -> int:
+    """How many runs the project's run history holds."""
+    path = History(project).path
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path, timeout=10) as db:
+        try:
+            return int(db.execute("SELECT count(*) FROM runs").fetchone()[0])
+        except sqlite3.OperationalError:  # the tables are not made yet
+            return 0
+
+
 def kill_during(project: Path, target: str, hang: str, *, saved: set[str]) -> None:
-    """Start `cadence-studio run TARGET`, wait until note ``hang`` runs and the ``saved`` node ids are
-    checkpointed, then SIGKILL the run's process and its worker (its process group)."""
+    """Start `cadence-studio run TARGET`, wait until note ``hang`` runs, the ``saved`` node ids are
+    checkpointed and the run is in the history, then SIGKILL the run's process and its worker (its
+    process group). (On a loaded machine the worker can reach ``hang`` before the run's process has
+    recorded the run's start: killed then, the run is not in the history, as it should not be, but
+    the tests resume it by its number.)"""
+    runs = recorded(project)
     process = subprocess.Popen(
         [*STUDIO, "run", target, "--cwd", str(project)],
         env=env(project, hang),
@@ -80,7 +96,7 @@ def kill_during(project: Path, target: str, hang: str, *, saved: set[str]) -> No
     )
     try:
         deadline = time.monotonic() + WAIT
-        while not (hang in ran(project) and saved <= done_ids(project)):
+        while not (hang in ran(project) and saved <= done_ids(project) and recorded(project) > runs):
             assert process.poll() is None, f"the run ended before {hang} (exit {process.returncode})"
             assert time.monotonic() < deadline, f"{hang} never ran: {ran(project)}, saved {done_ids(project)}"
             time.sleep(0.05)
